@@ -1,0 +1,168 @@
+"""Find an award's section headings and header fields in cleaned entry text.
+
+Headings as real entries write them: alone on a line, with a trailing colon, in 【】, numbered
+(``一、背景与目标``, ``1.``), prefixed (``>项目调研``, ``## 营销背景``), or run into the text with no
+break (``背景与挑战公益活动地球一小时在中国…``). Matching ignores spaces, the separators
+``/、与及和&`` and traditional/simplified differences, so ``營銷背景`` matches ``营销背景``.
+Sub-labels that are not the award's headings (``策略：``, ``创意亮点：``) stay inside their section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from analyzer.schema import AwardSchema, FieldSpec, SectionSpec
+from analyzer.textclean import fold
+
+_DECOR = re.compile(
+    r"^(?:[\s\-*•◆●■□▪◇○>#|▶►]+|\d{1,2}\s*[、.．)）](?!\d)\s*|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]\s*|"
+    r"[一二三四五六七八九十]{1,3}\s*[、.．]\s*|第[一二三四五六七八九十\d]{1,3}(?:部分|章|节|篇)[、:：.\s]*|"
+    r"(?:part|section)\s*\d+[.:：\s]*)+",
+    re.IGNORECASE,
+)
+_IGNORABLE = set(" \t/／、·&＆与及和-—")
+_COLON = ":：>"
+_CLOSERS = "】]」』)）*:："
+
+
+def _norm(text: str) -> str:
+    return "".join(c for c in fold(text).lower() if c not in _IGNORABLE)
+
+
+@dataclass(frozen=True)
+class HeadingMatch:
+    spec: SectionSpec
+    title: str  # the heading as written (decorations stripped)
+    body_start: int  # offset in the line where the section's text begins
+    standalone: bool  # the heading is the whole line
+    delimited: bool  # followed by a colon or closing bracket
+
+
+def _match_prefix(line: str, pos: int, alias: str) -> int | None:
+    """Match ``alias`` (normalized) at ``line[pos:]``, skipping ignorable characters; return end."""
+    i = pos
+    for ch in alias:
+        while i < len(line) and line[i] in _IGNORABLE:
+            i += 1
+        if i >= len(line) or fold(line[i]).lower() != ch:
+            return None
+        i += 1
+    return i
+
+
+class HeadingMatcher:
+    """Matches lines against one award's section aliases (longest alias wins)."""
+
+    def __init__(self, schema: AwardSchema) -> None:
+        pairs = [(_norm(alias), spec) for spec in schema.sections for alias in spec.aliases]
+        pairs = [(a, s) for a, s in pairs if a]
+        pairs.sort(key=lambda p: -len(p[0]))
+        self._aliases = pairs
+
+    def match(self, line: str) -> HeadingMatch | None:
+        decor = _DECOR.match(line)
+        pos = decor.end() if decor else 0
+        bracketed = line[pos : pos + 1] in "【[「『"
+        if bracketed:
+            pos += 1
+        for alias, spec in self._aliases:
+            end = _match_prefix(line, pos, alias)
+            if end is None:
+                continue
+            rest = line[end:]
+            stripped = rest.lstrip(" " + _CLOSERS)
+            delimited = rest[:1] in _CLOSERS or rest.lstrip()[:1] in _COLON
+            run_in = bool(rest) and not delimited and not rest[0].isspace() and not bracketed
+            if run_in and (len(alias) < 4 or not _starts_text(rest)):
+                continue  # only long, specific aliases may run into the text
+            title = line[pos:end].strip()
+            return HeadingMatch(
+                spec=spec,
+                title=title,
+                body_start=len(line) - len(stripped),
+                standalone=not stripped,
+                delimited=delimited,
+            )
+        return None
+
+
+def _starts_text(rest: str) -> bool:
+    return bool(rest) and (rest[0].isalnum() or "\u4e00" <= rest[0] <= "\u9fff")
+
+
+# ---------------------------------------------------------------- header fields
+
+_FIELD_LINE = re.compile(
+    r"^[\s\-*•◆●■▪>#|]*(?P<name>[^\s:：>|]{1,12}?(?:[ \t]+[^\s:：>|]{1,12}){0,5}?)[ \t]*[:：>][ \t]*(?P<value>\S.*)$"
+)
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    spec: FieldSpec
+    name: str  # as written
+    value: str
+    line: int
+
+
+def match_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
+    """Header fields (``广告主：华为``, ``执行时间:2018/04~2019/03``, ``项目主体>华为``) among ``lines``."""
+    by_alias = {_norm(a): f for f in fields for a in f.aliases}
+    found: dict[str, FieldMatch] = {}
+    for number, line in enumerate(lines):
+        m = _FIELD_LINE.match(line)
+        if not m:
+            continue
+        spec = by_alias.get(_norm(m.group("name")))
+        if spec is None or spec.key in found:
+            continue
+        value = m.group("value").strip().strip("*").strip()
+        if value:
+            found[spec.key] = FieldMatch(spec, m.group("name"), value, number)
+    return list(found.values())
+
+
+# ---------------------------------------------------------------- periods
+
+_DATE = r"(?P<{p}y>(?:19|20)\d{{2}})?\s*[./年-]?\s*(?P<{p}m>\d{{1,2}})(?:\s*[./月-]\s*(?P<{p}d>\d{{1,2}}))?\s*[日号]?"
+_PERIOD = re.compile(
+    r"^\s*" + _DATE.format(p="a") + r"\s*(?:-|–|—|~|～|至|到)+\s*" + _DATE.format(p="b") + r"\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: tuple[int, int, int]  # (year, month, day); day 1 when the text gives none
+    end: tuple[int, int, int]
+
+    @property
+    def year(self) -> int:
+        return self.start[0]
+
+
+def parse_period(text: str) -> Period | None:
+    """``2019.07.12-09.19``, ``2018/04~2019/03``, ``2017年10月10日至11月12日`` → Period; else None."""
+    m = _PERIOD.match(text.replace(" ", ""))
+    if not m or not m.group("ay"):
+        return None
+    try:
+        ay, am, ad = int(m["ay"]), int(m["am"]), int(m["ad"] or 1)
+        by = int(m["by"]) if m["by"] else ay
+        bm, bd = int(m["bm"]), int(m["bd"] or 28)
+    except (TypeError, ValueError):
+        return None
+    if not (1 <= am <= 12 and 1 <= bm <= 12 and 1 <= ad <= 31 and 1 <= bd <= 31):
+        return None
+    if not m["by"] and not m["bd"] and m["ad"]:
+        # "2019.07.12-19": the second part is a day of the same month
+        return None
+    if (by, bm, bd) < (ay, am, ad):
+        return None
+    return Period((ay, am, ad), (by, bm, bd))
+
+
+def normalized(text: str) -> str:
+    """The form headings and names are compared in (folded, no spaces/separators, lower case)."""
+    return _norm(text)
