@@ -44,7 +44,7 @@ def _match_prefix(line: str, pos: int, alias: str) -> int | None:
     """Match ``alias`` (normalized) at ``line[pos:]``, skipping ignorable characters; return end."""
     i = pos
     for ch in alias:
-        while i < len(line) and line[i] in _IGNORABLE:
+        while i < len(line) and fold(line[i]) in _IGNORABLE:
             i += 1
         if i >= len(line) or fold(line[i]).lower() != ch:
             return None

@@ -1,0 +1,53 @@
+# The two commands of the README:  `make run`  and  `make test`.
+# Both set everything up on a fresh machine: a virtualenv in .venv with torch pinned to the
+# CPU build that lies on this machine's disk (an open range would pull a multi-GB CUDA build),
+# then the project with all its extras.
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := $(CURDIR)/.sample-library
+STAMP := $(VENV)/.installed
+
+.PHONY: setup sysdeps run test lint clean-sample
+
+# Debian packages Qt needs for a real window under Xvfb and for readable Chinese (CJK fonts).
+# Installed only when missing, and only where apt-get can be used (root, Debian).
+QT_DEBS := xvfb fonts-noto-cjk libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
+	libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 \
+	libegl1 libgl1 libfontconfig1 libdbus-1-3
+
+sysdeps:
+	@missing=$$(for p in $(QT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing: $$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
+	  else echo "missing Debian packages (install them for the GUI): $$missing"; fi; \
+	fi
+
+setup: $(STAMP) sysdeps
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[search,draft,gui,dev]"
+	touch $(STAMP)
+
+# The main job: the sample corpus imported into its own library (.sample-library/).
+run: setup
+	AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/award-writer ingest corpus/cases
+	AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/award-writer list
+
+lint: setup
+	$(BIN)/ruff check analyzer desktop tests bench
+	$(BIN)/ruff format --check analyzer desktop tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+clean-sample:
+	rm -rf $(SAMPLE)

@@ -1,0 +1,69 @@
+"""Helpers shared by the CLI's command modules: JSON output, the library, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analyzer.library import Library
+    from analyzer.progress import ProgressCallback
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def open_library(args: argparse.Namespace) -> Library:
+    from analyzer.library import Library
+
+    return Library.open(getattr(args, "library", None))
+
+
+@contextmanager
+def progress_bar(description: str, *, quiet: bool = False) -> Iterator[ProgressCallback]:
+    """A rich progress bar on stderr (nothing when quiet or not a terminal)."""
+    from analyzer.progress import Progress
+
+    if quiet or not sys.stderr.isatty():
+
+        def silent(_: Progress) -> None:
+            pass
+
+        yield silent
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("[dim]{task.fields[item]}", justify="left"),
+        transient=True,
+        console=_stderr_console(),
+    ) as bar:
+        task = bar.add_task(description, total=None, item="")
+
+        def update(p: Progress) -> None:
+            bar.update(task, completed=p.done, total=p.total or None, item=p.message[-60:])
+
+        yield update
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console()

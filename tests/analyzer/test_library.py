@@ -1,0 +1,162 @@
+"""The library a user imports into: resumable, never corrupted, bad files reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import CaseNotFoundError, LibraryError
+from analyzer.library import Library
+from analyzer.progress import CancelToken, Progress
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Library:
+    with Library(tmp_path / "lib") as library:
+        yield library
+
+
+def test_ingest_the_corpus_folder(lib, seeds):
+    seen: list[Progress] = []
+    report = lib.ingest([next(iter(seeds.values())).parent], on_progress=seen.append)
+    assert report.count("imported") == 5 and not report.failed
+    assert seen[-1].done == seen[-1].total == 5
+    cases = {c.title: c for c in lib.list_cases()}
+    huawei = cases["2019华为云 AI 大赛数字营销"]
+    assert (huawei.award, huawei.brand, huawei.industry, huawei.year) == (
+        "golden_mouse", "华为", "科技", 2019,
+    )
+    assert huawei.n_sections == 5
+    assert cases["AI 赋能的营销科技趋势与实践"].award is None
+    record = lib.get_case(huawei.id)
+    assert record.fields["参选类别"] == "社会化营销类"
+    assert [s.key for s in record.sections][-1] == "results"
+    assert record.as_parsed().section("results").text.startswith("1、吸引报名")
+
+
+def test_reimport_unchanged_does_nothing_and_changed_replaces(lib, seeds, tmp_path):
+    copy = tmp_path / "entry.txt"
+    shutil.copy(seeds["000"], copy)
+    first = lib.ingest([copy]).results[0]
+    assert first.status == "imported"
+    again = lib.ingest([copy]).results[0]
+    assert (again.status, again.case_id) == ("unchanged", first.case_id)
+    copy.write_text(copy.read_text(encoding="utf-8").replace("华为", "荣耀", 1), encoding="utf-8")
+    changed = lib.ingest([copy]).results[0]
+    assert (changed.status, changed.case_id) == ("updated", first.case_id)
+    assert len(lib) == 1
+    assert lib.get_case(first.case_id).fields["广告主"] == "荣耀"
+
+
+def test_bad_files_are_reported_and_the_batch_goes_on(lib, seeds, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(seeds["002"], folder / "good.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    report = lib.ingest([folder, tmp_path / "missing.txt"])
+    by_name = {Path(r.path).name: r for r in report.results}
+    assert by_name["good.txt"].status == "imported"
+    for bad in ("empty.txt", "broken.docx", "missing.txt"):
+        assert by_name[bad].status == "failed" and by_name[bad].message
+    assert len(lib) == 1
+
+
+def test_same_content_under_another_name_is_a_duplicate(lib, seeds, tmp_path):
+    lib.ingest([seeds["001"]])
+    shutil.copy(seeds["001"], tmp_path / "copy.txt")
+    result = lib.ingest([tmp_path / "copy.txt"]).results[0]
+    assert result.status == "duplicate" and "same content" in result.message
+
+
+def test_remove_and_missing_ids(lib, seeds):
+    case_id = lib.ingest([seeds["003"]]).results[0].case_id
+    lib.remove(case_id)
+    assert len(lib) == 0
+    with pytest.raises(CaseNotFoundError, match=str(case_id)):
+        lib.get_case(case_id)
+    with pytest.raises(CaseNotFoundError):
+        lib.remove(case_id)
+
+
+def test_cancel_stops_between_files_keeping_what_finished(lib, seeds):
+    token = CancelToken()
+
+    def progress(p: Progress) -> None:
+        if p.done == 2:
+            token.cancel()
+
+    from analyzer.errors import Cancelled
+
+    with pytest.raises(Cancelled):
+        lib.ingest([seeds["000"].parent], on_progress=progress, cancel=token)
+    assert len(lib) == 2
+
+
+def test_filters(lib, seeds):
+    lib.ingest([seeds["000"].parent])
+    assert {c.brand for c in lib.list_cases(award="golden_mouse")} == {"华为", "上汽通用"}
+    assert [c.title for c in lib.list_cases(industry="汽车")] == ["上汽通用智能营销中枢系统"]
+    assert [c.year for c in lib.list_cases(year=2017)] == [2017]
+
+
+def test_a_file_that_is_not_a_library_is_refused_not_overwritten(tmp_path):
+    home = tmp_path / "lib"
+    home.mkdir()
+    (home / "library.sqlite3").write_bytes(b"this is the user's file, not a database" * 100)
+    before = (home / "library.sqlite3").read_bytes()
+    with pytest.raises(LibraryError, match="library.sqlite3"):
+        Library(home)
+    assert (home / "library.sqlite3").read_bytes() == before
+
+
+KILL_SCRIPT = """
+import sys
+from analyzer.library import Library
+Library(sys.argv[1]).ingest([sys.argv[2]])
+"""
+
+
+def test_killed_in_the_middle_of_an_import_the_library_opens_and_resumes(tmp_path, seeds):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    texts = [p.read_text(encoding="utf-8") for p in seeds.values()]
+    for i in range(400):
+        (folder / f"{i:04d}.txt").write_text(f"编号{i}\n" + texts[i % 4], encoding="utf-8")
+    home = tmp_path / "lib"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(home), str(folder)])
+    db = home / "library.sqlite3"
+    deadline = time.monotonic() + 120
+    count = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=1) as con:
+                    count = con.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+            except sqlite3.Error:
+                count = 0
+            if count >= 20:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the import finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    with Library(home) as lib:
+        kept = lib.list_cases()
+        assert 20 <= len(kept) < 400
+        for summary in kept:  # every case that is there is whole
+            case = lib.get_case(summary.id)
+            assert case.sections and case.title
+        report = lib.ingest([folder])
+        assert report.count("unchanged") == len(kept)
+        assert report.count("imported") == 400 - len(kept)
+        assert len(lib) == 400

@@ -1,0 +1,129 @@
+"""Every heading form real entries use, and header fields in their forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.parse import parse_text
+from analyzer.sections import parse_period
+
+BODY = "这是一段足够长的正文内容，用来说明本节讲了什么。"
+
+
+def _keys(text: str, award: str | None = None) -> list[str]:
+    return [s.key for s in parse_text(text, award=award).sections]
+
+
+GM = ["background", "objectives", "strategy", "execution", "results"]
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "{h}",  # alone on a line
+        "{h}：",  # trailing full-width colon
+        "{h}:",  # trailing ASCII colon
+        "【{h}】",  # in brackets
+        "## {h}",  # markdown
+        ">{h}",  # prefixed
+        "- ◆ {h}",  # bullets
+        "**{h}**",  # bold
+    ],
+)
+def test_heading_forms_alone(fmt):
+    titles = ["营销背景", "营销目标", "策略与创意", "执行过程/媒体表现", "营销效果与市场反馈"]
+    text = "\n".join(f"{fmt.format(h=t)}\n{BODY}" for t in titles)
+    assert _keys(text) == GM
+
+
+def test_numbered_headings():
+    text = "\n".join(
+        f"{n}{t}\n{BODY}"
+        for n, t in zip(
+            ["一、", "二、", "三、", "四、", "五、"],
+            ["营销背景", "营销目标", "策略与创意", "执行过程", "营销效果"],
+            strict=True,
+        )
+    )
+    assert _keys(text) == GM
+    text = "\n".join(
+        f"{i}. {t}\n{BODY}" for i, t in enumerate(["营销背景", "营销目标", "策略与创意", "媒体表现", "市场反馈"], 1)
+    )
+    assert _keys(text) == GM
+
+
+def test_heading_with_text_after_colon_starts_the_section():
+    doc = parse_text(f"营销背景：{BODY}\n营销目标：提升认知。\n策略与创意：{BODY}")
+    assert [s.key for s in doc.sections] == ["background", "objectives", "strategy"]
+    assert doc.section("objectives").text == "提升认知。"
+
+
+def test_run_in_headings_without_a_break():
+    text = (
+        "背景与挑战公益活动地球一小时在中国已经举办多年，公众参与度逐年下降。\n"
+        "洞察与策略年轻人愿意为看得见的改变行动。\n"
+        "将创意付诸实践我们把熄灯变成一场线上接力。\n"
+        "效果：参与人数 120 万+，同比增长 35%。"
+    )
+    doc = parse_text(text, award="effie")
+    assert [s.key for s in doc.sections] == ["challenge", "insight", "ideas", "results"]
+    assert doc.sections[0].title == "背景与挑战"
+    assert doc.sections[0].text.startswith("公益活动地球一小时")
+
+
+def test_sub_labels_stay_inside_their_section():
+    text = (
+        f"营销背景\n{BODY}\n营销目标\n{BODY}\n策略与创意\n策略：\n1、大赛+公益。\n创意亮点：\n1、造词。\n"
+        f"执行过程/媒体表现\n媒体落地率:95%\n营销效果与市场反馈\n{BODY}"
+    )
+    doc = parse_text(text)
+    assert _keys(text) == GM
+    assert "创意亮点：" in doc.section("strategy").text
+    assert doc.section("execution").text == "媒体落地率:95%"
+
+
+def test_traditional_headings_match_simplified_aliases_and_stay_as_written():
+    text = (
+        "廣告主：華為\n執行時間：2019.07.12-09.19\n營銷背景\n垃圾分類政策推行。\n營銷目標\n提升品牌影響力。\n"
+        "策略與創意\n大賽+公益。\n執行過程/媒體表現\n線上線下聯動。\n營銷效果與市場反饋\n報名隊伍 8000+。"
+    )
+    doc = parse_text(text)
+    assert doc.award == "golden_mouse"
+    assert [s.key for s in doc.sections] == GM
+    assert doc.sections[0].title == "營銷背景"
+    assert doc.fields["广告主"] == "華為"
+    assert doc.fields["执行时间"] == "2019.07.12-09.19"
+
+
+@pytest.mark.parametrize(
+    "line, value",
+    [
+        ("广告主：华为", "华为"),
+        ("广 告 主：华为", "华为"),
+        ("广告主:华为", "华为"),
+        ("- ◆ 广告主：华为", "华为"),
+        ("项目主体>华为", "华为"),
+        ("**广告主**：华为", "华为"),
+    ],
+)
+def test_header_field_forms(line, value):
+    doc = parse_text(f"{line}\n营销背景\n{BODY}\n营销目标\n{BODY}", award="golden_mouse")
+    assert doc.fields.get("广告主") == value
+
+
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("2019.07.12-09.19", (2019, 7, 12), (2019, 9, 19)),
+        ("2018/04~2019/03", (2018, 4, 1), (2019, 3, 28)),
+        ("2017年10月10日至11月12日", (2017, 10, 10), (2017, 11, 12)),
+    ],
+)
+def test_periods(text, start, end):
+    period = parse_period(text)
+    assert period is not None and period.start == start and period.end == end
+
+
+@pytest.mark.parametrize("text", ["2019", "去年", "2019.13.01-2019.14.01", "2019.09.01-2019.08.01"])
+def test_not_periods(text):
+    assert parse_period(text) is None
