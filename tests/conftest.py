@@ -20,7 +20,9 @@ def seeds() -> dict[str, Path]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("AWARD_WRITER_HOME", str(home))
     return home
@@ -28,5 +30,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "qtbot" in getattr(item, "fixturenames", ()) or "qapp" in getattr(item, "fixturenames", ()):
+        if "qtbot" in getattr(item, "fixturenames", ()) or "qapp" in getattr(
+            item, "fixturenames", ()
+        ):
             item.add_marker(pytest.mark.gui)

@@ -32,7 +32,10 @@ def test_ingest_the_corpus_folder(lib, seeds):
     cases = {c.title: c for c in lib.list_cases()}
     huawei = cases["2019华为云 AI 大赛数字营销"]
     assert (huawei.award, huawei.brand, huawei.industry, huawei.year) == (
-        "golden_mouse", "华为", "科技", 2019,
+        "golden_mouse",
+        "华为",
+        "科技",
+        2019,
     )
     assert huawei.n_sections == 5
     assert cases["AI 赋能的营销科技趋势与实践"].award is None
@@ -113,7 +116,7 @@ def test_a_file_that_is_not_a_library_is_refused_not_overwritten(tmp_path):
     home.mkdir()
     (home / "library.sqlite3").write_bytes(b"this is the user's file, not a database" * 100)
     before = (home / "library.sqlite3").read_bytes()
-    with pytest.raises(LibraryError, match="library.sqlite3"):
+    with pytest.raises(LibraryError, match=r"library\.sqlite3"):
         Library(home)
     assert (home / "library.sqlite3").read_bytes() == before
 

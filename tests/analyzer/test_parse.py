@@ -46,10 +46,20 @@ def test_seed_001_jinqi(seeds):
         "参评方向": "内容营销、公关活动",
     }
     assert [s.key for s in doc.sections] == [
-        "overview", "research", "planning", "execution", "evaluation", "highlights",
+        "overview",
+        "research",
+        "planning",
+        "execution",
+        "evaluation",
+        "highlights",
     ]
     assert [s.title for s in doc.sections] == [
-        "项目概述", "项目调研", "项目策划", "项目执行", "项目评估", "项目亮点",
+        "项目概述",
+        "项目调研",
+        "项目策划",
+        "项目执行",
+        "项目评估",
+        "项目亮点",
     ]
     research = doc.section("research").text
     assert "挑战:1、国企品牌传播初期" in research  # a sub-label, not a section
@@ -67,7 +77,11 @@ def test_seed_002_golden_mouse_bullets(seeds):
         "参选类别": "智能营销类",
     }
     assert [s.key for s in doc.sections] == [
-        "background", "objectives", "strategy", "execution", "results",
+        "background",
+        "objectives",
+        "strategy",
+        "execution",
+        "results",
     ]
     assert "TAUV%提升 48%" in doc.section("results").text
 
@@ -83,7 +97,12 @@ def test_seed_003_tma_without_results_heading(seeds):
         "参选类别": "技术类",
     }
     assert [s.title for s in doc.sections] == [
-        "概述", "合作背景", "市场环境", "营销目标", "创意", "传播执行",
+        "概述",
+        "合作背景",
+        "市场环境",
+        "营销目标",
+        "创意",
+        "传播执行",
     ]
     # the results sit in the closing paragraphs of 传播执行, with no heading of their own
     assert "超450亿的曝光" in doc.section("execution").text
@@ -116,3 +135,50 @@ def test_json_contract(seeds):
 def test_degenerate_text_does_not_crash(raw):
     doc = parse_text(raw)
     assert doc.award is None or isinstance(doc.award, str)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(
+    [
+        "营销背景",
+        "營銷目標",
+        "策略与创意",
+        "【项目评估】",
+        "一、",
+        "1.",
+        ">",
+        "：",
+        ":",
+        "\n",
+        " ",
+        "广告主：",
+        "执行时间:2019.07.12-09.19",
+        "3000 万+",
+        "提升 24%+",
+        "10w+",
+        "近万",
+        "同比增长157%",
+        "背景与挑战",
+        "效果",
+        "**",
+        "- ◆ ",
+        "微信截图_1.png",
+        "http://x.cn/a.png",
+        "\x00",
+        "\ufeff",
+        "¥",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=40))
+def test_parser_never_raises_on_any_string(parts):
+    text = "".join(parts)
+    doc = parse_text(text)
+    for section in doc.sections:  # offsets point at the section's text
+        assert doc.text[section.start : section.end] == section.text
+    for metric in doc.metrics:
+        assert 0 <= metric.start <= metric.end <= len(doc.text)

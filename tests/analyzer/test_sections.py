@@ -47,7 +47,8 @@ def test_numbered_headings():
     )
     assert _keys(text) == GM
     text = "\n".join(
-        f"{i}. {t}\n{BODY}" for i, t in enumerate(["营销背景", "营销目标", "策略与创意", "媒体表现", "市场反馈"], 1)
+        f"{i}. {t}\n{BODY}"
+        for i, t in enumerate(["营销背景", "营销目标", "策略与创意", "媒体表现", "市场反馈"], 1)
     )
     assert _keys(text) == GM
 

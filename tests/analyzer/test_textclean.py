@@ -18,7 +18,9 @@ def test_full_width_digits_become_ascii():
 
 def test_hard_wrapped_pdf_lines_are_joined_but_headings_are_not():
     line = "这是一行被排版软件在固定宽度处折断的正文内容，它没有句末标点所以"
-    raw = "\n\n".join([line + "还没有", "说完。", "营销目标", line + "还在", "继续说。"] + [line + "。"] * 6)
+    raw = "\n\n".join(
+        [line + "还没有", "说完。", "营销目标", line + "还在", "继续说。"] + [line + "。"] * 6
+    )
     out = clean_text(raw).split("\n")
     assert out[0] == line + "还没有说完。"
     assert out[1] == "营销目标"
