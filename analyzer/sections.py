@@ -40,13 +40,13 @@ class HeadingMatch:
     delimited: bool  # followed by a colon or closing bracket
 
 
-def _match_prefix(line: str, pos: int, alias: str) -> int | None:
-    """Match ``alias`` (normalized) at ``line[pos:]``, skipping ignorable characters; return end."""
+def _match_prefix(folded: str, pos: int, alias: str) -> int | None:
+    """Match ``alias`` (normalized) at ``folded[pos:]``, skipping ignorable characters; return end."""
     i = pos
     for ch in alias:
-        while i < len(line) and fold(line[i]) in _IGNORABLE:
+        while i < len(folded) and folded[i] in _IGNORABLE:
             i += 1
-        if i >= len(line) or fold(line[i]).lower() != ch:
+        if i >= len(folded) or folded[i] != ch:
             return None
         i += 1
     return i
@@ -57,9 +57,12 @@ class HeadingMatcher:
 
     def __init__(self, schema: AwardSchema) -> None:
         pairs = [(_norm(alias), spec) for spec in schema.sections for alias in spec.aliases]
-        pairs = [(a, s) for a, s in pairs if a]
         pairs.sort(key=lambda p: -len(p[0]))
-        self._aliases = pairs
+        self._by_first: dict[str, list[tuple[str, SectionSpec]]] = {}
+        for alias, spec in pairs:
+            if alias:
+                self._by_first.setdefault(alias[0], []).append((alias, spec))
+        self._longest = max((len(a) for a, _ in pairs), default=0)
 
     def match(self, line: str) -> HeadingMatch | None:
         decor = _DECOR.match(line)
@@ -67,8 +70,10 @@ class HeadingMatcher:
         bracketed = line[pos : pos + 1] in "【[「『"
         if bracketed:
             pos += 1
-        for alias, spec in self._aliases:
-            end = _match_prefix(line, pos, alias)
+        # Headings sit at the start of a line: fold only what an alias can span.
+        folded = fold(line[: pos + 3 * self._longest]).lower()
+        for alias, spec in self._by_first.get(folded[pos : pos + 1], ()):
+            end = _match_prefix(folded, pos, alias)
             if end is None:
                 continue
             rest = line[end:]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201f"
@@ -89,17 +88,26 @@ def _continues(prev: str, line: str, width: int) -> bool:
     return not (len(line) <= 12 and not re.search(r"[，。、；：,.;:!?！？%+]", line))
 
 
-@cache
-def _fold_char(ch: str) -> str:
-    import zhconv  # small, pure Python; imported on first use
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table filled on demand: traditional → simplified, one char to one char."""
 
-    out = zhconv.convert(ch, "zh-hans")
-    return out if len(out) == 1 else ch
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if code >= 0x2E80:
+            import zhconv  # small, pure Python; imported on first use
+
+            out = zhconv.convert(ch, "zh-hans")
+            ch = out if len(out) == 1 else ch
+        self[code] = ch
+        return ch
+
+
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
     """Traditional → simplified, character by character (lengths and offsets are kept)."""
-    return "".join(_fold_char(c) if ord(c) > 0x2E80 else c for c in text)
+    return text.translate(_FOLD)
 
 
 def is_cjk(ch: str) -> bool:
