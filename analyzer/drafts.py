@@ -1,0 +1,411 @@
+"""A draft entry as a document: new / open / save, autosave and crash recovery. Qt-free.
+
+A :class:`Draft` is a value: the award, the header fields, the brief the user filled in, the
+sections in the award's order, and the exemplar passages copied from similar cases. The GUI
+builds one from its widgets whenever it saves, checks or exports.
+
+Files are JSON (``*.awdraft``), written atomically (a temporary file in the same folder, flushed,
+then renamed over the old one), so a crash while saving never leaves half a file. The autosave
+copy of an unsaved draft lives in ``<library home>/drafts/autosave/<draft id>.json`` and is
+removed when the user saves or discards; whatever is left there at start-up was not saved
+because the app died, and :func:`pending_recoveries` offers it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import AwardWriterError, ReadError
+from analyzer.paths import data_home
+
+DRAFT_SUFFIX = ".awdraft"
+FORMAT = "award-writer-draft"
+FORMAT_VERSION = 1
+
+
+class DraftError(AwardWriterError):
+    """A draft could not be written (disk full, no permission …)."""
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    """A passage copied from a similar case, shown to the drafter as an example."""
+
+    text: str
+    case_id: int | None = None
+    case_title: str = ""
+    section: str = ""  # the section key it belongs to ("" = any)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "case_id": self.case_id,
+            "case_title": self.case_title,
+            "section": self.section,
+        }
+
+
+@dataclass(frozen=True)
+class DraftSection:
+    key: str
+    title: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Draft:
+    award: str
+    title: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # field key → value
+    sections: tuple[DraftSection, ...] = ()
+    brief: dict[str, Any] = field(default_factory=dict)  # the brief form, as the drafter reads it
+    exemplars: tuple[Exemplar, ...] = ()
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created: float = field(default_factory=time.time)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def new(cls, award: str = "golden_mouse", *, title: str = "") -> Draft:
+        """An empty draft with every section of the award, in its order."""
+        from analyzer.schema import get_award
+
+        schema = get_award(award)
+        return cls(
+            award=award,
+            title=title,
+            fields={f.key: "" for f in schema.fields},
+            sections=tuple(DraftSection(s.key, s.title) for s in schema.sections),
+        )
+
+    def with_award(self, award: str) -> Draft:
+        """The same draft under another award. Text moves to the section of the same key or,
+        failing that, of the same shared kind; text with no home stays as an extra section at
+        the end, so switching awards never loses anything typed."""
+        from analyzer.schema import get_award
+
+        if award == self.award:
+            return self
+        schema = get_award(award)
+        old_kind = _kinds(self.award)
+        old = {s.key: s for s in self.sections if s.text.strip()}
+        used = {spec.key for spec in schema.sections if spec.key in old}
+        sections = []
+        for spec in schema.sections:
+            if spec.key in old:
+                text = old[spec.key].text
+            else:
+                same_kind = [
+                    s for k, s in old.items() if k not in used and old_kind.get(k) in spec.kinds
+                ]
+                used.update(s.key for s in same_kind)
+                text = "\n\n".join(s.text.strip() for s in same_kind)
+            sections.append(DraftSection(spec.key, spec.title, text))
+        sections += [s for k, s in old.items() if k not in used]
+        fields = {f.key: self.fields.get(f.key, "") for f in schema.fields}
+        fields.update({k: v for k, v in self.fields.items() if v.strip() and k not in fields})
+        return replace(self, award=award, fields=fields, sections=tuple(sections))
+
+    def with_section(self, key: str, text: str) -> Draft:
+        if not any(s.key == key for s in self.sections):
+            raise KeyError(f"draft has no section {key!r}")
+        return replace(
+            self,
+            sections=tuple(replace(s, text=text) if s.key == key else s for s in self.sections),
+        )
+
+    def section(self, key: str) -> DraftSection | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.title.strip()
+            or any(v.strip() for v in self.fields.values())
+            or any(s.text.strip() for s in self.sections)
+            or any(_filled(v) for v in self.brief.values())
+        )
+
+    # ------------------------------------------------------------------ text
+
+    def field_titles(self) -> dict[str, str]:
+        """Field key → the award's title for it (广告主, 执行时间 …)."""
+        from analyzer.schema import load_awards
+
+        titles: dict[str, str] = {}
+        awards = load_awards()
+        for schema in sorted(awards.values(), key=lambda a: a.key != self.award):
+            for f in schema.fields:
+                titles.setdefault(f.key, f.title)
+        return {k: titles.get(k, k) for k in self.fields}
+
+    def render(self) -> tuple[str, dict[str, tuple[int, int]]]:
+        """The draft as plain entry text, and each section body's (start, end) in it.
+
+        Headings stand alone on their line and header fields read ``标题：值``, the way the
+        parser and the checker expect an entry to look.
+        """
+        titles = self.field_titles()
+        parts: list[str] = []
+        pos = 0
+
+        def add(piece: str) -> None:
+            nonlocal pos
+            parts.append(piece)
+            pos += len(piece)
+
+        if self.title.strip():
+            add(self.title.strip() + "\n\n")
+        filled = [(k, v.strip()) for k, v in self.fields.items() if v.strip()]
+        for key, value in filled:
+            add(f"{titles.get(key, key)}：{value}\n")
+        if filled:
+            add("\n")
+        spans: dict[str, tuple[int, int]] = {}
+        for s in self.sections:
+            add(f"{s.title}\n")
+            spans[s.key] = (pos, pos + len(s.text))
+            add(s.text)
+            add("\n\n")
+        return "".join(parts).rstrip("\n") + "\n", spans
+
+    def text(self) -> str:
+        return self.render()[0]
+
+    def to_parsed(self) -> Any:
+        """The draft as the parser sees it (a ``ParsedDocument``) for the checker."""
+        from analyzer.parse import parse_text
+
+        return parse_text(self.text(), award=self.award, name=self.title or "草稿")
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "id": self.id,
+            "created": self.created,
+            "award": self.award,
+            "title": self.title,
+            "fields": dict(self.fields),
+            "sections": [{"key": s.key, "title": s.title, "text": s.text} for s in self.sections],
+            "brief": self.brief,
+            "exemplars": [e.to_json() for e in self.exemplars],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, *, where: str = "draft") -> Draft:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ReadError(where, "not an Award Writer draft")
+        if int(data.get("version", 0)) > FORMAT_VERSION:
+            raise ReadError(where, "made by a newer Award Writer; update the app")
+        try:
+            return cls(
+                award=str(data["award"]),
+                title=str(data.get("title", "")),
+                fields={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
+                sections=tuple(
+                    DraftSection(
+                        str(s["key"]), str(s.get("title", s["key"])), str(s.get("text", ""))
+                    )
+                    for s in data.get("sections", [])
+                ),
+                brief=dict(data.get("brief", {})),
+                exemplars=tuple(
+                    Exemplar(
+                        text=str(e["text"]),
+                        case_id=e.get("case_id"),
+                        case_title=str(e.get("case_title", "")),
+                        section=str(e.get("section", "")),
+                    )
+                    for e in data.get("exemplars", [])
+                ),
+                id=str(data.get("id") or uuid.uuid4().hex),
+                created=float(data.get("created", time.time())),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ReadError(where, f"malformed draft ({type(exc).__name__}: {exc})") from exc
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | tuple):
+        return any(_filled(v) for v in value)
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    return value is not None
+
+
+def _kinds(award: str) -> dict[str, str]:
+    from analyzer.schema import get_award
+
+    try:
+        return {s.key: s.kind for s in get_award(award).sections}
+    except AwardWriterError:
+        return {}
+
+
+def draft_from_parsed(doc: Any, *, award: str | None = None) -> Draft:
+    """A draft from any parsed entry (a Word file from a colleague, a past case)."""
+    key = award or doc.award or "generic"
+    draft = Draft.new(key, title=doc.title)
+    fields = {k: doc.fields.get(t, "") for k, t in doc.field_keys.items()}
+    draft = replace(draft, fields={k: fields.get(k, v) for k, v in draft.fields.items()})
+    found = {s.key: s.text.strip() for s in doc.sections}
+    if doc.award != key:  # parsed under another award: map through the shared kinds
+        kinds_of = _kinds(doc.award) if doc.award else {}
+        by_kind: dict[str, str] = {}
+        for s in doc.sections:
+            by_kind.setdefault(kinds_of.get(s.key, s.kind), s.text.strip())
+        own = _kinds(key)
+        found = {k: by_kind.get(kind, "") for k, kind in own.items()}
+        if not any(found.values()) and doc.sections:  # a reference document: keep its text
+            first = draft.sections[0].key
+            found = {first: "\n\n".join(s.text.strip() for s in doc.sections)}
+    for s in draft.sections:
+        if found.get(s.key):
+            draft = draft.with_section(s.key, found[s.key])
+    return draft
+
+
+# ---------------------------------------------------------------------- files
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise DraftError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def save_draft(draft: Draft, path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    if not target.suffix:
+        target = target.with_suffix(DRAFT_SUFFIX)
+    atomic_write(target, _dump(draft.to_json()))
+    return target
+
+
+def load_draft(path: str | os.PathLike[str]) -> Draft:
+    """Open a draft file; any other supported document is parsed into a draft."""
+    p = Path(path)
+    if p.suffix.lower() != DRAFT_SUFFIX and p.suffix.lower() != ".json":
+        from analyzer.parse import parse_file
+
+        return draft_from_parsed(parse_file(p))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReadError(p, "no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReadError(p, f"cannot read the draft ({exc})") from exc
+    return Draft.from_json(data, where=str(p))
+
+
+# ---------------------------------------------------------------------- autosave
+
+
+def autosave_dir(home: str | os.PathLike[str] | None = None) -> Path:
+    return data_home(home) / "drafts" / "autosave"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """An autosaved draft the app did not get to save or discard (it crashed or was killed)."""
+
+    draft: Draft
+    saved_path: str  # the file the draft belongs to ("" for a draft never saved)
+    autosaved_at: float
+    file: Path
+
+
+class Autosave:
+    """Autosave copies of open drafts in one folder; one file per draft id."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder = Path(folder) if folder else autosave_dir()
+
+    def path_for(self, draft_id: str) -> Path:
+        return self.folder / f"{draft_id}.json"
+
+    def write(self, draft: Draft, saved_path: str | os.PathLike[str] | None = None) -> Path:
+        path = self.path_for(draft.id)
+        record = {
+            "saved_path": str(saved_path or ""),
+            "autosaved_at": time.time(),
+            "pid": os.getpid(),
+            "draft": draft.to_json(),
+        }
+        atomic_write(path, _dump(record))
+        return path
+
+    def discard(self, draft_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path_for(draft_id).unlink()
+
+    def pending(self, *, include_live: bool = False) -> list[Recovery]:
+        """Autosaved drafts left behind, newest first.
+
+        A copy written by a process that is still running (another window of the app) is not
+        offered unless ``include_live``; an unreadable copy is skipped and left in place.
+        """
+        found = []
+        if not self.folder.is_dir():
+            return []
+        for file in self.folder.glob("*.json"):
+            try:
+                record = json.loads(file.read_text(encoding="utf-8"))
+                pid = int(record.get("pid", 0))
+                if not include_live and pid != os.getpid() and _alive(pid):
+                    continue
+                draft = Draft.from_json(record["draft"], where=str(file))
+                found.append(
+                    Recovery(
+                        draft=draft,
+                        saved_path=str(record.get("saved_path", "")),
+                        autosaved_at=float(record.get("autosaved_at", file.stat().st_mtime)),
+                        file=file,
+                    )
+                )
+            except (OSError, ValueError, KeyError, TypeError, AwardWriterError):
+                continue
+        return sorted(found, key=lambda r: r.autosaved_at, reverse=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0 or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

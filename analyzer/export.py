@@ -1,0 +1,250 @@
+"""Export a draft: Word (.docx, laid out like an award entry form), Markdown, and HTML.
+
+The HTML is self-contained and print-ready; the desktop app turns it into PDF with Qt (the core
+never imports Qt). Fact-guard marks (``【待核实】``, ``【待补充：…】``) are kept and highlighted, so
+nothing unverified leaves the app unnoticed.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analyzer.drafts import atomic_write
+
+if TYPE_CHECKING:
+    from analyzer.drafts import Draft
+
+MARK_RE = re.compile(r"【(?:待核实|待补充[：:][^】]*)】")
+BODY_FONT = "SimSun"  # 宋体: what award forms are usually typeset in
+HEADING_FONT = "SimHei"  # 黑体
+LATIN_FONT = "Times New Roman"
+
+
+def _title(draft: Draft) -> str:
+    if draft.title.strip():
+        return draft.title.strip()
+    from analyzer.schema import get_award
+
+    try:
+        return f"{get_award(draft.award).name}参赛作品"
+    except Exception:
+        return "参赛作品"
+
+
+def _award_name(draft: Draft) -> str:
+    from analyzer.schema import get_award
+
+    try:
+        return get_award(draft.award).name
+    except Exception:
+        return draft.award
+
+
+def _header_rows(draft: Draft) -> list[tuple[str, str]]:
+    titles = draft.field_titles()
+    return [(titles.get(k, k), v.strip()) for k, v in draft.fields.items() if v.strip()]
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.strip().splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------------- Markdown
+
+
+def to_markdown(draft: Draft) -> str:
+    out = [f"# {_title(draft)}", ""]
+    rows = _header_rows(draft)
+    if rows:
+        out += ["| 项目 | 内容 |", "| --- | --- |"]
+        out += [f"| {k} | {v.replace('|', '／')} |" for k, v in rows]
+        out.append("")
+    for s in draft.sections:
+        out += [f"## {s.title}", ""]
+        paragraphs = _paragraphs(s.text)
+        out += ["\n\n".join(paragraphs) if paragraphs else "（未填写）", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------- HTML
+
+
+def _html_text(text: str) -> str:
+    out, pos = [], 0
+    for m in MARK_RE.finditer(text):
+        out.append(html.escape(text[pos : m.start()]))
+        out.append(f'<span class="mark">{html.escape(m.group())}</span>')
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def to_html(draft: Draft) -> str:
+    """A print-ready page: title, the header-field table, each section with its heading."""
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{_html_text(v)}</td></tr>"
+        for k, v in _header_rows(draft)
+    )
+    parts = [
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(_title(draft))}</title>",
+        "<style>",
+        "body{font-family:'Noto Serif CJK SC','Source Han Serif SC','SimSun',serif;font-size:11pt;"
+        "line-height:1.7;margin:2em auto;max-width:46em;color:#111}",
+        "h1{font-family:'Noto Sans CJK SC','SimHei',sans-serif;text-align:center;font-size:18pt}",
+        "p.award{text-align:center;color:#555;margin-top:-0.6em}",
+        "h2{font-family:'Noto Sans CJK SC','SimHei',sans-serif;font-size:13pt;"
+        "border-bottom:1px solid #999;padding-bottom:2px;margin-top:1.4em}",
+        "table.fields{border-collapse:collapse;width:100%;margin:1em 0}",
+        "table.fields th,table.fields td{border:1px solid #777;padding:4px 8px;text-align:left;"
+        "vertical-align:top}",
+        "table.fields th{background:#eee;width:7em;white-space:nowrap}",
+        "p{text-indent:2em;margin:0.3em 0}",
+        ".mark{background:#ffe066}",
+        ".empty{color:#888;text-indent:0}",
+        "</style></head><body>",
+        f"<h1>{html.escape(_title(draft))}</h1>",
+        f"<p class='award'>{html.escape(_award_name(draft))}</p>",
+    ]
+    if rows:
+        parts.append(
+            f"<table class='fields' border='1' cellspacing='0' cellpadding='4'>{rows}</table>"
+        )
+    for s in draft.sections:
+        parts.append(f"<h2>{html.escape(s.title)}</h2>")
+        paragraphs = _paragraphs(s.text)
+        if not paragraphs:
+            parts.append("<p class='empty'>（未填写）</p>")
+        parts += [f"<p>{_html_text(p)}</p>" for p in paragraphs]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- Word
+
+
+def _set_fonts(run: Any, east_asia: str, size_pt: float | None = None, bold: bool = False) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run.font.name = LATIN_FONT
+    run.bold = bold or None
+    if size_pt:
+        run.font.size = Pt(size_pt)
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), east_asia)
+
+
+def _add_runs(paragraph: Any, text: str, size_pt: float = 12) -> None:
+    from docx.enum.text import WD_COLOR_INDEX
+
+    pos = 0
+    for m in MARK_RE.finditer(text):
+        if m.start() > pos:
+            _set_fonts(paragraph.add_run(text[pos : m.start()]), BODY_FONT, size_pt)
+        run = paragraph.add_run(m.group())
+        _set_fonts(run, BODY_FONT, size_pt)
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        pos = m.end()
+    if pos < len(text):
+        _set_fonts(paragraph.add_run(text[pos:]), BODY_FONT, size_pt)
+
+
+def _shade(cell: Any, fill: str) -> None:
+    from docx.oxml.ns import qn
+
+    tcpr = cell._element.get_or_add_tcPr()
+    shd = tcpr.makeelement(
+        qn("w:shd"), {qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): fill}
+    )
+    tcpr.append(shd)
+
+
+def to_docx_bytes(draft: Draft) -> bytes:
+    """The draft as a Word document laid out like an entry form."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)  # A4
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin = section.bottom_margin = Cm(2.5)
+    doc.core_properties.title = _title(draft)
+    doc.core_properties.subject = _award_name(draft)
+
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_fonts(title.add_run(_title(draft)), HEADING_FONT, 18, bold=True)
+    award = doc.add_paragraph()
+    award.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = award.add_run(_award_name(draft))
+    _set_fonts(run, BODY_FONT, 10.5)
+    run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+
+    rows = _header_rows(draft)
+    if rows:
+        table = doc.add_table(rows=len(rows), cols=2)
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for (key, value), row in zip(rows, table.rows, strict=True):
+            row.cells[0].width, row.cells[1].width = Cm(3.5), Cm(12.5)
+            _shade(row.cells[0], "E7E6E6")
+            _set_fonts(row.cells[0].paragraphs[0].add_run(key), HEADING_FONT, 10.5, bold=True)
+            _add_runs(row.cells[1].paragraphs[0], value, 10.5)
+        doc.add_paragraph()
+
+    for s in draft.sections:
+        heading = doc.add_paragraph()
+        heading.paragraph_format.space_before = Pt(12)
+        heading.paragraph_format.space_after = Pt(6)
+        heading.paragraph_format.keep_with_next = True
+        _set_fonts(heading.add_run(s.title), HEADING_FONT, 14, bold=True)
+        paragraphs = _paragraphs(s.text)
+        if not paragraphs:
+            p = doc.add_paragraph()
+            run = p.add_run("（未填写）")
+            _set_fonts(run, BODY_FONT, 12)
+            run.font.color.rgb = RGBColor(0x88, 0x88, 0x88)
+        for text in paragraphs:
+            p = doc.add_paragraph()
+            p.paragraph_format.first_line_indent = Pt(24)  # two characters
+            p.paragraph_format.line_spacing = 1.5
+            _add_runs(p, text)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------- files
+
+FORMATS = {".docx": "Word", ".md": "Markdown", ".html": "HTML"}
+
+
+def export_draft(draft: Draft, path: str | os.PathLike[str]) -> Path:
+    """Write the draft in the format its suffix names (.docx, .md, .html); atomic."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".docx":
+        data = to_docx_bytes(draft)
+    elif suffix in (".md", ".markdown"):
+        data = to_markdown(draft).encode("utf-8")
+    elif suffix in (".html", ".htm"):
+        data = to_html(draft).encode("utf-8")
+    else:
+        raise ValueError(
+            f"cannot export to {suffix or 'a file without suffix'}: use .docx, .md or .html"
+        )
+    atomic_write(target, data)
+    return target

@@ -1,0 +1,120 @@
+"""Drafts are documents: saved atomically, autosaved, recovered after a crash, award switchable."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from analyzer.drafts import Autosave, Draft, Exemplar, atomic_write, load_draft, save_draft
+from analyzer.errors import ReadError
+
+
+def sample() -> Draft:
+    d = Draft.new("golden_mouse", title="华为云 AI 垃圾分类大赛")
+    d = replace(d, fields={**d.fields, "advertiser": "华为", "period": "2018/04~2019/03"})
+    d = d.with_section("background", "垃圾分类成为社会热点。")
+    d = d.with_section("results", "曝光 3000 万+，参赛团队 500 支。")
+    return replace(
+        d,
+        brief={"results": [{"measure": "曝光", "value": "3000 万+", "source": "平台后台"}]},
+        exemplars=(Exemplar("范例段落", case_id=3, case_title="上汽通用", section="results"),),
+    )
+
+
+def test_new_draft_has_the_awards_sections_in_order() -> None:
+    d = Draft.new("golden_mouse")
+    assert [s.title for s in d.sections] == [
+        "营销背景",
+        "营销目标",
+        "策略与创意",
+        "执行过程/媒体表现",
+        "营销效果与市场反馈",
+    ]
+    assert "advertiser" in d.fields and d.is_empty
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    d = sample()
+    path = save_draft(d, tmp_path / "entry")
+    assert path.suffix == ".awdraft"
+    assert load_draft(path) == d
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "entry.awdraft"
+    save_draft(sample(), path)
+    before = path.read_bytes()
+
+    def boom(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(Exception, match="No space left"):
+        save_draft(Draft.new("tma"), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.awdraft"]  # no temporary file left
+
+
+def test_a_file_that_is_not_a_draft_is_a_read_error(tmp_path: Path) -> None:
+    bad = tmp_path / "x.awdraft"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReadError, match=r"x\.awdraft"):
+        load_draft(bad)
+    other = tmp_path / "y.awdraft"
+    atomic_write(other, json.dumps({"hello": 1}).encode())
+    with pytest.raises(ReadError, match="not an Award Writer draft"):
+        load_draft(other)
+
+
+def test_autosave_left_behind_is_offered_for_recovery(tmp_path: Path) -> None:
+    autosave = Autosave(tmp_path / "autosave")
+    d = sample()
+    autosave.write(d, tmp_path / "entry.awdraft")
+    [recovery] = Autosave(tmp_path / "autosave").pending()
+    assert recovery.draft == d
+    assert recovery.saved_path == str(tmp_path / "entry.awdraft")
+    autosave.discard(d.id)
+    assert autosave.pending() == []
+
+
+def test_autosave_of_a_running_app_is_not_offered(tmp_path: Path) -> None:
+    autosave = Autosave(tmp_path)
+    d = sample()
+    path = autosave.write(d)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["pid"] = os.getppid()  # a live process that is not us
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert autosave.pending() == []
+    assert len(autosave.pending(include_live=True)) == 1
+
+
+def test_switching_award_never_loses_text() -> None:
+    d = sample().with_award("jinqi")
+    texts = {s.key: s.text for s in d.sections}
+    assert texts["evaluation"] == "曝光 3000 万+，参赛团队 500 支。"  # results → 项目评估
+    assert "垃圾分类成为社会热点。" in texts.values()  # no background kind in 金旗奖: kept
+    back = d.with_award("golden_mouse")
+    assert back.section("background").text == "垃圾分类成为社会热点。"  # type: ignore[union-attr]
+
+
+def test_rendered_text_parses_back_into_the_same_sections() -> None:
+    d = sample()
+    text, spans = d.render()
+    start, end = spans["results"]
+    assert text[start:end] == "曝光 3000 万+，参赛团队 500 支。"
+    assert "广告主：华为" in text
+    doc = d.to_parsed()
+    assert doc.award == "golden_mouse"
+    assert doc.section("results").text.strip() == "曝光 3000 万+，参赛团队 500 支。"
+    assert doc.field_value("advertiser") == "华为"
+
+
+def test_any_entry_file_opens_as_a_draft(seeds: dict[str, Path]) -> None:
+    d = load_draft(seeds["000"])
+    assert d.award == "golden_mouse"
+    assert all(s.text.strip() for s in d.sections)
+    assert d.fields["advertiser"].startswith("华为")

@@ -1,0 +1,58 @@
+"""Exports: Word laid out like an entry form, Markdown, print-ready HTML; marks stay visible."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from analyzer.drafts import Draft
+from analyzer.export import export_draft, to_html, to_markdown
+
+
+def sample() -> Draft:
+    d = Draft.new("golden_mouse", title="华为云 AI 垃圾分类大赛")
+    d = replace(d, fields={**d.fields, "advertiser": "华为", "category": "社会化营销类"})
+    d = d.with_section("background", "第一段。\n第二段。")
+    return d.with_section("results", "曝光 3000 万【待核实】，转化【待补充：转化数据】。")
+
+
+def test_docx_has_title_field_table_and_section_headings(tmp_path: Path) -> None:
+    from docx import Document
+
+    path = export_draft(sample(), tmp_path / "entry.docx")
+    doc = Document(str(path))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "华为云 AI 垃圾分类大赛"
+    assert "营销背景" in texts and "营销效果与市场反馈" in texts
+    assert texts.index("第一段。") == texts.index("营销背景") + 1
+    table = doc.tables[0]
+    assert [(r.cells[0].text, r.cells[1].text) for r in table.rows] == [
+        ("广告主", "华为"),
+        ("参选类别", "社会化营销类"),
+    ]
+    marked = [r for p in doc.paragraphs for r in p.runs if r.font.highlight_color is not None]
+    assert [r.text for r in marked] == ["【待核实】", "【待补充：转化数据】"]
+    body = next(p for p in doc.paragraphs if p.text == "第一段。")
+    rfonts = body.runs[0]._element.rPr.rFonts
+    assert rfonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+
+
+def test_markdown_keeps_structure_and_paragraphs() -> None:
+    md = to_markdown(sample())
+    assert md.startswith("# 华为云 AI 垃圾分类大赛\n")
+    assert "| 广告主 | 华为 |" in md
+    assert "## 营销背景\n\n第一段。\n\n第二段。" in md
+    assert "## 营销目标\n\n（未填写）" in md
+
+
+def test_html_highlights_fact_guard_marks() -> None:
+    page = to_html(sample())
+    assert '<span class="mark">【待核实】</span>' in page
+    assert "<h2>营销效果与市场反馈</h2>" in page
+
+
+def test_unknown_format_is_refused_up_front(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.odt"):
+        export_draft(sample(), tmp_path / "entry.odt")
