@@ -1,0 +1,149 @@
+"""Start the desktop app: ``award-writer gui`` or ``award-writer-gui`` call :func:`main`.
+
+Only Qt and the light parts of ``analyzer`` load before the window shows; models, torch and
+faiss load in workers when a page first needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.mainwindow import MainWindow
+    from desktop.qt import QtWidgets
+
+log = logging.getLogger("desktop")
+
+CJK_FONTS = [
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "WenQuanYi Micro Hei",
+]
+
+_window: MainWindow | None = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="award-writer-gui", description="Award Writer 桌面应用")
+    parser.add_argument("--library", metavar="DIR", help="案例库文件夹 (library folder)")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="草稿或文档，在“撰写”页打开")
+    return parser
+
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here (it would abort the process), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display: set DISPLAY (e.g. run under Xvfb) or QT_QPA_PLATFORM=offscreen "
+        "to start the desktop app"
+    )
+
+
+def setup_logging() -> None:
+    from desktop.config import log_path
+
+    root = logging.getLogger()
+    if any(getattr(h, "_award_writer", False) for h in root.handlers):
+        return
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler()
+    handler._award_writer = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An exception nobody caught (in a slot): log it, show one line, keep running."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    log.error("uncaught exception", exc_info=(kind, exc, tb))
+    from desktop.workers import user_message
+
+    if _window is not None:
+        _window.session.error(user_message(exc))
+
+
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        log.error("uncaught exception in a thread", exc_info=args.exc_value)
+
+
+def make_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
+    from desktop.qt import Qt, QtGui, QtWidgets
+
+    # Fractional scale factors (125 %, 150 %) render crisply instead of being rounded.
+    QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QtWidgets.QApplication.instance()
+    if not isinstance(app, QtWidgets.QApplication):
+        app = QtWidgets.QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("Award Writer")
+    app.setApplicationDisplayName("Award Writer")
+    app.setOrganizationName("award-writer")
+    app.setDesktopFileName("award-writer")
+    font = app.font()
+    have = set(QtGui.QFontDatabase.families())
+    families = [f for f in CJK_FONTS if f in have]
+    if families:
+        font.setFamilies([font.family(), *families])
+        app.setFont(font)
+    return app
+
+
+def create_window(library: str | None = None) -> MainWindow:
+    global _window
+    from desktop.mainwindow import MainWindow
+    from desktop.session import Session
+
+    _window = MainWindow(Session(library_override=library))
+    return _window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    problem = display_problem()
+    if problem:
+        print(f"award-writer gui: {problem}", file=sys.stderr)
+        return 1
+    setup_logging()
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
+    app = make_app()
+    window = create_window(args.library)
+    window.show()
+    if args.files:
+        from pathlib import Path
+
+        window.open_draft(Path(args.files[0]))
+    code = app.exec()
+    log.info("exit %s", code)
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Drafting sections in a worker, one at a time, with the model loaded (once) in a worker too.
+
+The controller queues the sections the user asked for, runs each as a :class:`~desktop.workers.Job`
+that calls ``analyzer.draft.draft_section`` with ``on_token=job.post`` and the job's cancel token,
+and re-emits the streamed text tagged with the section key. 停止 cancels the running job (the core
+checks the token at every token) and drops the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from desktop.qt import QtCore, Signal
+
+if TYPE_CHECKING:
+    from analyzer.drafts import Draft
+    from desktop.session import Session
+    from desktop.workers import Job
+
+log = logging.getLogger(__name__)
+
+_load_lock = threading.Lock()
+
+
+def generator_spec(session: Session) -> str | None:
+    """What the settings name as the drafting model, in ``analyzer.llm`` terms (None: bundled)."""
+    s = session.settings
+    return None if s.generator == "bundled" else (s.generator_path or None)
+
+
+def load_generator(session: Session, job: Job) -> Any:
+    """The session's generator: injected (tests), already loaded, or loaded now in this worker."""
+    gen = session.models.get("generator")
+    if gen is not None:
+        return gen
+    with _load_lock:
+        gen = session.models.get("generator")
+        if gen is None:
+            from analyzer.llm import LoadOptions
+            from analyzer.llm import load_generator as load
+
+            s = session.settings
+            gen = load(
+                generator_spec(session),
+                options=LoadOptions(device=s.device, threads=s.threads or None),
+                on_progress=job.report,
+                cancel=job.token,
+            )
+            session.models["generator"] = gen
+    return gen
+
+
+class Generation(QtCore.QObject):
+    started = Signal()
+    stopped = Signal()
+    streamed = Signal(str, str)  # section key, text
+    section_done = Signal(
+        str, object, str
+    )  # key, final text (None: keep the streamed text), status
+    job_started = Signal(object, str)  # Job, title for the progress bar
+
+    def __init__(self, session: Session, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._queue: list[str] = []
+        self._draft: Draft | None = None
+        self._job: Job | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._job is not None
+
+    def run(self, draft: Draft, keys: list[str]) -> bool:
+        if self._job is not None:
+            self.session.warn("正在生成中；请先停止或等待完成。")
+            return False
+        self._draft = draft
+        self._queue = list(keys)
+        self.started.emit()
+        self._next()
+        return True
+
+    def stop(self) -> None:
+        self._queue.clear()
+        if self._job is not None:
+            self._job.cancel()
+
+    def _next(self) -> None:
+        if not self._queue or self._draft is None:
+            self._job = None
+            self.stopped.emit()
+            return
+        key = self._queue.pop(0)
+        draft = self._draft
+        section = draft.section(key)
+        title = section.title if section else key
+        session = self.session
+
+        def work(job: Job) -> Any:
+            gen = load_generator(session, job)
+            from analyzer.draft import draft_section_for
+
+            return draft_section_for(
+                draft,
+                key,
+                generator=gen,
+                library=_library_or_none(session),
+                on_token=job.post,
+                on_progress=job.report,
+                cancel=job.token,
+            )
+
+        job = self.session.runner.start(f"生成 {title}", work)
+        self._job = job
+        job.signals.streamed.connect(lambda text, key=key: self.streamed.emit(key, text))
+        job.signals.finished.connect(lambda result, key=key: self._finished(key, result))
+        job.signals.cancelled.connect(lambda key=key: self._cancelled(key))
+        job.signals.error.connect(lambda message, key=key: self._failed(key, message))
+        self.job_started.emit(job, f"正在生成：{title}")
+
+    def _finished(self, key: str, result: Any) -> None:
+        text = getattr(result, "text", result if isinstance(result, str) else None)
+        marks = len(getattr(result, "flags", ()) or ())
+        status = f"完成，{marks} 处待核实" if marks else "完成"
+        self.section_done.emit(key, text, status)
+        self._job = None
+        self._next()
+
+    def _cancelled(self, key: str) -> None:
+        self.section_done.emit(key, None, "已停止")
+        self._queue.clear()
+        self._job = None
+        self.stopped.emit()
+
+    def _failed(self, key: str, message: str) -> None:
+        self.session.error(f"生成失败：{message}")
+        self.section_done.emit(key, None, "出错")
+        self._queue.clear()
+        self._job = None
+        self.stopped.emit()
+
+
+def _library_or_none(session: Session) -> Any:
+    try:
+        return session.library
+    except Exception:
+        return None

@@ -1,0 +1,200 @@
+"""The main window: a page list on the left (案例库 / 相似案例 / 撰写 / 检查 / 设置), the page on the right.
+
+It wires the pages to each other (open a case from a search hit, send the draft to the checker),
+remembers its size and the last page, and on close cancels running work and waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from desktop.config import Store
+from desktop.pages.check import CheckPage
+from desktop.pages.draft import DraftPage
+from desktop.pages.library import LibraryPage
+from desktop.pages.settings import SettingsPage
+from desktop.pages.similar import SimilarPage
+from desktop.qt import Qt, QtCore, QtGui, QtWidgets
+from desktop.session import Session
+from desktop.widgets.messagebar import MessageBar
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1200, 780)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, session: Session | None = None, *, store: Store | None = None) -> None:
+        super().__init__()
+        self.session = session or Session(store)
+        self.store = self.session.store
+        self.setWindowTitle("Award Writer 奖项案例写作助手[*]")
+        self.setWindowIcon(_app_icon())
+
+        self.library_page = LibraryPage(self.session)
+        self.similar_page = SimilarPage(self.session)
+        self.draft_page = DraftPage(self.session)
+        self.check_page = CheckPage(self.session)
+        self.settings_page = SettingsPage(self.session)
+        self.pages: list[QtWidgets.QWidget] = [
+            self.library_page,
+            self.similar_page,
+            self.draft_page,
+            self.check_page,
+            self.settings_page,
+        ]
+
+        self.nav = QtWidgets.QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stack = QtWidgets.QStackedWidget()
+        for i, page in enumerate(self.pages, 1):
+            item = QtWidgets.QListWidgetItem(f"{page.title}")  # type: ignore[attr-defined]
+            item.setToolTip(f"{page.title} (Ctrl+{i})")  # type: ignore[attr-defined]
+            self.nav.addItem(item)
+            self.stack.addWidget(page)
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(f"Ctrl+{i}"), self)
+            shortcut.activated.connect(lambda i=i: self.show_page(i - 1))
+        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 48)
+        self.nav.setStyleSheet(
+            "#nav { background:#f3f4f6; font-size:15px; padding-top:8px; }"
+            " #nav::item { padding:10px 14px; }"
+            " #nav::item:selected { background:#dbe7ff; color:#123; border-left:3px solid #2962ff; }"
+        )
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+
+        self.message_bar = MessageBar()
+        self.session.message.connect(self.message_bar.show_message)
+        right = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(right)
+        column.setContentsMargins(8, 8, 8, 4)
+        column.addWidget(self.message_bar)
+        column.addWidget(self.stack, 1)
+        central = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(right, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage(f"案例库：{self.session.home}")
+        self.session.status.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+
+        quit_action = QtGui.QAction("退出", self)
+        quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+        self._wire_pages()
+        self._restore_state()
+        QtCore.QTimer.singleShot(0, self._after_show)
+
+    # ------------------------------------------------------------------ pages
+
+    def _wire_pages(self) -> None:
+        self.similar_page.open_case_requested.connect(self.open_case)
+        self.similar_page.exemplar_requested.connect(self.draft_page.add_exemplar)
+        self.similar_page.draft_text_provider = self.draft_page.draft_text
+        self.draft_page.check_requested.connect(self.check_draft)
+        self.check_page.draft_provider = self.draft_page.current_document
+        self.check_page.locate_in_draft.connect(self._locate_in_draft)
+        self.draft_page.search_requested.connect(self._search_like_draft)
+
+    def show_page(self, index: int) -> None:
+        self.nav.setCurrentRow(index)
+
+    def current_page(self) -> QtWidgets.QWidget:
+        return self.pages[self.stack.currentIndex()]
+
+    def open_case(self, case_id: int) -> None:
+        self.show_page(self.pages.index(self.library_page))
+        self.library_page.open_case(case_id)
+
+    def check_draft(self) -> None:
+        self.show_page(self.pages.index(self.check_page))
+        self.check_page.check_current_draft()
+
+    def _locate_in_draft(self, section: str, text: str) -> None:
+        self.show_page(self.pages.index(self.draft_page))
+        self.draft_page.select_text_in_section(section, text)
+
+    def _search_like_draft(self) -> None:
+        self.show_page(self.pages.index(self.similar_page))
+        self.similar_page.use_draft()
+
+    def open_draft(self, path: Path) -> None:
+        self.show_page(self.pages.index(self.draft_page))
+        self.draft_page.open_path(path)
+
+    def _after_show(self) -> None:
+        self.library_page.refresh()
+        self.draft_page.offer_recovery()
+
+    # ------------------------------------------------------------------ state
+
+    def _restore_state(self) -> None:
+        geometry = self.store.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(*_fitting_size())
+        for name, splitter in self._splitters().items():
+            state = self.store.value(f"window/splitter_{name}")
+            if isinstance(state, QtCore.QByteArray):
+                splitter.restoreState(state)
+        try:
+            page = int(self.store.value("window/page", 0))
+        except (TypeError, ValueError):
+            page = 0
+        self.show_page(page if 0 <= page < len(self.pages) else 0)
+
+    def save_state(self) -> None:
+        self.store.set_value("window/geometry", self.saveGeometry())
+        self.store.set_value("window/page", self.stack.currentIndex())
+        for name, splitter in self._splitters().items():
+            self.store.set_value(f"window/splitter_{name}", splitter.saveState())
+        self.store.sync()
+
+    def _splitters(self) -> dict[str, QtWidgets.QSplitter]:
+        out = {}
+        for page in self.pages:
+            for splitter in page.findChildren(QtWidgets.QSplitter):
+                if splitter.objectName():
+                    out[splitter.objectName()] = splitter
+        return out
+
+    # ------------------------------------------------------------------ close
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.draft_page.maybe_save():
+            event.ignore()
+            return
+        self.save_state()
+        if self.session.runner.busy:
+            self.statusBar().showMessage("正在取消后台任务…")
+            QtWidgets.QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.session.shutdown()
+            finally:
+                QtWidgets.QApplication.restoreOverrideCursor()
+        else:
+            self.session.shutdown()
+        self.draft_page.close_document()
+        event.accept()
+
+
+def _fitting_size() -> tuple[int, int]:
+    screen = QtGui.QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    avail = screen.availableGeometry()
+    return min(DEFAULT_SIZE[0], int(avail.width() * 0.9)), min(
+        DEFAULT_SIZE[1], int(avail.height() * 0.9)
+    )
+
+
+def _app_icon() -> QtGui.QIcon:
+    path = Path(__file__).with_name("award-writer.svg")
+    return QtGui.QIcon(str(path)) if path.exists() else QtGui.QIcon()

@@ -1,0 +1,557 @@
+"""撰写: the brief form, one streaming editor per section, and the draft as a document.
+
+The page holds the draft in its widgets; :meth:`DraftPage.current_document` turns them into an
+``analyzer.drafts.Draft`` whenever it saves, autosaves, exports or checks. Generation runs one
+section at a time in a worker (see :mod:`desktop.generation`); tokens stream into that section's
+editor at the runner's tick.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop.generation import Generation
+from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from desktop.widgets.briefform import BriefForm
+from desktop.widgets.jobbar import JobBar
+from desktop.widgets.sectioneditor import SectionEditor
+
+if TYPE_CHECKING:
+    from analyzer.drafts import Autosave, Draft, Exemplar, Recovery
+    from desktop.session import Session
+
+OPEN_FILTER = "草稿 (*.awdraft);;文档 (*.docx *.md *.txt *.pdf *.html);;所有文件 (*)"
+EXPORT_FILTERS = {"Word 文档 (*.docx)": ".docx", "Markdown (*.md)": ".md", "PDF (*.pdf)": ".pdf"}
+AUTOSAVE_DELAY_MS = 2000
+DEFAULT_AWARD = "golden_mouse"
+
+
+class RecoveryBanner(QtWidgets.QFrame):
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(
+            "RecoveryBanner { background:#fff4e5; border:1px solid #e0a040; border-radius:4px; }"
+        )
+        self.label = QtWidgets.QLabel()
+        self.label.setWordWrap(True)
+        self.restore_button = QtWidgets.QPushButton("恢复")
+        self.discard_button = QtWidgets.QPushButton("丢弃")
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.restore_button)
+        layout.addWidget(self.discard_button)
+        self.hide()
+
+
+class DraftPage(QtWidgets.QWidget):
+    title = "撰写"
+    check_requested = Signal()
+    search_requested = Signal()
+    document_changed = Signal()  # opened, saved, renamed, dirty state changed
+
+    def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.path: Path | None = None
+        self._dirty = False
+        self._loading = False
+        self._draft_id = ""
+        self._award = ""
+        self._created = time.time()
+        self._extra_sections: list[tuple[str, str]] = []
+        self._recoveries: list[Recovery] = []
+        self.editors: dict[str, SectionEditor] = {}
+
+        self._build_actions()
+        self.banner = RecoveryBanner()
+        self.banner.restore_button.clicked.connect(self.restore_recovery)
+        self.banner.discard_button.clicked.connect(self.discard_recovery)
+
+        self.form = BriefForm()
+        self.form.changed.connect(self.mark_dirty)
+        self.form.award_changed.connect(self._award_changed)
+        form_scroll = QtWidgets.QScrollArea()
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setWidget(self.form)
+        form_scroll.setMinimumWidth(240)
+
+        self.sections_widget = QtWidgets.QWidget()
+        self.sections_layout = QtWidgets.QVBoxLayout(self.sections_widget)
+        self.sections_layout.setSpacing(10)
+        self.sections_scroll = QtWidgets.QScrollArea()
+        self.sections_scroll.setWidgetResizable(True)
+        self.sections_scroll.setWidget(self.sections_widget)
+
+        self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("draft")
+        self.splitter.addWidget(form_scroll)
+        self.splitter.addWidget(self.sections_scroll)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([400, 600])
+        self.sections_scroll.setMinimumWidth(300)
+
+        self.job_bar = JobBar()
+        self.generation = Generation(session, self)
+        self.generation.started.connect(self._generation_started)
+        self.generation.stopped.connect(self._generation_stopped)
+        self.generation.streamed.connect(self._streamed)
+        self.generation.section_done.connect(self._section_done)
+        self.generation.job_started.connect(lambda job, title: self.job_bar.attach(job, title))
+        self.job_bar.cancel_button.clicked.connect(self.generation.stop)
+
+        self.doc_label = QtWidgets.QLabel()
+        self.doc_label.setStyleSheet("color:#555")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.job_bar)
+        layout.addWidget(self.doc_label)
+
+        from analyzer.drafts import Autosave, autosave_dir
+
+        self.autosave: Autosave = Autosave(autosave_dir(session.home))
+        self._autosave_timer = QtCore.QTimer(self)
+        self._autosave_timer.setSingleShot(True)
+        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave_timer.timeout.connect(self.autosave_now)
+        session.library_changed.connect(self._library_moved)
+        session.settings_changed.connect(lambda _: self._update_model_label())
+        self.new_document()
+
+    # ------------------------------------------------------------------ actions
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            tip = f"{tip or text} ({action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QtGui.QKeySequence.StandardKey
+        self.new_action = self._action("新建", self.ask_new, K.New)
+        self.open_action = self._action("打开…", self.choose_open, K.Open)
+        self.save_action = self._action("保存", self.save, K.Save)
+        self.save_as_action = self._action("另存为…", self.save_as, K.SaveAs)
+        self.export_action = self._action(
+            "导出…", self.choose_export, "Ctrl+E", "导出为 Word、Markdown 或 PDF"
+        )
+        self.generate_action = self._action(
+            "生成全文", self.generate_all, "Ctrl+Return", "按奖项结构逐节生成全文"
+        )
+        self.stop_action = self._action("停止", self.stop_generation, "Esc", "停止生成")
+        self.stop_action.setEnabled(False)
+        self.check_action = self._action("检查此稿", self.check_requested.emit, "Ctrl+K")
+        self.search_action = self._action("找相似案例", self.search_requested.emit, "Ctrl+Shift+F")
+        self.toolbar = QtWidgets.QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for a in (
+            self.new_action,
+            self.open_action,
+            self.save_action,
+            self.save_as_action,
+            self.export_action,
+        ):
+            self.toolbar.addAction(a)
+        self.toolbar.addSeparator()
+        for a in (self.generate_action, self.stop_action):
+            self.toolbar.addAction(a)
+        self.toolbar.addSeparator()
+        for a in (self.check_action, self.search_action):
+            self.toolbar.addAction(a)
+        spacer = QtWidgets.QWidget()
+        spacer.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred
+        )
+        self.toolbar.addWidget(spacer)
+        self.model_label = QtWidgets.QLabel()
+        self.model_label.setStyleSheet("color:#555")
+        self.toolbar.addWidget(self.model_label)
+        self._update_model_label()
+
+    def _update_model_label(self) -> None:
+        from desktop.config import GENERATORS
+
+        s = self.session.settings
+        where = Path(s.generator_path).name if s.generator != "bundled" and s.generator_path else ""
+        label = GENERATORS.get(s.generator, s.generator)
+        self.model_label.setText(f"模型：{label}{'：' + where if where else ''}（在“设置”中更换）")
+
+    # ------------------------------------------------------------------ the document
+
+    def current_document(self) -> Draft:
+        from analyzer.drafts import Draft, DraftSection
+
+        sections = tuple(
+            DraftSection(key, e.section_title, e.text()) for key, e in self.editors.items()
+        )
+        return Draft(
+            award=self.form.current_award(),
+            title=self.form.title.text().strip(),
+            fields=self.form.field_values(),
+            sections=sections,
+            brief=self.form.brief(),
+            exemplars=tuple(self.form.exemplars()),
+            id=self._draft_id,
+            created=self._created,
+        )
+
+    def draft_text(self) -> str:
+        return self.current_document().text()
+
+    def load_document(self, draft: Draft, *, path: Path | None, dirty: bool = False) -> None:
+        from analyzer.schema import get_award
+
+        self._loading = True
+        try:
+            self.generation.stop()
+            self._draft_id = draft.id
+            self._created = draft.created
+            self._award = draft.award
+            self.path = path
+            self.form.set_values(draft.award, draft.title, draft.fields, draft.brief)
+            self.form.set_exemplars(list(draft.exemplars))
+            try:
+                specs = {s.key: s for s in get_award(draft.award).sections}
+            except Exception:
+                specs = {}
+            for editor in self.editors.values():
+                editor.setParent(None)
+                editor.deleteLater()
+            self.editors = {}
+            while self.sections_layout.count():
+                self.sections_layout.takeAt(0)
+            for s in draft.sections:
+                spec = specs.get(s.key)
+                editor = SectionEditor(
+                    s.key,
+                    s.title,
+                    max_chars=spec.max_chars if spec else None,
+                    required=bool(spec and spec.required),
+                )
+                editor.set_text(s.text)
+                editor.changed.connect(self.mark_dirty)
+                editor.generate_requested.connect(self.generate_section)
+                editor.stop_requested.connect(lambda _key: self.stop_generation())
+                self.editors[s.key] = editor
+                self.sections_layout.addWidget(editor)
+            self.sections_layout.addStretch(1)
+        finally:
+            self._loading = False
+        self._set_dirty(dirty)
+
+    def new_document(self, award: str | None = None) -> None:
+        from analyzer.drafts import Draft
+
+        self.load_document(Draft.new(award or self._award or _default_award()), path=None)
+
+    def mark_dirty(self) -> None:
+        if self._loading:
+            return
+        self._set_dirty(True)
+        if not self._autosave_timer.isActive():
+            self._autosave_timer.start()
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self._dirty = dirty
+        name = self.path.name if self.path else "未命名草稿"
+        self.doc_label.setText(f"{name}{' — 未保存' if dirty else ''}")
+        self.document_changed.emit()
+        window = self.window()
+        if window is not None and window is not self:
+            window.setWindowModified(dirty)
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def _award_changed(self, award: str) -> None:
+        if self._loading or award == self._award:
+            return
+        from dataclasses import replace
+
+        # The form shows the new award already; the editors still hold the previous one's.
+        previous = replace(self.current_document(), award=self._award)
+        self.load_document(previous.with_award(award), path=self.path, dirty=True)
+
+    # ------------------------------------------------------------------ files
+
+    def ask_new(self) -> None:
+        if self.maybe_save():
+            self.close_document()
+            self.new_document()
+
+    def choose_open(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "打开草稿", self._folder(), OPEN_FILTER
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        from analyzer.drafts import DRAFT_SUFFIX, load_draft
+
+        try:
+            draft = load_draft(path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"无法打开 {path.name}：{user_message(exc)}")
+            return False
+        self.close_document()
+        is_draft = path.suffix.lower() == DRAFT_SUFFIX
+        self.load_document(draft, path=path if is_draft else None, dirty=not is_draft)
+        if not is_draft:
+            self.session.info(f"已从 {path.name} 生成一份新草稿；保存时请选择位置。")
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        from analyzer.drafts import DRAFT_SUFFIX
+
+        name = self.form.title.text().strip() or "未命名草稿"
+        start = str(self.path or Path(self._folder()) / f"{name}{DRAFT_SUFFIX}")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "保存草稿", start, "草稿 (*.awdraft)")
+        if not path:
+            return False
+        return self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        from analyzer.drafts import save_draft
+
+        try:
+            written = save_draft(self.current_document(), path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"保存失败：{user_message(exc)}")
+            return False
+        self.path = written
+        self._autosave_timer.stop()
+        self.autosave.discard(self._draft_id)
+        self._set_dirty(False)
+        self.session.status.emit(f"已保存 {written}")
+        return True
+
+    def maybe_save(self) -> bool:
+        """Before the document goes away: True to go on (saved or discarded), False to stay."""
+        if not self._dirty or self.current_document().is_empty:
+            return True
+        answer = self.ask_save()
+        if answer == QtWidgets.QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QtWidgets.QMessageBox.StandardButton.Discard:
+            self.autosave.discard(self._draft_id)
+            self._dirty = False
+            return True
+        return False
+
+    def ask_save(self) -> QtWidgets.QMessageBox.StandardButton:
+        buttons = (
+            QtWidgets.QMessageBox.StandardButton.Save
+            | QtWidgets.QMessageBox.StandardButton.Discard
+            | QtWidgets.QMessageBox.StandardButton.Cancel
+        )
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question,
+            "保存草稿",
+            "草稿有未保存的修改，是否保存？",
+            buttons,
+            self,
+        )
+        box.button(QtWidgets.QMessageBox.StandardButton.Save).setText("保存")
+        box.button(QtWidgets.QMessageBox.StandardButton.Discard).setText("不保存")
+        box.button(QtWidgets.QMessageBox.StandardButton.Cancel).setText("取消")
+        return QtWidgets.QMessageBox.StandardButton(box.exec())
+
+    def close_document(self) -> None:
+        """The document is going away on purpose: no autosave copy is left for recovery."""
+        self.generation.stop()
+        self._autosave_timer.stop()
+        if not self._dirty:
+            self.autosave.discard(self._draft_id)
+
+    def _folder(self) -> str:
+        if self.path is not None:
+            return str(self.path.parent)
+        return str(
+            QtCore.QStandardPaths.writableLocation(
+                QtCore.QStandardPaths.StandardLocation.DocumentsLocation
+            )
+        )
+
+    def _library_moved(self) -> None:
+        from analyzer.drafts import Autosave, autosave_dir
+
+        folder = autosave_dir(self.session.home)
+        if folder != self.autosave.folder:
+            self.autosave = Autosave(folder)
+
+    # ------------------------------------------------------------------ autosave and recovery
+
+    def autosave_now(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            self.autosave.write(self.current_document(), self.path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"自动保存失败：{user_message(exc)}")
+
+    def offer_recovery(self) -> list[Recovery]:
+        self._recoveries = [r for r in self.autosave.pending() if r.draft.id != self._draft_id]
+        if not self._recoveries:
+            self.banner.hide()
+            return []
+        r = self._recoveries[0]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.autosaved_at))
+        name = Path(r.saved_path).name if r.saved_path else (r.draft.title or "未命名草稿")
+        more = f"（另有 {len(self._recoveries) - 1} 份）" if len(self._recoveries) > 1 else ""
+        self.banner.label.setText(
+            f"发现上次未保存的草稿“{name}”（自动保存于 {when}）{more}。要恢复吗？"
+        )
+        self.banner.show()
+        return self._recoveries
+
+    def restore_recovery(self) -> bool:
+        if not self._recoveries:
+            return False
+        r = self._recoveries.pop(0)
+        if self._dirty and not self.maybe_save():
+            self._recoveries.insert(0, r)
+            return False
+        self.close_document()
+        self.load_document(r.draft, path=Path(r.saved_path) if r.saved_path else None, dirty=True)
+        self.autosave_now()  # the recovered copy is now this window's autosave
+        self.offer_recovery()
+        return True
+
+    def discard_recovery(self) -> None:
+        if self._recoveries:
+            r = self._recoveries.pop(0)
+            self.autosave.discard(r.draft.id)
+        self.offer_recovery()
+
+    # ------------------------------------------------------------------ export
+
+    def choose_export(self) -> None:
+        name = self.form.title.text().strip() or "草稿"
+        start = str(Path(self._folder()) / f"{name}.docx")
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "导出", start, ";;".join(EXPORT_FILTERS)
+        )
+        if path:
+            suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")
+            self.export_to(Path(path).with_suffix(suffix))
+
+    def export_to(self, path: Path) -> bool:
+        draft = self.current_document()
+        try:
+            if path.suffix.lower() == ".pdf":
+                from desktop.pdf import export_pdf
+
+                export_pdf(draft, path)
+            else:
+                from analyzer.export import export_draft
+
+                export_draft(draft, path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"导出失败：{user_message(exc)}")
+            return False
+        marks = sum(e.marks() for e in self.editors.values())
+        note = f"；还有 {marks} 处【待核实】/【待补充】需要处理" if marks else ""
+        self.session.info(f"已导出 {path}{note}")
+        return True
+
+    # ------------------------------------------------------------------ generation
+
+    def generate_section(self, key: str) -> None:
+        self.generation.run(self.current_document(), [key])
+
+    def generate_all(self) -> None:
+        self.generation.run(self.current_document(), list(self.editors))
+
+    def stop_generation(self) -> None:
+        self.generation.stop()
+
+    @property
+    def generating(self) -> bool:
+        return self.generation.running
+
+    def _generation_started(self) -> None:
+        self.stop_action.setEnabled(True)
+        self.generate_action.setEnabled(False)
+        for e in self.editors.values():
+            e.set_generate_enabled(False)
+
+    def _generation_stopped(self) -> None:
+        self.stop_action.setEnabled(False)
+        self.generate_action.setEnabled(True)
+        for e in self.editors.values():
+            if e.streaming:
+                e.end_stream(status="已停止")
+            e.set_generate_enabled(True)
+        self.mark_dirty()
+
+    def _streamed(self, key: str, text: str) -> None:
+        editor = self.editors.get(key)
+        if editor is None:
+            return
+        if not editor.streaming:
+            editor.begin_stream()
+            self.sections_scroll.ensureWidgetVisible(editor, 0, 40)
+        editor.append_stream(text)
+
+    def _section_done(self, key: str, text: str | None, status: str) -> None:
+        editor = self.editors.get(key)
+        if editor is None:
+            return
+        if not editor.streaming:
+            editor.begin_stream()
+        editor.end_stream(text, status=status)
+        self.mark_dirty()
+
+    # ------------------------------------------------------------------ from other pages
+
+    def add_exemplar(self, exemplar: Exemplar) -> None:
+        self.form.add_exemplar(exemplar)
+        self.session.info(f"已把“{exemplar.case_title}”的段落加入范例。")
+
+    def select_text_in_section(self, key: str, text: str) -> bool:
+        """Select ``text`` (a checker finding's span) in the section's editor; True if found."""
+        editor = self.editors.get(key)
+        if editor is None and text:
+            editor = next((e for e in self.editors.values() if text in e.text()), None)
+        if editor is None:
+            return False
+        self.sections_scroll.ensureWidgetVisible(editor, 0, 40)
+        start = editor.text().find(text) if text else -1
+        if start < 0:
+            editor.edit.setFocus()
+            return False
+        editor.select(start, start + len(text))
+        return True
+
+
+def _default_award() -> str:
+    from analyzer.schema import load_awards
+
+    awards = load_awards()
+    return DEFAULT_AWARD if DEFAULT_AWARD in awards else next(iter(awards))

@@ -1,0 +1,193 @@
+"""设置: library folder, embedding model, generation model, device, threads."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from analyzer.paths import ENV_HOME
+from desktop.config import DEVICES, EMBEDDERS, GENERATORS, AppSettings
+from desktop.qt import Qt, QtGui, QtWidgets
+
+if TYPE_CHECKING:
+    from desktop.session import Session
+
+
+class PathEdit(QtWidgets.QWidget):
+    """A line edit with a 浏览… button that picks a folder or a file."""
+
+    def __init__(
+        self, *, folder: bool = True, file_filter: str = "", parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.file_filter = file_filter
+        self.edit = QtWidgets.QLineEdit()
+        self.button = QtWidgets.QPushButton("浏览…")
+        self.button.clicked.connect(self.browse)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+
+    def browse(self) -> None:
+        if self.folder:
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "选择文件夹", self.edit.text())
+        else:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "选择文件", self.edit.text(), self.file_filter
+            )
+        if path:
+            self.edit.setText(path)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def setText(self, text: str) -> None:
+        self.edit.setText(text)
+
+
+def _combo(choices: dict[str, str]) -> QtWidgets.QComboBox:
+    combo = QtWidgets.QComboBox()
+    for key, label in choices.items():
+        combo.addItem(label, key)
+    return combo
+
+
+class SettingsPage(QtWidgets.QWidget):
+    title = "设置"
+
+    def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+
+        self.library_dir = PathEdit(folder=True)
+        self.library_note = QtWidgets.QLabel()
+        self.library_note.setStyleSheet("color:#666")
+        self.library_note.setWordWrap(True)
+        self.embedder = _combo(EMBEDDERS)
+        self.embedder_path = PathEdit(folder=True)
+        self.generator = _combo(GENERATORS)
+        self.generator_path = PathEdit(folder=True, file_filter="GGUF 模型 (*.gguf);;所有文件 (*)")
+        self.device = _combo(DEVICES)
+        self.threads = QtWidgets.QSpinBox()
+        self.threads.setRange(0, max(64, os.cpu_count() or 1))
+        self.threads.setSpecialValueText("自动")
+        self.threads.setToolTip("生成模型使用的 CPU 线程数；“自动”按本机核心数决定")
+        self.embedder.currentIndexChanged.connect(self._update_enabled)
+        self.generator.currentIndexChanged.connect(self._update_enabled)
+
+        library_box = QtWidgets.QGroupBox("案例库")
+        form = QtWidgets.QFormLayout(library_box)
+        form.addRow("案例库文件夹：", self.library_dir)
+        form.addRow("", self.library_note)
+
+        embed_box = QtWidgets.QGroupBox("相似案例检索")
+        form = QtWidgets.QFormLayout(embed_box)
+        form.addRow("嵌入模型：", self.embedder)
+        form.addRow("模型文件夹：", self.embedder_path)
+        hint = QtWidgets.QLabel(
+            "本地文件夹可以是任意 sentence-transformers 模型（如 bge-small-zh-v1.5）。更换模型后需要重建索引。"
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:#666")
+        form.addRow("", hint)
+
+        gen_box = QtWidgets.QGroupBox("撰写")
+        form = QtWidgets.QFormLayout(gen_box)
+        form.addRow("生成模型：", self.generator)
+        form.addRow("模型位置：", self.generator_path)
+        form.addRow("设备：", self.device)
+        form.addRow("线程数：", self.threads)
+        hint = QtWidgets.QLabel(
+            "内置模型来自 PyPI，首次使用时组装到本机缓存，无需联网下载。"
+            "更好的效果可选用 Qwen2.5-1.5B/3B/7B-Instruct 等本地模型文件夹。"
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:#666")
+        form.addRow("", hint)
+
+        self.apply_button = QtWidgets.QPushButton("应用")
+        self.apply_button.setDefault(True)
+        self.apply_button.clicked.connect(self.apply)
+        apply_shortcut = QtGui.QShortcut(QtGui.QKeySequence.StandardKey.Save, self)
+        apply_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        apply_shortcut.activated.connect(self.apply)
+        self.revert_button = QtWidgets.QPushButton("还原")
+        self.revert_button.clicked.connect(self.load)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.apply_button)
+
+        inner = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(inner)
+        for box in (library_box, embed_box, gen_box):
+            column.addWidget(box)
+        column.addLayout(buttons)
+        column.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.load()
+
+    def load(self) -> None:
+        s = self.session.settings
+        self.library_dir.setText(s.library_dir)
+        overridden = self.session.library_override or os.environ.get(ENV_HOME)
+        self.library_dir.setEnabled(not overridden)
+        if overridden:
+            self.library_note.setText(
+                f"当前使用 {self.session.home}（由 --library 或 {ENV_HOME} 指定）。"
+            )
+        else:
+            self.library_note.setText(f"留空则使用默认位置。当前：{self.session.home}")
+        self.embedder.setCurrentIndex(max(0, self.embedder.findData(s.embedder)))
+        self.embedder_path.setText(s.embedder_path)
+        self.generator.setCurrentIndex(max(0, self.generator.findData(s.generator)))
+        self.generator_path.setText(s.generator_path)
+        self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
+        self.threads.setValue(s.threads)
+        self._update_enabled()
+
+    def current(self) -> AppSettings:
+        return AppSettings(
+            library_dir=self.library_dir.text(),
+            embedder=str(self.embedder.currentData()),
+            embedder_path=self.embedder_path.text(),
+            generator=str(self.generator.currentData()),
+            generator_path=self.generator_path.text(),
+            device=str(self.device.currentData()),
+            threads=self.threads.value(),
+        )
+
+    def apply(self) -> bool:
+        settings = self.current()
+        problems = settings.validate()
+        if problems:
+            self.session.error("设置未保存：" + "；".join(problems))
+            return False
+        old = self.session.settings
+        self.session.apply_settings(settings)
+        if (old.embedder, old.embedder_path) != (settings.embedder, settings.embedder_path):
+            self.session.models.pop("embedder", None)
+        if (old.generator, old.generator_path, old.device, old.threads) != (
+            settings.generator,
+            settings.generator_path,
+            settings.device,
+            settings.threads,
+        ):
+            self.session.models.pop("generator", None)
+        self.load()
+        self.session.info("设置已保存。")
+        return True
+
+    def _update_enabled(self) -> None:
+        self.embedder_path.setEnabled(self.embedder.currentData() == "folder")
+        kind = self.generator.currentData()
+        self.generator_path.setEnabled(kind != "bundled")
+        self.generator_path.folder = kind == "folder"

@@ -1,0 +1,328 @@
+"""相似案例: search past cases by a description or the current draft; copy passages as exemplars.
+
+A search runs in a worker: it loads the embedder (first time), brings the index up to date with
+progress and cancel (new cases, or another embedding model chosen in 设置), then ranks the cases.
+Nothing of the search stack (numpy, faiss, the embedder) is imported before the first search.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from analyzer.progress import Progress
+from desktop.models import (
+    RECORD_ROLE,
+    RecordTableModel,
+    award_label,
+    award_labels,
+    hit_columns,
+    sorting_proxy,
+)
+from desktop.qt import Qt, QtGui, QtWidgets, Signal
+from desktop.widgets.caseview import HIT_MARK, highlighted
+from desktop.widgets.jobbar import JobBar
+
+if TYPE_CHECKING:
+    from analyzer.search import SearchHit
+    from desktop.session import Session
+    from desktop.workers import Job
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str = ""
+    like_case: int | None = None  # "more like this case"
+    k: int = 10
+    award: str | None = None
+    industry: str | None = None
+    category: str | None = None
+    year: int | None = None
+
+
+def embedder_spec(session: Session) -> str | None:
+    s = session.settings
+    return s.embedder_path or None if s.embedder == "folder" else None
+
+
+def run_search(session: Session, request: SearchRequest, job: Job) -> list[SearchHit]:
+    """In a worker: embedder, index update (with progress and cancel), then the search."""
+    from analyzer.embed import get_embedder
+    from analyzer.index import open_index
+    from analyzer.index import update as update_index
+    from analyzer.search import more_like, search
+
+    library = session.library
+    job.report(Progress(0, 0, "正在加载嵌入模型…"))
+    embedder = session.models.get("embedder") or get_embedder(embedder_spec(session))
+    session.models["embedder"] = embedder
+    job.token.raise_if_cancelled()
+    index = open_index(library.home)
+    index.refresh()
+    other_model = bool(index.embedder_name) and index.embedder_name != embedder.name
+    if other_model or index.stale_cases(library, include_failed=False):
+        update_index(library, embedder, on_progress=job.report, cancel=job.token)
+    job.token.raise_if_cancelled()
+    filters: dict[str, Any] = {
+        "k": request.k,
+        "award": request.award,
+        "industry": request.industry,
+        "category": request.category,
+        "year": request.year,
+        "embedder": embedder,
+        "auto_update": False,
+    }
+    if request.like_case is not None:
+        return more_like(library, request.like_case, **filters)
+    return search(library, request.query, **filters)
+
+
+class SimilarPage(QtWidgets.QWidget):
+    title = "相似案例"
+    open_case_requested = Signal(int)
+    exemplar_requested = Signal(object)  # analyzer.drafts.Exemplar
+    results_ready = Signal(list)
+
+    def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.draft_text_provider: Callable[[], str] | None = None
+        self._job: Job | None = None
+        self._section_text: tuple[int, str, str] | None = None  # case id, section key, text
+
+        self.query = QtWidgets.QPlainTextEdit()
+        self.query.setPlaceholderText(
+            "描述你的项目，如“环保公益主题的开发者大赛”，或点击“用当前草稿”。Ctrl+Enter 搜索"
+        )
+        self.query.setFixedHeight(self.query.fontMetrics().lineSpacing() * 3 + 14)
+        self.query.setTabChangesFocus(True)
+        self.search_button = QtWidgets.QPushButton("搜索")
+        self.search_button.setToolTip("搜索 (Ctrl+Enter)")
+        self.search_button.clicked.connect(self.start_search)
+        self.draft_button = QtWidgets.QPushButton("用当前草稿")
+        self.draft_button.setToolTip("以撰写页中的草稿全文作为查询")
+        self.draft_button.clicked.connect(self.use_draft)
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(seq), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.start_search)
+        buttons = QtWidgets.QVBoxLayout()
+        buttons.addWidget(self.search_button)
+        buttons.addWidget(self.draft_button)
+        buttons.addStretch(1)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.query, 1)
+        top.addLayout(buttons)
+
+        self.award = QtWidgets.QComboBox()
+        self.award.addItem("全部奖项", None)
+        for key, name in award_labels().items():
+            self.award.addItem(name, key)
+        self.industry = QtWidgets.QLineEdit()
+        self.industry.setPlaceholderText("行业")
+        self.category = QtWidgets.QLineEdit()
+        self.category.setPlaceholderText("类别")
+        self.year = QtWidgets.QSpinBox()
+        self.year.setRange(1999, 2100)
+        self.year.setSpecialValueText("全部年份")
+        self.year.setMinimum(1999)
+        self.year.setValue(1999)
+        self.k = QtWidgets.QSpinBox()
+        self.k.setRange(1, 100)
+        self.k.setValue(10)
+        self.k.setPrefix("前 ")
+        self.k.setSuffix(" 个")
+        filters = QtWidgets.QHBoxLayout()
+        for w in (self.award, self.industry, self.category, self.year, self.k):
+            filters.addWidget(w)
+        filters.addStretch(1)
+
+        self.model: RecordTableModel[SearchHit] = RecordTableModel(hit_columns(), self)
+        self.proxy = sorting_proxy(self.model, self)
+        self.table = QtWidgets.QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QtWidgets.QHeaderView.ResizeMode.Stretch
+        )
+        self.table.selectionModel().currentRowChanged.connect(self._hit_changed)
+        self.table.doubleClicked.connect(lambda _: self.open_current_case())
+
+        self.detail = QtWidgets.QTextBrowser()
+        self.detail.setPlaceholderText("选择一个结果，查看匹配段落；选中其中一段文字可复制为范例。")
+        self.open_button = QtWidgets.QPushButton("打开案例")
+        self.open_button.clicked.connect(self.open_current_case)
+        self.exemplar_button = QtWidgets.QPushButton("复制到草稿作范例")
+        self.exemplar_button.setToolTip(
+            "把选中的文字（未选中时为匹配段落）加入撰写页的范例 (Ctrl+Shift+C)"
+        )
+        self.exemplar_button.setShortcut(QtGui.QKeySequence("Ctrl+Shift+C"))
+        self.exemplar_button.clicked.connect(self.copy_exemplar)
+        self.more_button = QtWidgets.QPushButton("更多类似案例")
+        self.more_button.clicked.connect(self.more_like_current)
+        for b in (self.open_button, self.exemplar_button, self.more_button):
+            b.setEnabled(False)
+        detail_buttons = QtWidgets.QHBoxLayout()
+        detail_buttons.addWidget(self.open_button)
+        detail_buttons.addWidget(self.exemplar_button)
+        detail_buttons.addWidget(self.more_button)
+        detail_buttons.addStretch(1)
+        detail = QtWidgets.QWidget()
+        detail_layout = QtWidgets.QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.detail, 1)
+        detail_layout.addLayout(detail_buttons)
+
+        self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("similar")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.status = QtWidgets.QLabel("输入描述后搜索；第一次搜索会建立索引。")
+        self.status.setStyleSheet("color:#555")
+        self.job_bar = JobBar()
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.job_bar)
+        layout.addWidget(self.status)
+
+    # ------------------------------------------------------------------ searching
+
+    def request(self, *, like_case: int | None = None) -> SearchRequest:
+        year = self.year.value()
+        return SearchRequest(
+            query=self.query.toPlainText().strip(),
+            like_case=like_case,
+            k=self.k.value(),
+            award=self.award.currentData(),
+            industry=self.industry.text().strip() or None,
+            category=self.category.text().strip() or None,
+            year=None if year == self.year.minimum() else year,
+        )
+
+    def start_search(self, request: SearchRequest | None = None) -> Job | None:
+        request = request if isinstance(request, SearchRequest) else self.request()
+        if request.like_case is None and not request.query:
+            self.session.warn("请先输入要搜索的描述。")
+            self.query.setFocus()
+            return None
+        if self._job is not None:
+            self._job.cancel()
+            self.session.warn("上一次搜索仍在进行，已取消；请稍后再试。")
+            return None
+        session = self.session
+        job = session.runner.start("搜索", lambda job: run_search(session, request, job))
+        self._job = job
+        self.job_bar.attach(job, "正在搜索…")
+        job.signals.progress.connect(self._progress)
+        job.signals.finished.connect(self.show_results)
+        job.signals.error.connect(lambda message: self.session.error(f"搜索失败：{message}"))
+        job.signals.cancelled.connect(lambda: self.status.setText("搜索已取消。"))
+        job.signals.done.connect(self._done)
+        self.search_button.setEnabled(False)
+        return job
+
+    def _progress(self, p: Progress) -> None:
+        if p.total:
+            self.status.setText(f"正在更新索引：{p.done}/{p.total} 个案例")
+        elif p.message:
+            self.status.setText(p.message)
+
+    def _done(self) -> None:
+        self._job = None
+        self.search_button.setEnabled(True)
+
+    def use_draft(self) -> Job | None:
+        text = self.draft_text_provider() if self.draft_text_provider else ""
+        body = "".join(text.split())
+        if len(body) < 10:
+            self.session.warn("当前草稿几乎是空的：先在“撰写”页写点内容或填写简报。")
+            return None
+        self.query.setPlainText(text)
+        return self.start_search()
+
+    def more_like_current(self) -> Job | None:
+        hit = self.current_hit()
+        if hit is None:
+            return None
+        return self.start_search(self.request(like_case=hit.case_id))
+
+    def show_results(self, hits: list[SearchHit]) -> None:
+        self.model.set_records(hits)
+        self.proxy.sort(-1)  # keep the ranking order until the user sorts
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QtWidgets.QHeaderView.ResizeMode.Stretch
+        )
+        self.status.setText(
+            f"找到 {len(hits)} 个相似案例。" if hits else "没有找到相似案例；试试放宽筛选条件。"
+        )
+        self.results_ready.emit(hits)
+        if hits:
+            self.table.selectRow(0)
+        else:
+            self.detail.clear()
+
+    # ------------------------------------------------------------------ a result
+
+    def current_hit(self) -> SearchHit | None:
+        index = self.table.currentIndex()
+        return index.data(RECORD_ROLE) if index.isValid() else None
+
+    def _hit_changed(self, current: Any, _previous: Any) -> None:
+        hit = current.data(RECORD_ROLE) if current.isValid() else None
+        for b in (self.open_button, self.exemplar_button, self.more_button):
+            b.setEnabled(hit is not None)
+        if hit is None:
+            self.detail.clear()
+            return
+        self.detail.setHtml(self._hit_html(hit))
+
+    def _hit_html(self, hit: SearchHit) -> str:
+        parts = [
+            f"<h3>{html.escape(hit.title)}</h3>",
+            f"<p style='color:#555'>{html.escape(award_label(hit.award))} · 得分 {hit.score:.3f}"
+            f" · 匹配章节：{html.escape(hit.section_title or hit.section)}</p>",
+            f"<p>{highlighted(hit.snippet, hit.highlights, HIT_MARK)}</p>",
+        ]
+        self._section_text = None
+        try:
+            case = self.session.library.get_case(hit.case_id)
+        except Exception:
+            return "".join(parts)
+        section = next((s for s in case.sections if s.key == hit.section), None)
+        if section is not None:
+            body = case.text[section.start : section.end].strip()
+            self._section_text = (hit.case_id, hit.section, body)
+            parts.append(f"<h4>{html.escape(section.title or section.key)}（全文）</h4>")
+            at = body.find(hit.snippet.strip("…"))
+            spans = [(at, at + len(hit.snippet.strip("…")))] if at >= 0 else []
+            parts.append(f"<p>{highlighted(body, spans, HIT_MARK)}</p>")
+        return "".join(parts)
+
+    def open_current_case(self) -> None:
+        hit = self.current_hit()
+        if hit is not None:
+            self.open_case_requested.emit(hit.case_id)
+
+    def copy_exemplar(self) -> None:
+        from analyzer.drafts import Exemplar
+
+        hit = self.current_hit()
+        if hit is None:
+            return
+        selected = self.detail.textCursor().selectedText().replace("\u2029", "\n").strip()
+        text = selected or hit.snippet.strip("…")
+        self.exemplar_requested.emit(
+            Exemplar(text=text, case_id=hit.case_id, case_title=hit.title, section=hit.section)
+        )

@@ -1,0 +1,223 @@
+"""The brief form of the 撰写 page: award, title, header fields, facts, results rows, exemplars.
+
+The header fields come from the award's schema; the rest is the brief the drafter reads. The
+form only holds values: :meth:`BriefForm.values` gives them back as plain data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from desktop.models import award_labels
+from desktop.qt import Qt, QtWidgets, Signal
+
+if TYPE_CHECKING:
+    from analyzer.drafts import Exemplar
+
+# Brief keys of the free-text notes, with their labels and hints.
+NOTES = (
+    ("background", "背景事实", "市场、品牌、挑战：写事实，不写形容词。"),
+    ("objectives", "营销目标", "可衡量的目标，每行一条，如：曝光 5000 万、转化率提升 20%。"),
+    ("strategy", "策略与创意要点", "核心洞察、策略、创意点子。"),
+    ("execution", "执行要点", "渠道、节奏、合作方、关键动作。"),
+)
+RESULT_COLUMNS = ("度量", "数值", "来源")
+
+
+class ResultsTable(QtWidgets.QWidget):
+    """Results as rows of (measure, value, source); the only numbers the draft may state."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = QtWidgets.QTableWidget(0, len(RESULT_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(RESULT_COLUMNS))
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        self.table.setMinimumHeight(110)
+        self.table.itemChanged.connect(lambda *_: self.changed.emit())
+        add = QtWidgets.QPushButton("添加一行")
+        add.clicked.connect(lambda: self.add_row())
+        remove = QtWidgets.QPushButton("删除所选行")
+        remove.clicked.connect(self.remove_selected)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+    def add_row(self, measure: str = "", value: str = "", source: str = "") -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for col, text in enumerate((measure, value, source)):
+            self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+        self.changed.emit()
+
+    def remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
+        for row in rows:
+            self.table.removeRow(row)
+        if rows:
+            self.changed.emit()
+
+    def rows(self) -> list[dict[str, str]]:
+        out = []
+        for row in range(self.table.rowCount()):
+            cells = [self.table.item(row, c) for c in range(len(RESULT_COLUMNS))]
+            measure, value, source = (c.text().strip() if c else "" for c in cells)
+            if measure or value or source:
+                out.append({"measure": measure, "value": value, "source": source})
+        return out
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        self.table.blockSignals(False)
+        for r in rows:
+            self.add_row(
+                str(r.get("measure", "")), str(r.get("value", "")), str(r.get("source", ""))
+            )
+
+
+class BriefForm(QtWidgets.QWidget):
+    changed = Signal()
+    award_changed = Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.award = QtWidgets.QComboBox()
+        for key, name in award_labels().items():
+            self.award.addItem(name, key)
+        self.award.currentIndexChanged.connect(self._award_changed)
+        self.title = QtWidgets.QLineEdit()
+        self.title.setPlaceholderText("作品/案例名称")
+        self.title.textChanged.connect(self.changed)
+        self.fields_box = QtWidgets.QGroupBox("表头字段")
+        self.fields_form = QtWidgets.QFormLayout(self.fields_box)
+        self.field_edits: dict[str, QtWidgets.QLineEdit] = {}
+        self.notes: dict[str, QtWidgets.QPlainTextEdit] = {}
+        facts_box = QtWidgets.QGroupBox("简报")
+        facts = QtWidgets.QFormLayout(facts_box)
+        facts.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, label, hint in NOTES:
+            edit = QtWidgets.QPlainTextEdit()
+            edit.setPlaceholderText(hint)
+            edit.setTabChangesFocus(True)
+            edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 4 + 14)
+            edit.textChanged.connect(self.changed)
+            self.notes[key] = edit
+            facts.addRow(f"{label}：", edit)
+        self.results = ResultsTable()
+        self.results.changed.connect(self.changed)
+        facts.addRow("效果数据：", self.results)
+        rule = QtWidgets.QLabel(
+            "草稿中的数字只能来自这里和上面的简报；其他数字会被标为【待核实】。"
+        )
+        rule.setWordWrap(True)
+        rule.setStyleSheet("color:#666")
+        facts.addRow("", rule)
+
+        self.exemplar_box = QtWidgets.QGroupBox("范例段落（来自相似案例）")
+        ex = QtWidgets.QVBoxLayout(self.exemplar_box)
+        self.exemplar_list = QtWidgets.QListWidget()
+        self.exemplar_list.setWordWrap(True)
+        self.exemplar_list.setMaximumHeight(150)
+        remove = QtWidgets.QPushButton("移除所选范例")
+        remove.clicked.connect(self._remove_exemplar)
+        ex.addWidget(self.exemplar_list)
+        ex.addWidget(remove, 0, Qt.AlignmentFlag.AlignLeft)
+        self._exemplars: list[Exemplar] = []
+
+        top = QtWidgets.QFormLayout()
+        top.addRow("奖项：", self.award)
+        top.addRow("标题：", self.title)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.fields_box)
+        layout.addWidget(facts_box)
+        layout.addWidget(self.exemplar_box)
+        layout.addStretch(1)
+        self.set_fields(self.current_award(), {})
+
+    # ------------------------------------------------------------------ values
+
+    def current_award(self) -> str:
+        return str(self.award.currentData())
+
+    def set_fields(self, award: str, values: dict[str, str]) -> None:
+        from analyzer.schema import get_award
+
+        while self.fields_form.rowCount():
+            self.fields_form.removeRow(0)
+        self.field_edits = {}
+        for spec in get_award(award).fields:
+            edit = QtWidgets.QLineEdit(values.get(spec.key, ""))
+            if spec.type == "period":
+                edit.setPlaceholderText("如 2023.04—2023.10")
+            edit.textChanged.connect(self.changed)
+            self.field_edits[spec.key] = edit
+            label = f"{spec.title}{' *' if spec.required else ''}："
+            self.fields_form.addRow(label, edit)
+        # Values of fields this award does not have are kept, not shown.
+        self._hidden_fields = {k: v for k, v in values.items() if k not in self.field_edits}
+
+    def field_values(self) -> dict[str, str]:
+        values = {k: e.text().strip() for k, e in self.field_edits.items()}
+        return {**getattr(self, "_hidden_fields", {}), **values}
+
+    def brief(self) -> dict[str, Any]:
+        """The notes and results rows as plain data (award, title and fields are separate)."""
+        out: dict[str, Any] = {}
+        for key, edit in self.notes.items():
+            out[key] = edit.toPlainText().strip()
+        out["results"] = self.results.rows()
+        return out
+
+    def set_values(
+        self, award: str, title: str, fields: dict[str, str], brief: dict[str, Any]
+    ) -> None:
+        self.blockSignals(True)
+        try:
+            i = self.award.findData(award)
+            self.award.setCurrentIndex(max(i, 0))
+            self.title.setText(title)
+            self.set_fields(award, fields)
+            for key, edit in self.notes.items():
+                edit.setPlainText(str(brief.get(key, "") or ""))
+            self.results.set_rows(list(brief.get("results", []) or []))
+        finally:
+            self.blockSignals(False)
+
+    # ------------------------------------------------------------------ exemplars
+
+    def exemplars(self) -> list[Exemplar]:
+        return list(self._exemplars)
+
+    def set_exemplars(self, exemplars: list[Exemplar]) -> None:
+        self._exemplars = list(exemplars)
+        self.exemplar_list.clear()
+        for e in self._exemplars:
+            head = f"{e.case_title}" + (f" · {e.section}" if e.section else "")
+            text = e.text if len(e.text) <= 120 else e.text[:119] + "…"
+            item = QtWidgets.QListWidgetItem(f"{head}\n{text}")
+            item.setToolTip(e.text)
+            self.exemplar_list.addItem(item)
+        self.exemplar_box.setVisible(bool(self._exemplars))
+
+    def add_exemplar(self, exemplar: Exemplar) -> None:
+        self.set_exemplars([*self._exemplars, exemplar])
+        self.changed.emit()
+
+    def _remove_exemplar(self) -> None:
+        row = self.exemplar_list.currentRow()
+        if 0 <= row < len(self._exemplars):
+            del self._exemplars[row]
+            self.set_exemplars(self._exemplars)
+            self.changed.emit()
+
+    def _award_changed(self) -> None:
+        self.award_changed.emit(self.current_award())

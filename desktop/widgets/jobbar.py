@@ -1,0 +1,59 @@
+"""A progress bar with a label and a 取消 button, attached to one running :class:`Job` at a time."""
+
+from __future__ import annotations
+
+from analyzer.progress import Progress
+from desktop.qt import QtWidgets
+from desktop.workers import Job
+
+
+class JobBar(QtWidgets.QWidget):
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QtWidgets.QLabel()
+        self.label.setMinimumWidth(120)
+        self.bar = QtWidgets.QProgressBar()
+        self.bar.setTextVisible(True)
+        self.cancel_button = QtWidgets.QPushButton("取消")
+        self.cancel_button.setToolTip("取消正在进行的任务 (Esc)")
+        self.cancel_button.clicked.connect(self.cancel)
+        layout.addWidget(self.label, 2)
+        layout.addWidget(self.bar, 3)
+        layout.addWidget(self.cancel_button)
+        self.job: Job | None = None
+        self.hide()
+
+    def attach(self, job: Job, title: str) -> None:
+        self.job = job
+        self.label.setText(title)
+        self.bar.setRange(0, 0)  # busy until the first progress report
+        self.cancel_button.setEnabled(True)
+        job.signals.progress.connect(self.show_progress)
+        job.signals.done.connect(self._detach)
+        self.show()
+
+    def show_progress(self, p: Progress) -> None:
+        if p.total > 0:
+            self.bar.setRange(0, p.total)
+            self.bar.setValue(min(p.done, p.total))
+            self.bar.setFormat(f"{p.done}/{p.total}")
+        if p.message:
+            name = p.message.replace("\\", "/").rsplit("/", 1)[-1]
+            self.label.setToolTip(p.message)
+            self.label.setText(name[:40])
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.label.setText("正在取消…")
+
+    def _detach(self) -> None:
+        self.job = None
+        self.hide()
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None

@@ -1,0 +1,98 @@
+"""检查: check the draft or a file; findings by section and severity select their text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+SEEDS = Path(__file__).resolve().parents[2] / "corpus" / "cases"
+
+
+def findings_tree(page: Any) -> dict[str, list[str]]:
+    tree = page.findings
+    out = {}
+    for i in range(tree.topLevelItemCount()):
+        group = tree.topLevelItem(i)
+        out[group.text(0)] = [group.child(j).text(0) for j in range(group.childCount())]
+    return out
+
+
+def test_check_a_file_shows_score_sections_and_evidence(window: Any, wait_job: Any) -> None:
+    page = window.check_page
+    wait_job(page.check_path(SEEDS / "003_6b08f5ad0b97ae25.txt"))
+    report = page.report
+    assert report is not None and report.award == "tma"
+    assert f"{report.score} 分" in page.score_label.text()
+    assert page.sections.rowCount() == len(report.sections)
+    statuses = [page.sections.item(r, 2).text() for r in range(page.sections.rowCount())]
+    assert "写在别的章节" in statuses  # results without their own heading
+    groups = findings_tree(page)
+    assert groups and all(
+        any(k.startswith(s) for s in ("错误", "警告", "建议")) for v in groups.values() for k in v
+    )
+
+
+def test_clicking_a_finding_selects_its_text(window: Any, wait_job: Any) -> None:
+    page = window.check_page
+    wait_job(page.check_path(SEEDS / "003_6b08f5ad0b97ae25.txt"))
+    from desktop.pages.check import FINDING_ROLE
+
+    items = [
+        page.findings.topLevelItem(i).child(j).child(k)
+        for i in range(page.findings.topLevelItemCount())
+        for j in range(page.findings.topLevelItem(i).childCount())
+        for k in range(page.findings.topLevelItem(i).child(j).childCount())
+    ]
+    with_span = next(it for it in items if it.data(0, FINDING_ROLE).span)
+    finding = with_span.data(0, FINDING_ROLE)
+    page.findings.setCurrentItem(with_span)
+    start, end = finding.span
+    assert page.document.textCursor().selectedText() == page.report.text[start:end].replace(
+        "\n", "\u2029"
+    )
+    assert finding.message in page.finding_detail.text()
+
+
+def test_a_reference_document_is_reported_as_not_an_entry(window: Any, wait_job: Any) -> None:
+    page = window.check_page
+    wait_job(page.check_path(SEEDS / "004_09ae2acfd6c273b0.txt"))
+    assert not page.report.is_entry
+    assert "不是一份参赛案例" in page.summary_label.text()
+
+
+def test_check_the_current_draft_and_locate_a_finding_in_it(window: Any, wait_job: Any) -> None:
+    draft = window.draft_page
+    draft.form.field_edits["advertiser"].setText("华为")
+    draft.editors["results"].set_text("活动曝光量达到 3000 万，是行业第一。")
+    draft.check_requested.emit()
+    assert window.current_page() is window.check_page
+    wait_job(window.check_page._job)
+    report = window.check_page.report
+    assert report is not None and window.check_page.checked_draft
+    assert any(f.rule.startswith("fields") and "所属行业" in f.message for f in report.findings)
+    assert not any(
+        "广告主" in f.message and f.rule.startswith("fields.missing") for f in report.findings
+    )
+    spanned = next(f for f in report.findings if f.section == "results" and f.span)
+    window.check_page.locate_in_draft.emit(
+        spanned.section, report.text[spanned.span[0] : spanned.span[1]]
+    )
+    assert window.current_page() is draft
+    assert draft.editors["results"].edit.textCursor().hasSelection()
+
+
+def test_export_the_report(window: Any, wait_job: Any, tmp_path: Path) -> None:
+    page = window.check_page
+    wait_job(page.check_path(SEEDS / "000_1553ac701a01ae2f.txt"))
+    assert page.export_report(tmp_path / "report.html")
+    assert page.export_report(tmp_path / "report.json")
+    assert "<html" in (tmp_path / "report.html").read_text(encoding="utf-8").lower()
+    assert '"score"' in (tmp_path / "report.json").read_text(encoding="utf-8")
+
+
+def test_an_unreadable_file_is_a_message(window: Any, wait_job: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.docx"
+    bad.write_bytes(b"not a zip")
+    wait_job(window.check_page.check_path(bad))
+    assert window.message_bar.level == "error"
+    assert "broken.docx" in window.message_bar.text

