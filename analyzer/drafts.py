@@ -186,6 +186,39 @@ class Draft:
 
         return parse_text(self.text(), award=self.award, name=self.title or "草稿")
 
+    def to_brief(self) -> Any:
+        """The brief the drafter reads (``analyzer.brief.Brief``): the award, title and header
+        fields of the draft plus the form's notes (one fact per line) and results rows.
+
+        Raises ``BriefError`` naming what is malformed (a result row with no value …).
+        """
+        from analyzer.brief import FACT_FIELDS, TEXT_FIELDS, brief_from_dict
+
+        data: dict[str, Any] = {"award": self.award, "title": self.title.strip()}
+        extra: dict[str, str] = {}
+        for key, value in self.fields.items():
+            if not value.strip():
+                continue
+            if key in TEXT_FIELDS:
+                data[key] = value.strip()
+            else:
+                extra[key] = value.strip()
+        if extra:
+            data["fields"] = extra
+        for name in FACT_FIELDS:
+            value = self.brief.get(name)
+            lines = value if isinstance(value, list) else str(value or "").splitlines()
+            if cleaned := [str(line).strip() for line in lines if str(line).strip()]:
+                data[name] = cleaned
+        rows = [
+            {k: str(r.get(k, "")).strip() for k in ("measure", "value", "source")}
+            for r in self.brief.get("results", []) or []
+            if any(str(v).strip() for v in r.values())
+        ]
+        if rows:
+            data["results"] = rows
+        return brief_from_dict(data)
+
     # ------------------------------------------------------------------ JSON
 
     def to_json(self) -> dict[str, Any]:

@@ -130,7 +130,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _after_show(self) -> None:
         self.library_page.refresh()
-        self.draft_page.offer_recovery()
+        if self.draft_page.offer_recovery():  # after a crash, what was typed comes first
+            self.show_page(self.pages.index(self.draft_page))
 
     # ------------------------------------------------------------------ state
 

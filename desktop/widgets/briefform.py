@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 # Brief keys of the free-text notes, with their labels and hints.
 NOTES = (
-    ("background", "背景事实", "市场、品牌、挑战：写事实，不写形容词。"),
+    ("background", "背景事实", "市场、品牌、挑战：每行一条事实，不写形容词。"),
+    ("insights", "调研/洞察", "调研发现、消费者洞察，每行一条。"),
     ("objectives", "营销目标", "可衡量的目标，每行一条，如：曝光 5000 万、转化率提升 20%。"),
-    ("strategy", "策略与创意要点", "核心洞察、策略、创意点子。"),
-    ("execution", "执行要点", "渠道、节奏、合作方、关键动作。"),
+    ("strategy", "策略", "核心策略，每行一条。"),
+    ("creative", "创意", "创意点子与亮点，每行一条。"),
+    ("execution", "执行", "渠道、节奏、合作方、关键动作，每行一条。"),
 )
 RESULT_COLUMNS = ("度量", "数值", "来源")
 
@@ -107,7 +109,7 @@ class BriefForm(QtWidgets.QWidget):
             edit = QtWidgets.QPlainTextEdit()
             edit.setPlaceholderText(hint)
             edit.setTabChangesFocus(True)
-            edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 4 + 14)
+            edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 3 + 14)
             edit.textChanged.connect(self.changed)
             self.notes[key] = edit
             facts.addRow(f"{label}：", edit)
@@ -187,7 +189,8 @@ class BriefForm(QtWidgets.QWidget):
             self.title.setText(title)
             self.set_fields(award, fields)
             for key, edit in self.notes.items():
-                edit.setPlainText(str(brief.get(key, "") or ""))
+                value = brief.get(key, "") or ""
+                edit.setPlainText("\n".join(value) if isinstance(value, list) else str(value))
             self.results.set_rows(list(brief.get("results", []) or []))
         finally:
             self.blockSignals(False)

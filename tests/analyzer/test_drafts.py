@@ -118,3 +118,37 @@ def test_any_entry_file_opens_as_a_draft(seeds: dict[str, Path]) -> None:
     assert d.award == "golden_mouse"
     assert all(s.text.strip() for s in d.sections)
     assert d.fields["advertiser"].startswith("华为")
+
+
+def test_the_form_becomes_the_drafters_brief() -> None:
+    d = replace(
+        sample(),
+        fields={**sample().fields, "agency": "某代理", "category": "社会化营销类"},
+        brief={
+            "background": "垃圾分类新规实施\n\n公众分类准确率低 ",
+            "objectives": ["曝光 5000 万"],
+            "results": [
+                {"measure": "曝光", "value": "3000 万+", "source": "平台后台"},
+                {"measure": "", "value": "", "source": ""},  # an empty row in the form
+            ],
+        },
+    )
+    brief = d.to_brief()
+    assert (brief.award, brief.title, brief.advertiser) == (
+        "golden_mouse",
+        "华为云 AI 垃圾分类大赛",
+        "华为",
+    )
+    assert brief.category == "社会化营销类" and brief.agency == "某代理"
+    assert brief.period == "2018/04~2019/03" and brief.fields == {}
+    assert brief.background == ("垃圾分类新规实施", "公众分类准确率低")
+    assert brief.objectives == ("曝光 5000 万",)
+    assert [(r.measure, r.value) for r in brief.results] == [("曝光", "3000 万+")]
+
+
+def test_a_half_filled_result_row_is_named_in_the_error() -> None:
+    from analyzer.errors import BriefError
+
+    d = replace(sample(), brief={"results": [{"measure": "曝光", "value": "", "source": "x"}]})
+    with pytest.raises(BriefError, match=r"results\[0\]\.value"):
+        d.to_brief()

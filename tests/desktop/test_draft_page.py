@@ -1,0 +1,147 @@
+"""撰写 as a document: save / open, autosave and crash recovery, export, award switch, marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def fill(page: Any) -> None:
+    page.form.title.setText("城市垃圾分类 AI 挑战赛")
+    page.form.field_edits["advertiser"].setText("华为云")
+    page.form.notes["background"].setPlainText("垃圾分类新规实施，公众分类准确率低。")
+    page.form.results.add_row("曝光", "3000 万+", "平台后台")
+    page.editors["background"].set_text("2019 年垃圾分类新规实施。")
+    page.editors["results"].set_text("总曝光 3000 万+，转化【待核实】。")
+
+
+def test_save_and_open_again(window: Any, tmp_path: Path) -> None:
+    page = window.draft_page
+    fill(page)
+    assert page.dirty and window.isWindowModified()
+    assert page.save_to(tmp_path / "entry.awdraft")
+    assert not page.dirty and page.doc_label.text() == "entry.awdraft"
+    page.new_document()
+    assert page.editors["background"].text() == ""
+    assert page.open_path(tmp_path / "entry.awdraft")
+    assert page.form.title.text() == "城市垃圾分类 AI 挑战赛"
+    assert page.form.field_edits["advertiser"].text() == "华为云"
+    assert page.form.results.rows() == [
+        {"measure": "曝光", "value": "3000 万+", "source": "平台后台"}
+    ]
+    assert page.editors["results"].text() == "总曝光 3000 万+，转化【待核实】。"
+
+
+def test_typing_is_autosaved_and_recovered_after_a_crash(qtbot: Any, no_dialogs: Any) -> None:
+    from desktop.mainwindow import MainWindow
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    page = first.draft_page
+    fill(page)
+    page.editors["strategy"].edit.insertPlainText("手打的策略，一个字都不能丢")
+    qtbot.waitUntil(lambda: bool(page.autosave.pending()), timeout=10_000)
+    # The app dies: no close event, no save. A new window offers the autosaved draft.
+    first.session.runner.shutdown(1000)
+    first.hide()
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    restored = second.draft_page
+    qtbot.waitUntil(lambda: restored.banner.isVisible(), timeout=5000)
+    assert "城市垃圾分类" in restored.banner.label.text()
+    assert restored.restore_recovery()
+    assert restored.editors["strategy"].text() == "手打的策略，一个字都不能丢"
+    assert restored.form.title.text() == "城市垃圾分类 AI 挑战赛"
+    assert restored.dirty and not restored.banner.isVisible()
+    first.draft_page._dirty = False  # let the test's first window close quietly
+
+
+def test_saving_removes_the_autosave_copy(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    page = window.draft_page
+    fill(page)
+    page.autosave_now()
+    assert page.autosave.pending()
+    page.save_to(tmp_path / "x.awdraft")
+    assert page.autosave.pending() == []
+
+
+def test_discarding_a_recovery_forgets_it(qtbot: Any, window: Any) -> None:
+    from analyzer.drafts import Draft
+
+    page = window.draft_page
+    lost = Draft.new("tma", title="丢失的草稿")
+    page.autosave.write(lost)
+    assert page.offer_recovery()
+    page.discard_recovery()
+    assert not page.banner.isVisible() and page.autosave.pending() == []
+
+
+def test_export_word_markdown_and_pdf(window: Any, tmp_path: Path) -> None:
+    page = window.draft_page
+    fill(page)
+    for name in ("entry.docx", "entry.md", "entry.pdf"):
+        assert page.export_to(tmp_path / name), window.message_bar.text
+    from docx import Document
+
+    doc = Document(str(tmp_path / "entry.docx"))
+    assert doc.paragraphs[0].text == "城市垃圾分类 AI 挑战赛"
+    assert "## 营销背景" in (tmp_path / "entry.md").read_text(encoding="utf-8")
+    pdf = (tmp_path / "entry.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(str(tmp_path / "entry.pdf")).pages)
+    assert "营销背景" in text
+    assert "待核实" in window.message_bar.text  # the user is told marks remain
+
+
+def test_export_failure_is_a_message(window: Any, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert not window.draft_page.export_to(blocker / "entry.docx")
+    assert window.message_bar.level == "error" and "导出失败" in window.message_bar.text
+
+
+def test_switching_award_rebuilds_sections_and_keeps_text(window: Any) -> None:
+    page = window.draft_page
+    fill(page)
+    page.form.award.setCurrentIndex(page.form.award.findData("jinqi"))
+    assert list(page.editors)[:6] == [
+        "overview",
+        "research",
+        "planning",
+        "execution",
+        "evaluation",
+        "highlights",
+    ]
+    assert page.editors["evaluation"].text() == "总曝光 3000 万+，转化【待核实】。"
+    assert any(e.text() == "2019 年垃圾分类新规实施。" for e in page.editors.values())
+    assert page.form.field_edits["brand"] is not None
+
+
+def test_fact_guard_marks_are_visible(window: Any) -> None:
+    page = window.draft_page
+    editor = page.editors["results"]
+    editor.set_text("曝光 5 亿【待核实】，【待补充：转化数据】")
+    assert "2 处待核实/待补充" in editor.count_label.text()
+    block = editor.edit.document().firstBlock()
+    formats = block.layout().formats()
+    colored = {block.text()[f.start : f.start + f.length] for f in formats}
+    assert colored == {"【待核实】", "【待补充：转化数据】"}
+
+
+def test_open_a_word_or_text_entry_as_a_new_draft(window: Any) -> None:
+    seed = Path(__file__).resolve().parents[2] / "corpus" / "cases" / "000_1553ac701a01ae2f.txt"
+    page = window.draft_page
+    assert page.open_path(seed)
+    assert page.path is None and page.dirty
+    assert page.form.current_award() == "golden_mouse"
+    assert all(e.text().strip() for e in page.editors.values())
+
+
+def test_closing_with_unsaved_changes_asks(window: Any, no_dialogs: list[str]) -> None:
+    fill(window.draft_page)
+    window.close()
+    assert no_dialogs == ["save"]
