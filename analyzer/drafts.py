@@ -37,12 +37,41 @@ class DraftError(AwardWriterError):
 
 @dataclass(frozen=True)
 class Exemplar:
-    """A passage copied from a similar case, shown to the drafter as an example."""
+    """A passage copied from a similar case, shown to the drafter as an example.
+
+    It is used when drafting sections of the same shared ``kind`` (any section when empty).
+    """
 
     text: str
     case_id: int | None = None
     case_title: str = ""
-    section: str = ""  # the section key it belongs to ("" = any)
+    section: str = ""  # the section key in its case
+    section_title: str = ""
+    kind: str = ""  # the shared kind of that section (background, results …)
+
+    @property
+    def title(self) -> str:  # what the drafter's prompt names the source by
+        return self.case_title
+
+    @classmethod
+    def from_hit(cls, hit: Any, text: str | None = None) -> Exemplar:
+        """From a search hit (``analyzer.search.SearchHit``), optionally a passage of it."""
+        kind = ""
+        if hit.award:
+            from analyzer.schema import get_award
+
+            try:
+                kind = get_award(hit.award).section(hit.section).kind
+            except (AwardWriterError, KeyError):
+                kind = ""
+        return cls(
+            text=(text if text is not None else hit.snippet).strip().strip("…"),
+            case_id=hit.case_id,
+            case_title=hit.title,
+            section=hit.section,
+            section_title=hit.section_title,
+            kind=kind,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +79,8 @@ class Exemplar:
             "case_id": self.case_id,
             "case_title": self.case_title,
             "section": self.section,
+            "section_title": self.section_title,
+            "kind": self.kind,
         }
 
 
@@ -206,8 +237,8 @@ class Draft:
         if extra:
             data["fields"] = extra
         for name in FACT_FIELDS:
-            value = self.brief.get(name)
-            lines = value if isinstance(value, list) else str(value or "").splitlines()
+            note = self.brief.get(name)
+            lines = note if isinstance(note, list) else str(note or "").splitlines()
             if cleaned := [str(line).strip() for line in lines if str(line).strip()]:
                 data[name] = cleaned
         rows = [
@@ -259,6 +290,8 @@ class Draft:
                         case_id=e.get("case_id"),
                         case_title=str(e.get("case_title", "")),
                         section=str(e.get("section", "")),
+                        section_title=str(e.get("section_title", "")),
+                        kind=str(e.get("kind", "")),
                     )
                     for e in data.get("exemplars", [])
                 ),
@@ -267,6 +300,42 @@ class Draft:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ReadError(where, f"malformed draft ({type(exc).__name__}: {exc})") from exc
+
+
+def exemplar_source(draft: Draft, library: Any = None) -> Any:
+    """Where the drafter takes exemplars from (an ``analyzer.draft.ExemplarFn``).
+
+    The passages the user copied into the draft come first (those of the section's kind, or of
+    no kind); then, when the library has a search index already, the most similar cases' same
+    section. An index is never built here: drafting must not wait for it.
+    """
+    fallback = None
+    if library is not None:
+        from analyzer.index import open_index
+
+        if not open_index(library.home).is_empty():
+            from functools import partial
+
+            from analyzer.search import find_exemplars
+
+            fallback = partial(find_exemplars, library)
+
+    def find(
+        text: str,
+        *,
+        award: str | None = None,
+        section_key: str | None = None,
+        kind: str | None = None,
+        k: int = 3,
+    ) -> list[Any]:
+        mine: list[Any] = [e for e in draft.exemplars if e.kind in ("", kind)]
+        if fallback is not None and len(mine) < k:
+            found = fallback(text, award=award, section_key=section_key, kind=kind, k=k)
+            taken = {e.case_id for e in mine}
+            mine += [e for e in found if getattr(e, "case_id", None) not in taken]
+        return mine[:k]
+
+    return find
 
 
 def _filled(value: Any) -> bool:

@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from analyzer.progress import Progress
 from desktop.qt import QtCore, Signal
 
 if TYPE_CHECKING:
@@ -99,16 +100,19 @@ class Generation(QtCore.QObject):
         session = self.session
 
         def work(job: Job) -> Any:
-            gen = load_generator(session, job)
-            from analyzer.draft import draft_section_for
+            from analyzer.draft import draft_section
+            from analyzer.drafts import exemplar_source
 
-            return draft_section_for(
-                draft,
+            brief = draft.to_brief()  # a malformed brief fails before the model loads
+            gen = load_generator(session, job)
+            job.report(Progress(0, 0, f"正在生成：{title}"))
+            return draft_section(
+                brief,
+                gen,
                 key,
-                generator=gen,
-                library=_library_or_none(session),
-                on_token=job.post,
-                on_progress=job.report,
+                award=draft.award,
+                exemplars=exemplar_source(draft, _library_or_none(session)),
+                on_token=lambda _key, piece: job.post(piece),
                 cancel=job.token,
             )
 
@@ -123,7 +127,12 @@ class Generation(QtCore.QObject):
     def _finished(self, key: str, result: Any) -> None:
         text = getattr(result, "text", result if isinstance(result, str) else None)
         marks = len(getattr(result, "flags", ()) or ())
-        status = f"完成，{marks} 处待核实" if marks else "完成"
+        if getattr(result, "status", "") == "placeholder":
+            status = "简报中没有这一节的信息"
+        elif marks:
+            status = f"完成，{marks} 处待核实"
+        else:
+            status = "完成"
         self.section_done.emit(key, text, status)
         self._job = None
         self._next()

@@ -238,6 +238,9 @@ class DraftPage(QtWidgets.QWidget):
                     required=bool(spec and spec.required),
                 )
                 editor.set_text(s.text)
+                if spec is None:  # kept from another award: edit by hand, no model prompt for it
+                    editor.generate_button.hide()
+                    editor.set_status("（本奖项没有这一节）")
                 editor.changed.connect(self.mark_dirty)
                 editor.generate_requested.connect(self.generate_section)
                 editor.stop_requested.connect(lambda _key: self.stop_generation())
@@ -486,7 +489,21 @@ class DraftPage(QtWidgets.QWidget):
         self.generation.run(self.current_document(), [key])
 
     def generate_all(self) -> None:
-        self.generation.run(self.current_document(), list(self.editors))
+        """Draft every empty section of the award, in order; written ones are left alone."""
+        keys = [k for k in self._schema_keys() if not self.editors[k].text().strip()]
+        if not keys:
+            self.session.info("所有章节都已有内容；要重写某一节，请点该节的“重新生成”。")
+            return
+        self.generation.run(self.current_document(), keys)
+
+    def _schema_keys(self) -> list[str]:
+        from analyzer.schema import get_award
+
+        try:
+            keys = [s.key for s in get_award(self._award).sections]
+        except Exception:
+            keys = []
+        return [k for k in keys if k in self.editors]
 
     def stop_generation(self) -> None:
         self.generation.stop()
@@ -508,7 +525,6 @@ class DraftPage(QtWidgets.QWidget):
             if e.streaming:
                 e.end_stream(status="已停止")
             e.set_generate_enabled(True)
-        self.mark_dirty()
 
     def _streamed(self, key: str, text: str) -> None:
         editor = self.editors.get(key)

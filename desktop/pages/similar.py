@@ -322,7 +322,4 @@ class SimilarPage(QtWidgets.QWidget):
         if hit is None:
             return
         selected = self.detail.textCursor().selectedText().replace("\u2029", "\n").strip()
-        text = selected or hit.snippet.strip("…")
-        self.exemplar_requested.emit(
-            Exemplar(text=text, case_id=hit.case_id, case_title=hit.title, section=hit.section)
-        )
+        self.exemplar_requested.emit(Exemplar.from_hit(hit, selected or None))

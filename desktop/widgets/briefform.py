@@ -204,7 +204,8 @@ class BriefForm(QtWidgets.QWidget):
         self._exemplars = list(exemplars)
         self.exemplar_list.clear()
         for e in self._exemplars:
-            head = f"{e.case_title}" + (f" · {e.section}" if e.section else "")
+            section = e.section_title or e.section
+            head = f"{e.case_title}" + (f" · {section}" if section else "")
             text = e.text if len(e.text) <= 120 else e.text[:119] + "…"
             item = QtWidgets.QListWidgetItem(f"{head}\n{text}")
             item.setToolTip(e.text)

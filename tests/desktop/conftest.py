@@ -97,3 +97,45 @@ def imported(window: Any, wait_job: Any) -> Any:
     window.session.models["embedder"] = FakeEmbedder()
     wait_job(window.library_page.import_paths([str(seeds)]))
     return window
+
+
+class FakeGenerator:
+    """The drafter's ``Generator`` protocol: canned Chinese text in pieces, cancellable at each."""
+
+    def __init__(self, text: str = "", *, delay: float = 0.0, pieces: int = 0) -> None:
+        self.text = (
+            text or "我们以真实用户故事为核心，联动社区与媒体，总曝光 3000 万+，另有 888 万次互动。"
+        )
+        self.delay = delay
+        self.pieces = pieces or len(self.text)
+        self.calls: list[Any] = []
+        self.finish_reason = ""
+
+    def stream(
+        self,
+        prompt_messages: Any,
+        *,
+        max_new_tokens: int,
+        cancel: Any = None,
+        time_budget: Any = None,
+    ) -> Any:
+        import time
+
+        from analyzer.errors import Cancelled
+
+        self.calls.append(prompt_messages)
+        size = max(1, len(self.text) // self.pieces)
+        for start in range(0, len(self.text), size):
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled()
+            if self.delay:
+                time.sleep(self.delay)
+            yield self.text[start : start + size]
+        self.finish_reason = "eos"
+
+
+@pytest.fixture
+def fake_generator(window: Any) -> FakeGenerator:
+    gen = FakeGenerator()
+    window.session.models["generator"] = gen
+    return gen

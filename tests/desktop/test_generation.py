@@ -1,0 +1,109 @@
+"""撰写 with a model: stream a section, stop it, regenerate with undo, the fact guard's marks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analyzer.errors import ModelError
+
+
+def brief(page: Any) -> None:
+    page.window().show_page(2)
+    page.form.title.setText("城市垃圾分类 AI 挑战赛")
+    page.form.field_edits["advertiser"].setText("华为云")
+    page.form.notes["background"].setPlainText("垃圾分类新规实施\n公众分类准确率低")
+    page.form.notes["strategy"].setPlainText("以 AI 大赛连接开发者与公众")
+    page.form.results.add_row("曝光", "3000 万+", "平台后台")
+
+
+def test_a_section_streams_in_and_passes_the_fact_guard(
+    window: Any, fake_generator: Any, wait_job: Any
+) -> None:
+    page = window.draft_page
+    brief(page)
+    streamed: list[str] = []
+    page.generation.streamed.connect(lambda key, text: streamed.append(key))
+    page.generate_section("results")
+    wait_job(page.generation._job)
+    text = page.editors["results"].text()
+    assert "3000 万+" in text
+    assert "888 万" in text and "【待核实】" in text  # 888 万 is not in the brief
+    assert streamed and set(streamed) == {"results"}
+    assert "完成" in page.editors["results"].status_label.text()
+    assert page.dirty
+    prompt = "".join(m["content"] for m in fake_generator.calls[0])
+    assert "3000 万+" in prompt and "平台后台" in prompt
+
+
+def test_stop_keeps_what_was_written_so_far(qtbot: Any, window: Any, fake_generator: Any) -> None:
+    fake_generator.delay = 0.05
+    page = window.draft_page
+    brief(page)
+    page.generate_section("strategy")
+    editor = page.editors["strategy"]
+    qtbot.waitUntil(lambda: len(editor.text()) >= 3, timeout=10_000)
+    assert editor.edit.isReadOnly() and editor.stop_button.isVisible()
+    page.stop_action.trigger()
+    qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
+    partial = editor.text()
+    assert 3 <= len(partial) < len(fake_generator.text)
+    assert not editor.edit.isReadOnly() and editor.status_label.text() == "已停止"
+    assert page.generate_action.isEnabled()
+
+
+def test_regenerate_replaces_the_text_and_undo_brings_it_back(
+    window: Any, fake_generator: Any, wait_job: Any
+) -> None:
+    page = window.draft_page
+    brief(page)
+    editor = page.editors["background"]
+    editor.set_text("我手写的背景。")
+    page.generate_section("background")
+    wait_job(page.generation._job)
+    assert editor.text() != "我手写的背景。"
+    editor.edit.undo()
+    assert editor.text() == "我手写的背景。"
+
+
+def test_generate_all_fills_only_empty_sections_in_order(
+    window: Any, fake_generator: Any, qtbot: Any
+) -> None:
+    page = window.draft_page
+    brief(page)
+    page.editors["objectives"].set_text("手写的目标")
+    order: list[str] = []
+    page.generation.section_done.connect(lambda key, text, status: order.append(key))
+    page.generate_all()
+    qtbot.waitUntil(lambda: not page.generating, timeout=30_000)
+    assert order == ["background", "strategy", "execution", "results"]
+    assert page.editors["objectives"].text() == "手写的目标"
+    assert "【待补充" in page.editors["execution"].text()  # no execution facts in the brief
+
+
+def test_a_model_error_is_a_message(window: Any, wait_job: Any, monkeypatch: Any) -> None:
+    import desktop.generation as generation
+
+    def broken(session: Any, job: Any) -> Any:
+        raise ModelError("model folder /models/qwen is incomplete: config.json is missing")
+
+    monkeypatch.setattr(generation, "load_generator", broken)
+    page = window.draft_page
+    brief(page)
+    page.generate_section("background")
+    wait_job(page.generation._job)
+    assert window.message_bar.level == "error"
+    assert "config.json is missing" in window.message_bar.text
+    assert not page.generating and page.editors["background"].generate_button.isEnabled()
+
+
+def test_closing_the_window_while_generating_cancels(
+    qtbot: Any, window: Any, fake_generator: Any
+) -> None:
+    fake_generator.delay = 0.05
+    page = window.draft_page
+    brief(page)
+    page.generate_section("strategy")
+    qtbot.waitUntil(lambda: len(page.editors["strategy"].text()) > 0, timeout=10_000)
+    page._dirty = False
+    assert window.close()
+    assert not window.session.runner.busy
