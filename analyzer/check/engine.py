@@ -1,0 +1,258 @@
+"""Run the registered rules over one entry and build the report (score, sections, evidence)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from analyzer.check.context import CheckContext
+from analyzer.check.model import (
+    Eligibility,
+    EvidenceRow,
+    Finding,
+    Report,
+    SectionStatus,
+)
+from analyzer.check.registry import RuleSpec, rules_for
+from analyzer.models import Metric, ParsedDocument
+from analyzer.schema import AwardSchema, get_award
+
+if TYPE_CHECKING:
+    from analyzer.library import Library
+
+# How much one finding takes from its section's share of the score (a section scores 0..1).
+SECTION_PENALTY = {"error": 0.5, "warning": 0.15, "suggestion": 0.0}
+# Points off the total for findings about the entry as a whole (header fields, length, agency).
+DOCUMENT_PENALTY = {"error": 5.0, "warning": 1.0, "suggestion": 0.0}
+ELSEWHERE_CREDIT = 0.25  # results that exist but sit under another heading
+_SEVERITY_RANK = {"error": 0, "warning": 1, "suggestion": 2}
+EVIDENCE_METRICS = 8  # metrics listed per evidence row
+
+
+def check_document(
+    doc: ParsedDocument,
+    *,
+    schema: AwardSchema | None = None,
+    library: Library | None = None,
+    eligibility: Eligibility | None = None,
+    rules: list[RuleSpec] | None = None,
+) -> Report:
+    """Check a parsed entry against its award (``schema``, else the award it was parsed as).
+
+    When ``schema`` names another award than the one ``doc`` was parsed as, the text is parsed
+    again as that award, so sections are those the award defines. ``library`` enables the
+    comparison with similar cases; ``eligibility`` the campaign-period window; ``rules``
+    replaces the registered rules (tests, tools that run one family).
+    """
+    if schema is None:
+        schema = get_award(doc.award or "generic")
+    elif schema.key != doc.award:
+        from analyzer.parse import parse_text
+
+        doc = parse_text(doc.text, award=schema.key, name=doc.title)
+    ctx = CheckContext(doc, schema, library=library, eligibility=eligibility)
+    findings: list[Finding] = []
+    for spec in rules if rules is not None else rules_for(schema.key, entry=doc.is_entry):
+        if not doc.is_entry and not spec.references:
+            continue
+        ctx.rule = spec.id
+        findings.extend(spec.function(ctx))
+    rank = {s.key: i for i, s in enumerate(schema.sections)}
+    findings.sort(
+        key=lambda f: (
+            rank.get(f.section, -1) if f.section else -2,
+            _SEVERITY_RANK[f.severity],
+            f.span[0] if f.span else -1,
+        )
+    )
+    statuses = _statuses(ctx, findings)
+    return Report(
+        award=schema.key,
+        award_name=schema.name,
+        title=doc.title,
+        is_entry=doc.is_entry,
+        score=_score(ctx, findings, statuses),
+        sections=statuses,
+        findings=tuple(findings),
+        evidence=_evidence(ctx) if doc.is_entry else (),
+        text=doc.text,
+    )
+
+
+def check_file(
+    path: str | os.PathLike[str],
+    award: str | None = None,
+    *,
+    library: Library | None = None,
+    eligibility: Eligibility | None = None,
+) -> Report:
+    """Read, parse and check one file; raises ReadError subclasses when it cannot be read."""
+    from analyzer.parse import parse_file
+
+    doc = parse_file(path, award=award)
+    return check_document(
+        doc,
+        schema=get_award(award) if award else None,
+        library=library,
+        eligibility=eligibility,
+    )
+
+
+# ---------------------------------------------------------------- score and status
+
+
+def _weights(schema: AwardSchema) -> dict[str, float]:
+    """The award's section weights; equal weights over required sections when it gives none."""
+    given = {s.key: float(s.weight) for s in schema.sections if s.weight}
+    if given:
+        return given
+    counted = [s for s in schema.sections if s.required] or list(schema.sections)
+    return {s.key: 1.0 for s in counted}
+
+
+def _statuses(ctx: CheckContext, findings: list[Finding]) -> tuple[SectionStatus, ...]:
+    weights = _weights(ctx.schema)
+    total = sum(weights.values()) or 1.0
+    worst: dict[str, str] = {}
+    for f in findings:
+        if f.section and f.severity != "suggestion" and worst.get(f.section) != "error":
+            worst[f.section] = f.severity
+    out = []
+    elsewhere = ctx.elsewhere
+    for spec in ctx.schema.sections:
+        section = ctx.present.get(spec.key)
+        if section is None:
+            if elsewhere is not None and spec.kind == "results":
+                status, metrics = "elsewhere", len(elsewhere.metrics)
+            else:
+                status, metrics = ("missing" if spec.required else "absent"), 0
+            chars = 0
+        else:
+            chars = ctx.chars[spec.key]
+            metrics = len(ctx.metrics_by_section.get(spec.key, []))
+            status = "empty" if chars == 0 else worst.get(spec.key, "ok")
+        out.append(
+            SectionStatus(
+                key=spec.key,
+                title=spec.title,
+                required=spec.required,
+                present=section is not None,
+                chars=chars,
+                metrics=metrics,
+                status=status if ctx.doc.is_entry else "missing",
+                weight=100.0 * weights.get(spec.key, 0.0) / total,
+            )
+        )
+    return tuple(out)
+
+
+def _score(ctx: CheckContext, findings: list[Finding], statuses: tuple[SectionStatus, ...]) -> int:
+    if not ctx.doc.is_entry:
+        return 0
+    weights = _weights(ctx.schema)
+    quality: dict[str, float] = {}
+    for s in statuses:
+        if s.status == "elsewhere":
+            quality[s.key] = ELSEWHERE_CREDIT
+        elif not s.present:
+            quality[s.key] = 0.0
+        else:
+            quality[s.key] = 1.0
+    penalty = 0.0
+    for f in findings:
+        if not f.section:
+            penalty += DOCUMENT_PENALTY[f.severity]
+        elif f.section in ctx.present and f.section in weights:
+            quality[f.section] = max(0.0, quality[f.section] - SECTION_PENALTY[f.severity])
+    total = sum(weights.values()) or 1.0
+    value = 100.0 * sum(w * quality.get(k, 0.0) for k, w in weights.items()) / total - penalty
+    return max(0, min(100, round(value)))
+
+
+# ---------------------------------------------------------------- evidence table
+
+
+def _row(
+    ctx: CheckContext,
+    criterion: str,
+    section: str,
+    metrics: list[Metric],
+    span: tuple[int, int] | None,
+) -> EvidenceRow:
+    shown = metrics[:EVIDENCE_METRICS]
+    return EvidenceRow(
+        criterion=criterion,
+        section=section,
+        metrics=tuple(m.text for m in shown),
+        sources=tuple(ctx.source_text(ctx.source_of(m.start, m.end, m.section)) for m in shown),
+        span=span,
+    )
+
+
+def _evidence(ctx: CheckContext) -> tuple[EvidenceRow, ...]:
+    rows: list[EvidenceRow] = []
+    results = ctx.result_metrics
+    for objective in ctx.objectives:
+        # the goal clauses say what the objective is; the whole sentence when it has none
+        goal = "；".join(dict.fromkeys(ctx.text[a:b].strip() for _, a, b in objective.clauses))
+        text = goal or objective.text
+        text = text if len(text) <= 40 else text[:39] + "…"
+        if not objective.measures:
+            rows.append(
+                EvidenceRow(
+                    f"目标：{text}（未量化）",
+                    objective.section,
+                    (),
+                    (),
+                    (objective.start, objective.end),
+                )
+            )
+            continue
+        matched = [m for m in results if m.measure in objective.measures]
+        for measure in objective.measures:
+            m = ctx.result_measures.get(measure)
+            if m is not None and m not in matched:
+                matched.append(m)
+        rows.append(
+            _row(ctx, f"目标：{text}", objective.section, matched, (objective.start, objective.end))
+        )
+    if not ctx.objectives:
+        key = next((s.key for s in ctx.schema.sections if "objectives" in s.kinds), "")
+        if key:
+            rows.append(EvidenceRow("目标（未写明）", key, (), (), None))
+    for spec in ctx.schema.sections:
+        if not spec.needs_metrics:
+            continue
+        section = ctx.present.get(spec.key)
+        if section is not None:
+            metrics = ctx.metrics_by_section.get(spec.key, [])
+            rows.append(
+                _row(
+                    ctx, f"{spec.title}：量化结果", spec.key, metrics, (section.start, section.end)
+                )
+            )
+        elif ctx.elsewhere is not None and spec.kind == "results":
+            e = ctx.elsewhere
+            rows.append(
+                _row(
+                    ctx,
+                    f"{spec.title}：量化结果（写在「{ctx.title(e.section)}」里）",
+                    spec.key,
+                    list(e.metrics),
+                    (e.start, e.end),
+                )
+            )
+        else:
+            rows.append(EvidenceRow(f"{spec.title}：量化结果（缺少章节）", spec.key, (), (), None))
+    if ctx.schema.sources_required:
+        for spec in ctx.schema.sections:
+            metrics = ctx.metrics_by_section.get(spec.key, [])
+            if spec.needs_metrics or not metrics:
+                continue
+            section = ctx.present[spec.key]
+            rows.append(
+                _row(
+                    ctx, f"{spec.title}：文中数据", spec.key, metrics, (section.start, section.end)
+                )
+            )
+    return tuple(rows)

@@ -1,0 +1,73 @@
+"""Which measures (曝光, 互动, 转化 …) a piece of text talks about, figures or not.
+
+Objectives name measures without figures ("提升有效触达和转化效率"); the vocabulary is the one the
+metric extractor uses (``templates/measures.toml`` via :func:`analyzer.metrics.measures`). The
+fallback measures (增长: 提升/增长 alone) and 其他 say nothing about *what* is measured, so they
+never make an objective measurable.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+
+from analyzer.paths import templates_dir
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    regex: re.Pattern[str]
+    measure_of: dict[str, str]  # keyword (lower case) → measure
+    measures: frozenset[str]  # the informative measures
+
+
+@cache
+def _matcher() -> _Matcher:
+    from analyzer.metrics import MEASURES_FILE, OTHER, measures
+
+    try:
+        data = tomllib.loads((templates_dir() / MEASURES_FILE).read_text(encoding="utf-8"))
+        fallback = {str(m) for m in data.get("fallback", [])}
+    except (OSError, tomllib.TOMLDecodeError):
+        fallback = set()
+    skip = {OTHER, *fallback}
+    measure_of = {
+        word.lower(): name
+        for name, words in measures().items()
+        if name not in skip
+        for word in words
+    }
+    # One flat alternation, longest keyword first, matched against lower-cased text: every
+    # branch starts with a literal, so ``re`` skips to candidate characters (see vocab.py).
+    branches = []
+    for word in sorted(measure_of, key=len, reverse=True):
+        escaped = re.escape(word)
+        if word.isascii() and word[:1].isalpha():
+            # whole words only ("UV" not in "UVA"); the lookbehind comes after the literal
+            escaped += rf"(?<![a-z]{'.' * len(word)})(?![a-z])"
+        branches.append(escaped)
+    regex = re.compile("|".join(branches) or "(?!)")
+    return _Matcher(regex, measure_of, frozenset(measure_of.values()))
+
+
+def measures_in(text: str) -> list[str]:
+    """Measures named in ``text``, each once, in order of first mention."""
+    matcher = _matcher()
+    out: list[str] = []
+    for m in matcher.regex.finditer(text.lower()):
+        measure = matcher.measure_of.get(m.group())
+        if measure and measure not in out:
+            out.append(measure)
+    return out
+
+
+def informative(measure: str) -> bool:
+    """False for 其他 and the fallback measures (增长): they do not say *what* was measured."""
+    return measure in _matcher().measures
+
+
+def measure_label(measure: str) -> str:
+    """How a measure is named to the user (the vocabulary's keys are already Chinese words)."""
+    return measure or "其他"

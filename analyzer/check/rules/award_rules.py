@@ -1,0 +1,95 @@
+"""Award rules read from the schema: no agency names where forbidden; length limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.check import vocab
+from analyzer.check.context import CheckContext
+from analyzer.check.model import Finding
+from analyzer.check.registry import rule
+
+
+def _section_at(ctx: CheckContext, pos: int) -> str:
+    section = ctx.section_at(pos)
+    return section.key if section else ""
+
+
+@rule("award.agency_name")
+def agency_name(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.schema.forbid_agency_names:
+        return
+    award = ctx.schema.name
+    own = {v for k in ("brand", "advertiser", "company") if (v := ctx.doc.field_value(k))}
+    field_names: set[str] = set()
+    for m in vocab.AGENCY_FIELD.finditer(ctx.text):
+        line_start = ctx.text.rfind("\n", 0, m.start()) + 1
+        if not vocab.FIELD_DECOR.fullmatch(ctx.text, line_start, m.start()):
+            continue  # "代理" inside a sentence, not a header line
+        field_names.add(m.group("name").strip())
+        yield ctx.error(
+            _section_at(ctx, m.start()),
+            f"{award}不允许出现代理公司：请删去「{m.group().strip()}」这一行。",
+            m.span(),
+        )
+    voices = list(vocab.AGENCY_VOICE.finditer(ctx.text))
+    if voices:
+        first = voices[0]
+        key = _section_at(ctx, first.start())
+        more = f"（全文共 {len(voices)} 处）" if len(voices) > 1 else ""
+        yield ctx.error(
+            key,
+            f"{ctx.title(key) if key else '正文'}：「{first.group()}」{more}暴露了代理公司身份，"
+            f"{award}不允许出现代理公司。请改为以品牌方的口吻叙述（如「品牌」「项目团队」）。",
+            first.span(),
+        )
+    seen: set[str] = set()
+    for m in vocab.AGENCY_COMPANY_END.finditer(ctx.text):
+        lead = vocab.AGENCY_NAME_CHARS.search(ctx.text, max(0, m.start() - 12), m.start())
+        if lead is None:
+            continue  # "广告公司" with no name before it is not a name
+        start = lead.start()
+        if cut := vocab.AGENCY_NAME_BREAK.match(ctx.text, start, m.start()):
+            start = cut.end()
+        if m.start() - start < 2:
+            continue
+        name = ctx.text[start : m.end()]
+        if name in seen or any(name in f for f in field_names) or any(o in name for o in own):
+            continue
+        seen.add(name)
+        key = _section_at(ctx, start)
+        yield ctx.error(
+            key,
+            f"{ctx.title(key) if key else '正文'}：出现了公司名「{name}」，{award}不允许出现代理公司名称。"
+            "请删去，或改为「代理团队」等不具名的说法。",
+            (start, m.end()),
+        )
+
+
+@rule("length.section_over")
+def section_over(ctx: CheckContext) -> Iterator[Finding]:
+    for spec in ctx.schema.sections:
+        section = ctx.present.get(spec.key)
+        if section is None or spec.max_chars is None:
+            continue
+        n = ctx.chars[spec.key]
+        if n > spec.max_chars:
+            yield ctx.error(
+                spec.key,
+                f"{spec.title}：{n} 字，超过{ctx.schema.name}的上限 {spec.max_chars} 字。"
+                f"请删减 {n - spec.max_chars} 字以上，保留目标、关键动作与量化结果。",
+                (section.start, section.end),
+            )
+
+
+@rule("length.total_over")
+def total_over(ctx: CheckContext) -> Iterator[Finding]:
+    limit = ctx.schema.max_total_chars
+    if limit is None:
+        return
+    n = sum(ctx.chars.values())
+    if n > limit:
+        yield ctx.error(
+            "",
+            f"全文正文 {n} 字，超过{ctx.schema.name}的上限 {limit} 字。请删减 {n - limit} 字以上。",
+        )

@@ -1,0 +1,111 @@
+"""Compared with similar cases in the library: measures their results usually report, this one not."""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from analyzer.check.context import CheckContext
+from analyzer.check.measures import informative, measure_label
+from analyzer.check.model import Finding
+from analyzer.check.registry import rule
+
+if TYPE_CHECKING:
+    from analyzer.library import Library
+
+MIN_CASES = 2  # fewer similar cases say nothing about what is usual
+USUAL_SHARE = 0.5  # a measure "usually" reported: in at least half of the similar cases
+MAX_CASES = 500  # newest cases of the award read per check
+
+
+@dataclass(frozen=True)
+class _Case:
+    text_hash: str
+    category: str
+    measures: frozenset[str]  # measures its results report
+
+
+# Per library: (award, fingerprint of the library's cases) → the award's cases, so checking many
+# entries against one library reads it once; any import or removal changes the fingerprint.
+_CACHE: weakref.WeakKeyDictionary[Library, dict[tuple[str, int], list[_Case]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _award_cases(library: Library, award: str) -> list[_Case]:
+    fingerprint = hash(frozenset(library.case_hashes().items()))
+    key = (award, fingerprint)
+    per_library = _CACHE.setdefault(library, {})
+    if key not in per_library:
+        for stale in [k for k in per_library if k[1] != fingerprint]:
+            del per_library[stale]  # the library changed since
+        cases = []
+        summaries = [c for c in library.list_cases(award=award) if c.is_entry]
+        for summary in summaries[-MAX_CASES:]:
+            case = library.get_case(summary.id)
+            results = {s.key for s in case.sections if s.kind == "results"}
+            measures = frozenset(
+                m.measure for m in case.metrics if m.section in results and informative(m.measure)
+            )
+            cases.append(_Case(_digest(case.text), case.category, measures))
+        per_library[key] = cases
+    return per_library[key]
+
+
+def similar_case_measures(
+    library: Library, award: str, category: str, exclude_text: str
+) -> tuple[int, Counter[str], str]:
+    """(number of similar cases, measure → cases reporting it in their results, scope label).
+
+    Similar = entries of the same award, narrowed to the same category when at least
+    ``MIN_CASES`` share it; the entry itself is left out when it is already in the library.
+    """
+    own = _digest(exclude_text)
+    cases = [c for c in _award_cases(library, award) if c.text_hash != own]
+    scope = ""
+    if category:
+        same = [
+            c for c in cases if c.category and (c.category in category or category in c.category)
+        ]
+        if len(same) >= MIN_CASES:
+            cases, scope = same, category
+    counts: Counter[str] = Counter()
+    for case in cases:
+        counts.update(case.measures)
+    return len(cases), counts, scope
+
+
+@rule("library.missing_measures")
+def missing_measures(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.library is None or not ctx.doc.is_entry or not ctx.results_specs:
+        return
+    category = ctx.doc.field_value("category") or ""
+    n, counts, scope = similar_case_measures(ctx.library, ctx.schema.key, category, ctx.text)
+    if n < MIN_CASES:
+        return
+    have = set(ctx.result_measures)
+    usual = [
+        (measure, k)
+        for measure, k in counts.most_common()
+        if k >= MIN_CASES and k / n >= USUAL_SHARE and measure not in have
+    ]
+    if not usual:
+        return
+    spec = next((s for s in ctx.results_specs if s.key in ctx.present), ctx.results_specs[0])
+    listed = "、".join(f"{measure_label(m)}（{k}/{n}）" for m, k in usual)
+    where = f"「{scope}」类" if scope else ""
+    section = ctx.present.get(spec.key)
+    yield ctx.suggestion(
+        spec.key,
+        f"{spec.title}：案例库里{where}{n} 个同类{ctx.schema.name}案例的效果部分通常报告{listed}，"
+        "本案例没有。如有这些数据，建议补充。",
+        (section.start, section.end) if section else None,
+    )

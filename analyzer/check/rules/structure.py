@@ -1,0 +1,172 @@
+"""Structure: is it an entry, are the award's sections there, full enough, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+from analyzer.check import vocab
+from analyzer.check.context import CheckContext, count_chars
+from analyzer.check.model import Finding
+from analyzer.check.registry import rule
+from analyzer.schema import load_awards
+from analyzer.sections import normalized
+
+UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
+
+
+@rule("document.not_entry", references=True)
+def not_entry(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.doc.is_entry:
+        return
+    titles = "、".join(f"「{s.title}」" for s in ctx.schema.sections if s.required)
+    generic = ctx.schema.key == "generic"
+    what = "参赛案例" if generic else ctx.schema.name
+    then = "，或指定奖项后再检查" if generic else ""
+    yield ctx.error(
+        "",
+        f"这不是一份参赛案例，而是参考文档（演讲、报道或资料）：没有找到{what}的章节标题"
+        f"（{titles}）。它可以作为参考资料收入案例库；如果它是参赛稿，请按这些标题分章节{then}。",
+    )
+
+
+@rule("sections.missing")
+def missing(ctx: CheckContext) -> Iterator[Finding]:
+    for spec in ctx.schema.sections:
+        if not spec.required or spec.key in ctx.present:
+            continue
+        if ctx.elsewhere is not None and spec.kind == "results":
+            continue  # reported precisely by results.no_own_section
+        hint = vocab.KIND_HINTS.get(spec.kind, "补充这一部分内容")
+        yield ctx.error(spec.key, f"缺少「{spec.title}」章节：请加上这一标题，{hint}。")
+
+
+@rule("results.no_own_section")
+def no_own_section(ctx: CheckContext) -> Iterator[Finding]:
+    found = ctx.elsewhere
+    if found is None:
+        return
+    results = next((s for s in ctx.results_specs if s.required), ctx.results_specs[0])
+    where = ctx.title(found.section)
+    first_line = ctx.text[found.start : found.end].split("\n", 1)[0]
+    quote = first_line if len(first_line) <= 30 else first_line[:29] + "…"
+    yield ctx.error(
+        results.key,
+        f"{results.title}：效果没有自己的章节——结果数据写在「{where}」的结尾段落里（“{quote}”）。"
+        f"请加上「{results.title}」标题，把这些结果移到它下面，逐项写明指标、对比基线和数据来源。",
+        (found.start, found.end),
+    )
+
+
+@rule("sections.empty")
+def empty(ctx: CheckContext) -> Iterator[Finding]:
+    for spec in ctx.schema.sections:
+        section = ctx.present.get(spec.key)
+        if section is None or ctx.chars[spec.key] > 0:
+            continue
+        hint = vocab.KIND_HINTS.get(spec.kind, "补充这一部分内容")
+        message = f"{spec.title}：只有标题，没有内容。请{hint}。"
+        span = ctx.heading_span(section)
+        yield (
+            ctx.error(spec.key, message, span)
+            if spec.required
+            else ctx.warning(spec.key, message, span)
+        )
+
+
+@rule("sections.thin")
+def thin(ctx: CheckContext) -> Iterator[Finding]:
+    for spec in ctx.schema.sections:
+        section = ctx.present.get(spec.key)
+        if section is None:
+            continue
+        n = ctx.chars[spec.key]
+        if 0 < n < spec.min_chars:
+            hint = vocab.KIND_HINTS.get(spec.kind, "补充这一部分内容")
+            yield ctx.warning(
+                spec.key,
+                f"{spec.title}：只有 {n} 字，内容太单薄（至少 {spec.min_chars} 字）。请{hint}。",
+                (section.start, section.end),
+            )
+
+
+@rule("sections.order")
+def order(ctx: CheckContext) -> Iterator[Finding]:
+    rank = {s.key: i for i, s in enumerate(ctx.schema.sections)}
+    present = [s for s in ctx.doc.sections if s.key in rank]
+    keep = _longest_increasing([rank[s.key] for s in present])
+    expected = "、".join(f"「{s.title}」" for s in ctx.schema.sections if s.key in ctx.present)
+    for i, section in enumerate(present):
+        if i in keep:
+            continue
+        yield ctx.warning(
+            section.key,
+            f"{ctx.title(section.key)}：章节顺序与{ctx.schema.name}的要求不一致。"
+            f"请按 {expected} 的顺序排列，评审按这个顺序阅读。",
+            ctx.heading_span(section),
+        )
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indexes of one longest strictly increasing subsequence (the sections already in order)."""
+    if not values:
+        return set()
+    best = [1] * len(values)
+    prev = [-1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i] and best[j] + 1 > best[i]:
+                best[i], prev[i] = best[j] + 1, j
+    i = max(range(len(values)), key=lambda k: (best[k], -k))
+    out = set()
+    while i != -1:
+        out.add(i)
+        i = prev[i]
+    return out
+
+
+@rule("sections.unassigned_text")
+def unassigned_text(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.doc.preamble or not ctx.doc.sections:
+        return
+    names = _award_names()
+    title = normalized(ctx.doc.title)
+    leftover: list[str] = []
+    for line in ctx.doc.preamble.split("\n"):
+        norm = normalized(vocab.URL.sub("", line))
+        if len(norm) < 6 or (
+            title and (norm in title or (title in norm and len(norm) < len(title) + 10))
+        ):
+            continue  # residue, a link, the title
+        if any(name in norm for name in names) and len(norm) <= 40:
+            continue  # the award's own name ("第 11 届金鼠标数字营销大赛")
+        if vocab.AGENCY_FIELD.match(line) or _looks_like_field(line):
+            continue  # a header field this award does not know (checked by other rules)
+        leftover.append(line)
+    n = sum(count_chars(x) for x in leftover)
+    if n < UNASSIGNED_MIN_CHARS:
+        return
+    head = ctx.doc.sections[0].start
+    start = ctx.text.find(leftover[0], 0, head)
+    end = ctx.text.find(leftover[-1], max(start, 0), head)
+    span = (start, end + len(leftover[-1])) if start != -1 and end != -1 else None
+    first = ctx.doc.sections[0]
+    yield ctx.warning(
+        "",
+        f"开头有 {n} 字不属于任何章节（“{leftover[0][:24]}”）。评审只按章节阅读："
+        f"请把这段内容放进相应章节（如「{ctx.title(first.key)}」），或删去。",
+        span,
+    )
+
+
+@cache
+def _award_names() -> frozenset[str]:
+    return frozenset(normalized(n) for a in load_awards().values() for n in a.names if n)
+
+
+def _looks_like_field(line: str) -> bool:
+    for sep in ("：", ":"):
+        name, found, value = line.partition(sep)
+        if found and value.strip() and 0 < len(normalized(name)) <= 8:
+            return True
+    return False

@@ -1,0 +1,218 @@
+"""The Chinese cue words the rules look for, compiled once.
+
+Language knowledge shared by every award (how a source, a baseline, a superlative or an agency
+name is written); what differs between awards lives in ``templates/awards/*.toml``.
+
+Speed: every pattern that scans whole entries is a flat alternation whose branches each start
+with a literal character and uses no IGNORECASE. Python's ``re`` then skips ahead to the
+branches' first characters; nested groups, leading lookbehinds or IGNORECASE make the same scan
+5–15× slower. Latin words list their usual spellings instead.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import product
+
+
+def _any(*words: str) -> str:
+    return "|".join(words)
+
+
+# A sentence or clause ends at these; rules that look "in the same sentence" use it.
+SENTENCE = re.compile(r"(?=\S)[^。！？!?；;\n]+[。！？!?；;]*")
+PARAGRAPH = re.compile(r"[^\n]+")
+CLAUSE = re.compile(r"[^，,、；;。！？!?\n]+")
+
+# Where a figure comes from: 数据来源 / 据…统计 / 第三方监测 / 报告 / 截至… .
+_SAYS = r"[^，。；;\n]{0,24}?(?:统计|显示|数据|报告|监测|调研|调查|测算|公布)"
+SOURCE = re.compile(
+    _any(
+        "来源",
+        "出处",
+        "出自",
+        "引自",
+        "根据" + _SAYS,
+        "依据" + _SAYS,
+        "据(?<![数证占凭票单收].)" + _SAYS,  # not the 据 of 数据/证据
+        "第三方",
+        "监测",
+        "统计",
+        "报告",
+        "截至",
+        "截止",
+        "秒针",
+        "尼尔森",
+        "艾瑞",
+        "凯度",
+        "友盟",
+        "易观",
+        "益普索",
+        "CTR媒介",
+        "Nielsen",
+        "NIELSEN",
+        "QuestMobile",
+        "Questmobile",
+        "Kantar",
+        "KANTAR",
+        "GfK",
+        "GFK",
+        "Ipsos",
+        "IPSOS",
+        "AdMaster",
+        "Admaster",
+        "Source",
+        "source",
+        "SOURCE",
+    )
+)
+# A line that sources every figure of its section: 以上数据来源于… / 数据来源：… / 注：数据来自….
+NOTE_ANCHOR = re.compile("来源|来自|出自")
+SECTION_SOURCE_NOTE = re.compile(
+    r"[\s（(【\[*※]*(?:注[:：])?\s*(?:以上|上述|全部|所有|文中|本章|各项)?(?:数据|数字)?[^\n]{0,6}(?:来源|来自|出自)"
+)
+
+# A change figure: 提升 48% / 增长 3 倍 / 下降 17%.
+CHANGE_BEFORE = re.compile(
+    r"(?:提升|提高|增长|增加|增幅|涨幅|上涨|上升|攀升|翻了?|飙升|下降|降低|减少|降幅|缩短|节省)"
+    r"[^，。；;\n\d]{0,6}$"
+)
+CHANGE_AFTER = re.compile(
+    r"[^，。；;\n]{0,3}?的?(?:提升|提高|增长|增加|增幅|涨幅|上涨|下降|降低|减少)"
+)
+# What a change is measured against: 同比 / 环比 / 较去年 / 从…到… / 相比 / 行业平均 …
+_TO = r"[^，。；;\n]{0,24}?(?:到|至|升至|增至|提升至|增长至|提升到|增长到|降至|降到)"
+BASELINE = re.compile(
+    _any(
+        "同比",
+        "环比",
+        "相比",
+        "相较",
+        "对比",
+        "比上",
+        "比去年",
+        "较(?!好|高|低|多|少|大|小|为|强|弱|快|慢|长|短|早|晚|佳|差)",  # 较去年, not 较好
+        "从" + _TO,
+        "由" + _TO,
+        "去年",
+        "上年",
+        "上一",
+        "前一",
+        "基准",
+        "基线",
+        "行业平均",
+        "平均水平",
+        "大盘",
+        "均值",
+        "高于",
+        "低于",
+        "超出",
+        "超过行业",
+        "之前",
+        "此前",
+        "活动前",
+        "投放前",
+        "上线前",
+        "vs(?![a-z])",
+        "VS(?![A-Z])",
+        "Vs(?![a-z])",
+    )
+)
+
+# Superlatives and firsts that need a number or a source in the same sentence.
+_FIRST_OF = ("行业", "全球", "全国", "国内", "业内", "中国")
+CLAIM = re.compile(
+    _any(
+        *(p + "首" + s for p, s in product(_FIRST_OF, "创个家款次")),
+        *(p + "首" for p in _FIRST_OF),
+        *("首" + s for s in "创个家款次"),
+        "率先",
+        "第一(?!时间|步|届|阶段|个小时|天|批|章|部分|季度|周|轮|波|期|次|层|条|点|类|节|则|页|眼|反应|印象|手)",
+        "遥遥领先",
+        "领跑",
+        "唯一",
+        "最大(?!化|限度|程度)",
+        "领先",
+        "独家",
+        "史上",
+        "绝无仅有",
+        *(
+            w + r"(?![0-9])"
+            for w in ("No.1", "NO.1", "No1", "NO1", "No. 1", "TOP1", "Top1", "TOP 1")
+        ),
+    )
+)
+
+# Results written as results: 带来 / 达成 / 累计 / 共为 …; used to find results in other sections.
+RESULT_CUE = re.compile(
+    _any(
+        "带来",
+        "达成",
+        "实现了",
+        "获得",
+        "收获",
+        "累计",
+        "共计",
+        "共为",
+        "取得",
+        "斩获",
+        "带动",
+        "最终",
+        "总计",
+        "合计",
+        "拉动",
+        "助力[^，。]{0,12}达成",
+        "效果",
+        "成果",
+        "曝光量达",
+        "曝光量超",
+        "曝光达",
+        "曝光超",
+        r"达[^，。]{0,3}\d",
+        r"超[^，。]{0,3}\d",
+    )
+)
+# An objective as written in a section that is not only objectives (Effie 挑战/背景/目标).
+OBJECTIVE_CUE = re.compile("目标|目的|旨在|希望|期望|期待|力求|力争|计划|KPI|kpi|预期|致力于")
+# A clause that sets a goal: a measure named in it is a measurable objective ("提升订单转化");
+# a measure word in plain prose ("发现用户需求") is not.
+GOAL_VERB = re.compile(
+    "提升|提高|增加|扩大|增强|加强|达成|达到|实现|获取|获得|带动|促进|推动|拉动|突破|增长|积累|"
+    "吸引|驱动|收获|完成|最大化|建立|树立|强化|沉淀|引爆|拉新|触达|覆盖|转化|KPI|kpi"
+)
+LIST_MARK = re.compile(r"^[\s\-*•◆●■▪>#|]*(?:\d{1,2}\s*[、.．)）]|[（(]\d{1,2}[)）]|[①-⑳])?\s*")
+
+# Agency names: a 代理公司 header line, the agency's own voice, company names of agencies.
+AGENCY_FIELD = re.compile(
+    "(?:"
+    + _any("代理公司", "代理商", "代理机构", "执行公司", "创意代理", "媒介代理", "代理")
+    + r")[ \t]*[:：][ \t]*(?P<name>\S[^\n]*)"
+)
+FIELD_DECOR = re.compile(r"[\s\-*•◆●■▪>#|]*")
+AGENCY_VOICE = re.compile("我司|本司|我们公司|我公司")
+# Found by its ending, then extended left over the name (a left-anchored scan is slow).
+AGENCY_COMPANY_END = re.compile(
+    _any(
+        *(
+            w + r"(?:顾问|策划|科技|集团|股份)?(?:有限责任公司|有限公司|公司|集团|事务所)"
+            for w in ("广告", "传播", "公关", "咨询", "传媒", "营销", "互动", "创意")
+        )
+    )
+)
+AGENCY_NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,12}$")
+# Words that end the text before a company name ("案例资料由广州圣达广告有限公司提供").
+AGENCY_NAME_BREAK = re.compile(r".*[由为是与和的在被及将向从经据请]")
+
+URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+
+# What a missing section of each shared kind should hold (kinds.toml names the kinds).
+KIND_HINTS: dict[str, str] = {
+    "overview": "用两三句话概括项目：品牌、做了什么、取得了什么结果",
+    "background": "写明市场背景、品牌面临的挑战和机会",
+    "research": "写明调研或洞察：受众、市场、竞品的发现，并注明数据来源",
+    "objectives": "写明可衡量的目标：要提升哪项指标（曝光、互动、转化、销量等）以及目标值",
+    "strategy": "写明核心策略与创意：洞察如何转化为策略、创意亮点是什么",
+    "execution": "写明执行过程：渠道、节奏、关键动作和媒体表现",
+    "results": "写明营销效果：逐项给出量化指标（曝光、互动、转化、销量等）、对比基线和数据来源",
+    "highlights": "概括项目亮点与创新之处",
+}

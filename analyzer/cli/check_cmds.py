@@ -1,0 +1,180 @@
+"""``check``: is this entry ready to submit? Findings section by section, a readiness score.
+
+Exit codes: 0 no error-level finding, 1 at least one, 2 the file could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analyzer.cli._common import console, open_library
+
+if TYPE_CHECKING:
+    from analyzer.check.model import Report
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2})\s*日?)?\s*$")
+
+
+def _parse_date(end: bool) -> Any:
+    def parse(text: str) -> date:
+        m = _DATE.match(text)
+        if not m:
+            raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD or YYYY-MM)")
+        year, month = int(m[1]), int(m[2])
+        try:
+            if m[3]:
+                return date(year, month, int(m[3]))
+            if not end:
+                return date(year, month, 1)
+            nxt = date(year + month // 12, month % 12 + 1, 1)
+            return date.fromordinal(nxt.toordinal() - 1)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a date: {text!r} ({exc})") from None
+
+    return parse
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser(
+        "check",
+        parents=[common],
+        help="check whether an entry is ready to submit (findings, readiness score)",
+        description="完整性检查：按奖项的章节、字段和规则列出评审会发现的缺失，并给出就绪度分数。"
+        " Exit 0: no error-level finding; 1: at least one; 2: the file could not be read.",
+    )
+    p.add_argument("file")
+    p.add_argument(
+        "--award", metavar="KEY", help="award schema to check against (default: guessed)"
+    )
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the report as JSON")
+    out.add_argument("--html", metavar="OUT", help="write a self-contained HTML report to OUT")
+    out.add_argument("--markdown", metavar="OUT", help="write a Markdown report to OUT")
+    p.add_argument(
+        "--eligible-from", metavar="DATE", type=_parse_date(False), help="eligibility window start"
+    )
+    p.add_argument(
+        "--eligible-to", metavar="DATE", type=_parse_date(True), help="eligibility window end"
+    )
+    p.add_argument(
+        "--no-library",
+        action="store_true",
+        help="do not compare with similar cases in the library",
+    )
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from analyzer.check import Eligibility, check_document
+    from analyzer.check.render import to_html, to_json, to_markdown
+    from analyzer.errors import ReadError
+    from analyzer.parse import parse_file
+    from analyzer.schema import get_award
+
+    eligibility = None
+    if args.eligible_from or args.eligible_to:
+        try:
+            eligibility = Eligibility(args.eligible_from, args.eligible_to)
+        except ValueError as exc:
+            print(f"check: {exc}", file=sys.stderr)
+            return 2
+    schema = get_award(args.award) if args.award else None
+    try:
+        doc = parse_file(args.file, award=args.award)
+    except ReadError as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    library = None if args.no_library else _library_if_any(args)
+    try:
+        report = check_document(doc, schema=schema, library=library, eligibility=eligibility)
+    finally:
+        if library is not None:
+            library.close()
+    if args.json:
+        sys.stdout.write(to_json(report) + "\n")
+    elif args.html or args.markdown:
+        target = Path(args.html or args.markdown)
+        text = to_html(report) if args.html else to_markdown(report)
+        target.write_text(text, encoding="utf-8")
+        print(f"{_summary(report)} → {target}")
+    else:
+        _print(report)
+    return 0 if report.ok else 1
+
+
+def _library_if_any(args: argparse.Namespace) -> Any:
+    """The library when one exists (never created just to check an entry)."""
+    from analyzer.paths import data_home, library_db
+
+    if not library_db(data_home(getattr(args, "library", None))).exists():
+        return None
+    return open_library(args)
+
+
+def _summary(report: Report) -> str:
+    return (
+        f"{report.title}: {report.score}/100, {report.count('error')} 错误, "
+        f"{report.count('warning')} 警告, {report.count('suggestion')} 建议"
+    )
+
+
+def _print(report: Report) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from analyzer.check.render import SEVERITY_LABELS, STATUS_LABELS
+
+    out = console()
+    color = "green" if report.score >= 80 else "yellow" if report.score >= 50 else "red"
+    kind = "" if report.is_entry else " · 参考文档"
+    out.print(f"[bold]{escape(report.title)}[/bold]  [dim]{report.award_name}{kind}[/dim]")
+    out.print(f"就绪度 [bold {color}]{report.score}[/bold {color}]/100")
+    table = Table("章节", "状态", "字数", "指标", "权重")
+    styles = {"ok": "green", "warning": "yellow", "elsewhere": "yellow", "absent": "dim"}
+    for s in report.sections:
+        style = styles.get(s.status, "red")
+        label = STATUS_LABELS.get(s.status, s.status)
+        table.add_row(
+            escape(s.title),
+            f"[{style}]{label}[/{style}]",
+            str(s.chars),
+            str(s.metrics),
+            f"{s.weight:.0f}%",
+        )
+    out.print(table)
+    marks = {"error": "red", "warning": "yellow", "suggestion": "cyan"}
+    grid: Table | None = None
+    section: str | None = None
+    for f in report.findings:
+        if f.section != section or grid is None:
+            if grid is not None:
+                out.print(grid)
+            section = f.section
+            out.print(f"\n[bold]{escape(report.section_title(f.section))}[/bold]")
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(overflow="fold")
+        style = marks[f.severity]
+        body = f"{escape(f.message)} [dim]{f.rule}[/dim]"
+        if excerpt := report.excerpt(f):
+            body += f"\n[dim]“{escape(excerpt)}”[/dim]"
+        grid.add_row(f"  [{style}]{SEVERITY_LABELS[f.severity]}[/{style}]", body)
+    if grid is not None:
+        out.print(grid)
+    if report.evidence:
+        ev = Table(title="证据表")
+        for name in ("评审要点", "指标", "来源"):
+            ev.add_column(name, overflow="fold")
+        for row in report.evidence:
+            metrics = "；".join(row.metrics) or "[red]（无）[/red]"
+            sources = (
+                "；".join(escape(s) if s else "[red]（无来源）[/red]" for s in row.sources) or "—"
+            )
+            ev.add_row(escape(row.criterion), escape(metrics) if row.metrics else metrics, sources)
+        out.print(ev)
+    out.print(_summary(report))

@@ -1,0 +1,442 @@
+"""The completeness check: seeds, one-thing-removed entries, objectives ↔ results, award rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+from check_entries import (
+    EFFIE_SECTIONS,
+    GOLDEN_MOUSE_SECTIONS,
+    effie,
+    golden_mouse,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer.check import Eligibility, check_document, check_file, rule, rules_for
+from analyzer.check.model import Finding, Report
+from analyzer.check.registry import _RULES
+from analyzer.library import Library
+from analyzer.parse import parse_text
+from analyzer.schema import get_award, load_awards
+
+
+def check(text: str, award: str | None = None, **kwargs: object) -> Report:
+    return check_document(
+        parse_text(text, award=award),
+        schema=get_award(award) if award else None,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def found(report: Report) -> set[tuple[str, str]]:
+    return {(f.rule, f.section) for f in report.findings}
+
+
+def cut(report: Report, finding: Finding) -> str:
+    """The text a finding points at."""
+    assert finding.span is not None, finding
+    return report.text[finding.span[0] : finding.span[1]]
+
+
+def only(report: Report, rule_id: str) -> Finding:
+    hits = [f for f in report.findings if f.rule == rule_id]
+    assert len(hits) == 1, report.findings
+    return hits[0]
+
+
+# ---------------------------------------------------------------- seeds
+
+
+@pytest.mark.parametrize("seed", ["000", "002"])
+def test_golden_mouse_seeds_have_every_section(seeds, seed):
+    report = check_file(seeds[seed])
+    assert report.award == "golden_mouse" and report.is_entry
+    assert {s.key: s.present for s in report.sections} == {
+        "background": True,
+        "objectives": True,
+        "strategy": True,
+        "execution": True,
+        "results": True,
+    }
+    assert not [f for f in report.findings if f.rule.startswith("sections.")]
+    assert report.ok  # nothing a judge rejects outright
+    assert report.sections[-1].metrics >= 5  # the results carry their figures
+
+
+def test_seed_003_results_without_their_own_section(seeds):
+    report = check_file(seeds["003"])
+    assert report.award == "tma"
+    finding = only(report, "results.no_own_section")
+    assert finding.severity == "error" and finding.section == "results"
+    assert "传播执行" in finding.message and "营销效果" in finding.message
+    execution = next(s for s in parse_text(report.text).sections if s.key == "execution")
+    start, end = finding.span or (0, 0)
+    assert execution.start < start < end <= execution.end  # its closing paragraphs
+    assert "450亿" in report.text[start:end]
+    assert ("sections.missing", "results") not in found(report)
+    results = next(s for s in report.sections if s.key == "results")
+    assert (results.present, results.status, results.metrics) == (False, "elsewhere", 5)
+
+
+def test_seed_004_is_not_an_entry(seeds):
+    report = check_file(seeds["004"])
+    assert not report.is_entry and report.score == 0
+    assert [f.rule for f in report.findings] == ["document.not_entry"]
+    assert "参考文档" in report.findings[0].message
+    assert not report.ok and report.evidence == ()
+
+
+def test_seed_002_unsupported_first_and_changes_without_baseline(seeds):
+    report = check_file(seeds["002"])
+    claim = only(report, "claims.unsupported")
+    assert claim.section == "strategy" and cut(report, claim) == "首创"
+    baselines = [f for f in report.findings if f.rule == "results.no_baseline"]
+    assert {cut(report, f) for f in baselines} == {"48%", "17%", "24%+"}
+    assert all(f.section == "results" and f.severity == "warning" for f in baselines)
+
+
+# ---------------------------------------------------------------- one thing removed
+
+
+def test_complete_entries_have_no_findings():
+    for text, award in ((golden_mouse(), "golden_mouse"), (effie(), "effie")):
+        report = check(text)
+        assert report.award == award
+        assert report.findings == () and report.score == 100
+
+
+@pytest.mark.parametrize(
+    ("heading", "key"),
+    [
+        ("营销背景", "background"),
+        ("营销目标", "objectives"),
+        ("策略与创意", "strategy"),
+        ("执行过程/媒体表现", "execution"),
+    ],
+)
+def test_missing_section(heading, key):
+    report = check(golden_mouse(drop_section=heading), "golden_mouse")
+    assert found(report) == {("sections.missing", key)}
+    finding = report.findings[0]
+    assert finding.severity == "error" and f"「{heading}」" in finding.message
+    assert next(s for s in report.sections if s.key == key).status == "missing"
+
+
+def test_missing_results_section_with_no_results_anywhere():
+    report = check(golden_mouse(drop_section="营销效果与市场反馈"), "golden_mouse")
+    assert found(report) == {("sections.missing", "results")}
+    assert report.score == 80  # one of five equally weighted sections
+
+
+@pytest.mark.parametrize(
+    ("field", "key"), [("执行时间", "period"), ("广告主", "advertiser"), ("参选类别", "category")]
+)
+def test_missing_field(field, key):
+    report = check(golden_mouse(drop_field=field), "golden_mouse")
+    assert found(report) == {("fields.missing", "")}
+    assert f"「{field}」" in report.findings[0].message
+    assert report.findings[0].severity == "error"
+
+
+def test_results_without_metrics():
+    qualitative = "活动在年轻人中引发了热烈讨论，很多用户自发分享自己城市的限定瓶，品牌好评如潮，经销商反馈积极。"
+    report = check(golden_mouse(replace={"营销效果与市场反馈": qualitative}), "golden_mouse")
+    assert found(report) == {("results.no_metrics", "results")}
+    assert "没有量化指标" in report.findings[0].message
+    assert report.findings[0].message.startswith("营销效果与市场反馈：")
+
+
+def test_effie_figure_without_source():
+    results = EFFIE_SECTIONS["效果"].replace("，数据来源：尼尔森零售监测", "")
+    report = check(effie(replace={"效果": results}), "effie")
+    assert found(report) == {("results.no_source", "results")}
+    finding = report.findings[0]
+    assert finding.severity == "error" and "35%" in finding.message
+    assert cut(report, finding) == "35%"
+
+
+def test_a_source_note_after_the_figures_sources_them():
+    results = "年轻人知名度从 12% 提升到 27%。\n夏季销量同比增长 35%。\n以上数据来源：凯度调研与尼尔森零售监测。"
+    assert check(effie(replace={"效果": results}), "effie").findings == ()
+
+
+def test_golden_mouse_does_not_demand_a_source_per_figure():
+    results = "活动总曝光量达 1.2 亿次，互动量 150 万次，超额完成目标，品牌声量在夏季达到全年高点。"
+    report = check(golden_mouse(replace={"营销效果与市场反馈": results}), "golden_mouse")
+    assert found(report) == {("results.no_source", "results")}
+    assert report.findings[0].severity == "suggestion"
+
+
+def test_empty_and_thin_sections():
+    report = check(golden_mouse(replace={"策略与创意": "城市限定瓶。"}), "golden_mouse")
+    assert found(report) == {("sections.thin", "strategy")}
+    assert "至少 40 字" in report.findings[0].message
+    text = golden_mouse().replace(GOLDEN_MOUSE_SECTIONS["策略与创意"], "")
+    report = check(text, "golden_mouse")
+    assert found(report) == {("sections.empty", "strategy")}
+    assert next(s for s in report.sections if s.key == "strategy").status == "empty"
+
+
+def test_sections_out_of_order():
+    order = ["营销背景", "策略与创意", "营销目标", "执行过程/媒体表现", "营销效果与市场反馈"]
+    report = check(golden_mouse(order=order), "golden_mouse")
+    assert len(report.findings) == 1
+    assert report.findings[0].rule == "sections.order"
+    assert report.findings[0].section in {"objectives", "strategy"}
+
+
+def test_text_that_belongs_to_no_section():
+    stray = (
+        "本案例由项目组整理，内容包括活动的整体思路、主要物料与媒体排期，以及活动期间的部分用户反馈，"
+        "供评审参考，更多素材见附件。"
+    )
+    report = check(golden_mouse(head=("清泉城市瓶夏日营销", stray)), "golden_mouse")
+    assert found(report) == {("sections.unassigned_text", "")}
+    assert cut(report, report.findings[0]) == stray
+
+
+# ---------------------------------------------------------------- fields
+
+
+def test_period_not_a_date_range():
+    fields = {"执行时间": "2023年夏天"}
+    report = check(golden_mouse(drop_field="执行时间", extra_fields=fields), "golden_mouse")
+    assert found(report) == {("fields.period_malformed", "")}
+    assert "2023年夏天" in cut(report, report.findings[0])
+
+
+def test_period_outside_the_eligibility_window():
+    text = golden_mouse()
+    inside = Eligibility(date(2023, 1, 1), date(2023, 12, 31))
+    assert check(text, "golden_mouse", eligibility=inside).findings == ()
+    outside = Eligibility(date(2024, 1, 1), date(2024, 12, 31))
+    report = check(text, "golden_mouse", eligibility=outside)
+    assert found(report) == {("fields.period_outside_window", "")}
+    assert report.findings[0].severity == "error" and "2024-01-01" in report.findings[0].message
+    partly = Eligibility(date(2023, 7, 1), None)
+    report = check(text, "golden_mouse", eligibility=partly)
+    assert [(f.rule, f.severity) for f in report.findings] == [
+        ("fields.period_outside_window", "warning")
+    ]
+
+
+# ---------------------------------------------------------------- objectives ↔ results
+
+
+def test_objective_without_a_result_and_result_without_an_objective():
+    objectives = "让更多年轻人在夏天想起清泉：活动期曝光达到 1 亿次，并提升夏季销量，拉动便利店渠道的销售额。"
+    results = "活动总曝光量达 1.2 亿次，话题播放量 3000 万次。数据来源：第三方监测平台，截至 2023 年 8 月 31 日。"
+    report = check(
+        golden_mouse(replace={"营销目标": objectives, "营销效果与市场反馈": results}),
+        "golden_mouse",
+    )
+    assert found(report) == {
+        ("alignment.objective_unmatched", "objectives"),
+        ("alignment.result_unmatched", "results"),
+    }
+    objective = only(report, "alignment.objective_unmatched")
+    assert "销量" in objective.message and "提升夏季销量" in cut(report, objective)
+    unmatched = only(report, "alignment.result_unmatched")
+    assert cut(report, unmatched) == "3000 万次" and "阅读" in unmatched.message
+
+
+def test_objectives_with_no_measure():
+    vague = "让年轻人喜欢清泉这个品牌，把清泉塑造成夏天的符号，传递积极向上的生活态度与城市精神。"
+    report = check(golden_mouse(replace={"营销目标": vague}), "golden_mouse")
+    assert found(report) == {("alignment.objectives_not_measurable", "objectives")}
+
+
+def test_evidence_table_rows_show_gaps():
+    report = check(golden_mouse(), "golden_mouse")
+    goal = next(r for r in report.evidence if r.criterion.startswith("目标"))
+    assert set(goal.metrics) == {"1.2 亿次", "150 万次"}
+    assert all(s.startswith("数据来源") for s in goal.sources)
+    missing = check(golden_mouse(drop_section="营销效果与市场反馈"), "golden_mouse")
+    row = next(r for r in missing.evidence if r.section == "results")
+    assert row.metrics == () and "缺少章节" in row.criterion
+
+
+# ---------------------------------------------------------------- claims and award rules
+
+
+def test_claim_needs_evidence_in_its_sentence():
+    strategy = GOLDEN_MOUSE_SECTIONS["策略与创意"] + "这是行业首创的城市瓶玩法。"
+    report = check(golden_mouse(replace={"策略与创意": strategy}), "golden_mouse")
+    assert found(report) == {("claims.unsupported", "strategy")}
+    assert cut(report, report.findings[0]) == "行业首创"
+    backed = GOLDEN_MOUSE_SECTIONS["策略与创意"] + "城市瓶首发当天售出 20 万瓶，位列品类第一名。"
+    assert check(golden_mouse(replace={"策略与创意": backed}), "golden_mouse").findings == ()
+
+
+def test_change_without_baseline():
+    results = (
+        GOLDEN_MOUSE_SECTIONS["营销效果与市场反馈"] + "\n互动率提升 35%，数据来源：第三方监测平台。"
+    )
+    report = check(golden_mouse(replace={"营销效果与市场反馈": results}), "golden_mouse")
+    assert found(report) == {("results.no_baseline", "results")}
+    assert "互动率提升 35%" in report.findings[0].message
+    fixed = results.replace("互动率提升", "互动率同比提升")
+    assert check(golden_mouse(replace={"营销效果与市场反馈": fixed}), "golden_mouse").findings == ()
+
+
+def test_agency_names_in_an_effie_entry():
+    text = effie(extra_fields={"代理公司": "上海蓝海广告有限公司"})
+    report = check(text, "effie")
+    assert found(report) == {("award.agency_name", "")}
+    assert cut(report, report.findings[0]) == "代理公司：上海蓝海广告有限公司"
+    insight = EFFIE_SECTIONS["洞察与策略"] + "我司团队走访了十座城市。"
+    report = check(effie(replace={"洞察与策略": insight}), "effie")
+    assert found(report) == {("award.agency_name", "insight")}
+    assert cut(report, report.findings[0]) == "我司"
+    ideas = EFFIE_SECTIONS["将创意付诸实践"] + "物料由北京星火传播有限公司制作。"
+    report = check(effie(replace={"将创意付诸实践": ideas}), "effie")
+    assert found(report) == {("award.agency_name", "ideas")}
+    assert cut(report, report.findings[0]) == "北京星火传播有限公司"
+
+
+def test_agency_field_is_fine_where_the_award_allows_it():
+    text = golden_mouse(extra_fields={"代理公司": "上海蓝海广告有限公司"})
+    assert check(text, "golden_mouse").findings == ()
+
+
+def test_length_limits_come_from_the_schema():
+    schema = get_award("golden_mouse")
+    limited = dataclasses.replace(
+        schema,
+        sections=tuple(
+            dataclasses.replace(s, max_chars=30) if s.key == "background" else s
+            for s in schema.sections
+        ),
+        max_total_chars=200,
+    )
+    report = check_document(parse_text(golden_mouse(), award="golden_mouse"), schema=limited)
+    assert found(report) == {("length.section_over", "background"), ("length.total_over", "")}
+    assert "上限 30 字" in only(report, "length.section_over").message
+
+
+# ---------------------------------------------------------------- score and weights
+
+
+def test_score_follows_the_award_weights():
+    report = check(effie(), "effie")
+    assert [round(s.weight, 1) for s in report.sections] == [23.3, 23.3, 23.3, 30.0]
+    no_results = check(effie(drop_section="效果"), "effie")
+    assert no_results.score == 70  # Effie weighs results 30 %
+    no_insight = check(effie(drop_section="洞察与策略"), "effie")
+    assert no_insight.score == 77
+    gm = check(golden_mouse(), "golden_mouse")
+    assert {round(s.weight) for s in gm.sections} == {20}  # equal when the schema gives none
+
+
+def test_checking_against_another_award_reparses():
+    doc = parse_text(golden_mouse(), award="golden_mouse")
+    report = check_document(doc, schema=get_award("effie"))
+    assert report.award == "effie"
+    assert {f.rule for f in report.findings} >= {"sections.missing"}
+
+
+# ---------------------------------------------------------------- library comparison
+
+
+def test_library_suggests_measures_similar_winners_report(tmp_path):
+    lib = Library(tmp_path / "lib")
+    for i, extra in enumerate(("转发 3 万次", "转化订单 2 万单", "转发 5 万次，转化订单 1 万单")):
+        results = (
+            f"活动总曝光量达 {i + 2} 亿次，互动量 {i + 1}00 万次，{extra}。数据来源：第三方监测。"
+        )
+        text = golden_mouse(replace={"营销效果与市场反馈": results})
+        lib.add_parsed(f"case{i}.txt", parse_text(text, award="golden_mouse"))
+        if i == 0:  # one similar case says nothing about what is usual
+            report = check(golden_mouse(), "golden_mouse", library=lib)
+            assert "library.missing_measures" not in {f.rule for f in report.findings}
+    report = check(golden_mouse(), "golden_mouse", library=lib)
+    finding = only(report, "library.missing_measures")
+    assert finding.severity == "suggestion" and finding.section == "results"
+    assert "转化（2/3）" in finding.message
+    assert "互动" not in finding.message.split("通常报告")[1].split("，本案例")[0]
+    assert "library.missing_measures" not in {f.rule for f in check(golden_mouse()).findings}
+    lib.close()
+
+
+# ---------------------------------------------------------------- registry
+
+
+def test_a_rule_registered_for_one_award_runs_only_there():
+    @rule("test.effie_only", awards="effie")
+    def effie_only(ctx):
+        yield ctx.suggestion("", "只为艾菲奖运行的规则。")
+
+    try:
+        assert any(r.id == "test.effie_only" for r in rules_for("effie"))
+        assert not any(r.id == "test.effie_only" for r in rules_for("golden_mouse"))
+        assert found(check(effie(), "effie")) == {("test.effie_only", "")}
+        assert check(golden_mouse(), "golden_mouse").findings == ()
+    finally:
+        del _RULES["test.effie_only"]
+
+
+def test_every_award_schema_checks_its_own_complete_skeleton():
+    for schema in load_awards().values():
+        lines = ["某品牌夏日营销"]
+        lines += [f"{f.title}：2023.06.01-2023.08.31" for f in schema.fields if f.type == "period"]
+        lines += [f"{f.title}：某某" for f in schema.fields if f.type != "period"]
+        for s in schema.sections:
+            lines += [s.title, "活动期间曝光量达 1.2 亿次，数据来源：第三方监测。" * 2]
+        report = check("\n".join(lines), schema.key)
+        assert not [f for f in report.findings if f.rule.startswith(("sections.", "fields."))], (
+            schema.key,
+            report.findings,
+        )
+
+
+# ---------------------------------------------------------------- never crash
+
+
+_PIECES = st.sampled_from(
+    [
+        "营销背景",
+        "营销目标",
+        "效果",
+        "营销效果与市场反馈",
+        "挑战/背景/目标",
+        "执行时间：2019.07.12-09.19",
+        "执行时间：",
+        "广告主：华为",
+        "代理公司：某某广告有限公司",
+        "我司",
+        "提升 48%",
+        "同比增长157%",
+        "3000 万+",
+        "数据来源：",
+        "行业首创",
+        "第一",
+        "，",
+        "。",
+        "\n",
+        "\n\n",
+        " ",
+        "【",
+        "】",
+        "：",
+    ]
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=40))
+def test_check_never_raises(pieces):
+    text = "".join(pieces)
+    report = check_document(parse_text(text))
+    assert 0 <= report.score <= 100
+    for f in report.findings:
+        assert f.span is None or 0 <= f.span[0] <= f.span[1] <= len(report.text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(sorted(load_awards())))
+def test_check_never_raises_with_a_named_award(text, award):
+    report = check_document(parse_text(text, award=award), schema=get_award(award))
+    assert report.award == award
