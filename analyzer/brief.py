@@ -1,0 +1,265 @@
+"""The brief: the facts a user gives the drafter, read from a TOML or JSON file (or built by the GUI).
+
+Every number a draft may state comes from here (see :mod:`analyzer.factguard`). A file with a key
+this module does not know is an error that names the key, so a typo (``objective`` for
+``objectives``) never silently drops facts::
+
+    award = "golden_mouse"          # optional when --award is given
+    title = "项目名称"
+    advertiser = "…"   brand = "…"   industry = "…"   category = "…"   period = "2024.03-2024.06"
+    agency = "…"                    # optional; never written into an Effie entry
+    background = ["…", "…"]         # facts: a string or a list of strings
+    insights = ["…"]                # research / consumer insight
+    objectives = ["…"]
+    strategy = ["…"]
+    creative = ["…"]
+    execution = ["…"]
+    [[results]]                     # one row per figure
+    measure = "话题阅读量"  value = "3.2亿"  source = "微博话题页，2024-06-30"
+    [fields]                        # any other header field of the award, by key
+    scope = "全国"
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import BriefError
+
+TEXT_FIELDS = ("award", "title", "category", "advertiser", "brand", "industry", "period", "agency")
+FACT_FIELDS = ("background", "insights", "objectives", "strategy", "creative", "execution")
+RESULT_KEYS = ("measure", "value", "source")
+
+# What each shared section kind is written from. A section with nothing in any of its fields gets
+# a 【待补充】 note instead of generated text.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "overview": ("background", "objectives", "strategy", "creative", "execution", "results"),
+    "background": ("background",),
+    "research": ("insights",),
+    "objectives": ("objectives",),
+    "strategy": ("strategy", "creative", "insights"),
+    "execution": ("execution", "creative"),
+    "results": ("results",),
+    "highlights": ("creative", "strategy", "execution", "results"),
+}
+
+LABELS = {
+    "background": "背景",
+    "insights": "调研/洞察",
+    "objectives": "目标",
+    "strategy": "策略",
+    "creative": "创意",
+    "execution": "执行",
+    "results": "效果数据（指标、数值、来源）",
+}
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    measure: str
+    value: str
+    source: str = ""
+
+    def line(self) -> str:
+        src = f"（来源：{self.source}）" if self.source else ""
+        return f"{self.measure}：{self.value}{src}"
+
+
+@dataclass(frozen=True)
+class Brief:
+    award: str = ""
+    title: str = ""
+    category: str = ""
+    advertiser: str = ""
+    brand: str = ""
+    industry: str = ""
+    period: str = ""
+    agency: str = ""
+    background: tuple[str, ...] = ()
+    insights: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = ()
+    strategy: tuple[str, ...] = ()
+    creative: tuple[str, ...] = ()
+    execution: tuple[str, ...] = ()
+    results: tuple[ResultRow, ...] = ()
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------------ reading
+
+    def facts(self, name: str) -> tuple[str, ...]:
+        """The fact lines of one brief field (``results`` as ``measure：value（来源：…）``)."""
+        if name == "results":
+            return tuple(r.line() for r in self.results)
+        value = getattr(self, name)
+        return tuple(value)
+
+    def facts_for_kinds(self, kinds: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """Brief field → its facts, for every field a section of these kinds is written from."""
+        out: dict[str, tuple[str, ...]] = {}
+        for kind in kinds:
+            for name in KIND_FIELDS.get(kind, ()):
+                if name not in out and (lines := self.facts(name)):
+                    out[name] = lines
+        return out
+
+    def missing_for_kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """The brief fields that, filled in, would give a section of these kinds something to say."""
+        names: list[str] = []
+        for kind in kinds:
+            names += [n for n in KIND_FIELDS.get(kind, ()) if n not in names]
+        return tuple(names)
+
+    def header_value(self, key: str) -> str:
+        """The value of an award's header field (advertiser, brand, case_name …), or ""."""
+        if value := self.fields.get(key, ""):
+            return value
+        aliases = {
+            "advertiser": ("advertiser", "brand"),
+            "company": ("advertiser", "brand"),
+            "brand": ("brand", "advertiser"),
+            "case_name": ("title",),
+            "title": ("title",),
+        }
+        for name in aliases.get(key, (key,)):
+            if name in TEXT_FIELDS and (value := getattr(self, name)):
+                return str(value)
+        return ""
+
+    def all_text(self) -> list[str]:
+        """Every string in the brief (the fact guard's source of allowed numbers)."""
+        out = [getattr(self, n) for n in TEXT_FIELDS]
+        for name in FACT_FIELDS:
+            out += list(getattr(self, name))
+        for row in self.results:
+            out += [row.measure, row.value, row.source]
+        out += list(self.fields.values())
+        return [s for s in out if s]
+
+    @property
+    def name(self) -> str:
+        return self.title or self.brand or self.advertiser
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_brief(path: str | Path) -> Brief:
+    """Read a brief from a ``.toml`` or ``.json`` file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BriefError(f"{path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise BriefError(f"{path}: not UTF-8 text ({exc})") from exc
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise BriefError(f"{path}: {exc}") from exc
+    try:
+        return brief_from_dict(data)
+    except BriefError as exc:
+        raise BriefError(f"{path}: {exc}") from exc
+
+
+def brief_from_dict(data: Any) -> Brief:
+    """Validate a mapping (a parsed file, the GUI form) into a Brief."""
+    if not isinstance(data, Mapping):
+        raise BriefError(f"a brief must be a table of fields, got {type(data).__name__}")
+    known = {f.name for f in fields(Brief)}
+    unknown = [str(k) for k in data if k not in known]
+    if unknown:
+        raise BriefError(
+            f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"known fields: {', '.join(sorted(known))}"
+        )
+    values: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        if name in data:
+            values[name] = _text(data[name], name)
+    for name in FACT_FIELDS:
+        if name in data:
+            values[name] = _lines(data[name], name)
+    if "results" in data:
+        values["results"] = _results(data["results"])
+    if "fields" in data:
+        extra = data["fields"]
+        if not isinstance(extra, Mapping):
+            raise BriefError(f"field 'fields' must be a table of key = text, got {_kind(extra)}")
+        values["fields"] = {str(k): _text(v, f"fields.{k}") for k, v in extra.items()}
+    return Brief(**values)
+
+
+def brief_to_dict(brief: Brief) -> dict[str, Any]:
+    """The inverse of :func:`brief_from_dict` (for the GUI form and JSON files)."""
+    out: dict[str, Any] = {n: getattr(brief, n) for n in TEXT_FIELDS if getattr(brief, n)}
+    out.update({n: list(getattr(brief, n)) for n in FACT_FIELDS if getattr(brief, n)})
+    if brief.results:
+        out["results"] = [
+            {"measure": r.measure, "value": r.value, "source": r.source} for r in brief.results
+        ]
+    if brief.fields:
+        out["fields"] = dict(brief.fields)
+    return out
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", list: "a list", dict: "a table", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _text(value: Any, name: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BriefError(f"field {name!r} must be text, got {_kind(value)}")
+    return str(value).strip()
+
+
+def _lines(value: Any, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise BriefError(f"field {name!r} must be text or a list of texts, got {_kind(value)}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise BriefError(f"field {name}[{i}] must be text, got {_kind(item)}")
+        if item.strip():
+            out.append(item.strip())
+    return tuple(out)
+
+
+def _results(value: Any) -> tuple[ResultRow, ...]:
+    if not isinstance(value, list):
+        raise BriefError(
+            f"field 'results' must be a list of rows (measure, value, source), got {_kind(value)}"
+        )
+    rows = []
+    for i, row in enumerate(value):
+        where = f"results[{i}]"
+        if not isinstance(row, Mapping):
+            raise BriefError(f"field {where} must be a table (measure, value, source)")
+        if unknown := [str(k) for k in row if k not in RESULT_KEYS]:
+            raise BriefError(
+                f"unknown field{'s' if len(unknown) > 1 else ''} in {where}: "
+                f"{', '.join(map(repr, unknown))}; a result row has measure, value, source"
+            )
+        for key in ("measure", "value"):
+            if key not in row or not str(row[key]).strip():
+                raise BriefError(f"field {where}.{key} is missing")
+        rows.append(
+            ResultRow(
+                measure=_text(row["measure"], f"{where}.measure"),
+                value=_text(row["value"], f"{where}.value"),
+                source=_text(row.get("source", ""), f"{where}.source"),
+            )
+        )
+    return tuple(rows)

@@ -1,0 +1,32 @@
+"""What the drafter and the GUI need from a model: the ``Generator`` protocol (no torch here).
+
+Tests and the GUI inject a fake that yields canned text; the real one is
+:class:`analyzer.llm.generate.TransformersGenerator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol
+
+from analyzer.progress import CancelToken
+
+Message = Mapping[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+
+
+class Generator(Protocol):
+    def stream(
+        self,
+        prompt_messages: Sequence[Message],
+        *,
+        max_new_tokens: int,
+        cancel: CancelToken | None = None,
+        time_budget: float | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply in pieces as it is generated.
+
+        Stops at the end of the reply, after ``max_new_tokens`` tokens or ``time_budget`` seconds
+        (the text so far is the answer), and raises ``Cancelled`` at the first token after
+        ``cancel`` is set.
+        """
+        ...

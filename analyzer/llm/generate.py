@@ -1,0 +1,323 @@
+"""Streaming generation with a transformers model: cancel at any token, token and time budgets.
+
+Two ways to stream, both kept because the benchmark compares them against bare
+``model.generate``:
+
+* ``loop`` (default): a decode loop in the caller's thread: one forward pass per token over the
+  KV cache, greedy or top-p sampling, the repetition penalty, incremental detokenizing. No thread,
+  no queue, and the cancel token is checked before every forward pass.
+* ``thread``: ``model.generate`` in a worker thread feeding a ``TextIteratorStreamer``, with a
+  ``StoppingCriteria`` that checks the cancel token.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from analyzer.errors import Cancelled, ModelError
+from analyzer.llm.base import Message
+from analyzer.llm.loader import LoadedModel, is_out_of_memory
+from analyzer.progress import CancelToken
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding settings. ``temperature`` 0 is greedy (reproducible drafts)."""
+
+    temperature: float = 0.0
+    top_p: float = 0.8
+    repetition_penalty: float = 1.1
+    mode: str = "loop"  # "loop" | "thread"
+    seed: int | None = None
+    stop_on_repeated_line: bool = True
+
+
+class TransformersGenerator:
+    """A :class:`~analyzer.llm.base.Generator` over a loaded transformers model."""
+
+    def __init__(self, loaded: LoadedModel, sampling: Sampling = Sampling()) -> None:
+        if sampling.mode not in ("loop", "thread"):
+            raise ValueError(f"unknown streaming mode {sampling.mode!r}: use loop or thread")
+        self.loaded = loaded
+        self.sampling = sampling
+        self.finish_reason = ""  # after a stream: eos | max_tokens | time | repetition | cancelled
+        self.last_token_count = 0
+        self.last_prompt_tokens = 0
+        tok = loaded.tokenizer
+        eos = {tok.eos_token_id} if tok.eos_token_id is not None else set()
+        conf = getattr(loaded.model, "generation_config", None)
+        extra = getattr(conf, "eos_token_id", None)
+        eos |= set(extra) if isinstance(extra, list) else ({extra} if extra is not None else set())
+        for special in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>"):
+            tid = tok.convert_tokens_to_ids(special)
+            if isinstance(tid, int) and tid != tok.unk_token_id and tid >= 0:
+                eos.add(tid)
+        self.eos_ids = frozenset(eos)
+
+    @property
+    def label(self) -> str:
+        return f"{self.loaded.source} · {self.loaded.placement.label}"
+
+    def encode(self, prompt_messages: Sequence[Message]) -> torch.Tensor:
+        """The chat-formatted prompt as a (1, n) tensor of token ids on the model's device."""
+        import torch
+
+        text = self.loaded.tokenizer.apply_chat_template(
+            [dict(m) for m in prompt_messages], tokenize=False, add_generation_prompt=True
+        )
+        ids = self.loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return torch.tensor([ids], dtype=torch.long, device=self.loaded.model.device)
+
+    def stream(
+        self,
+        prompt_messages: Sequence[Message],
+        *,
+        max_new_tokens: int,
+        cancel: CancelToken | None = None,
+        time_budget: float | None = None,
+    ) -> Iterator[str]:
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        deadline = None if time_budget is None else time.monotonic() + time_budget
+        self.finish_reason = ""
+        self.last_token_count = 0
+        ids = self.encode(prompt_messages)
+        self.last_prompt_tokens = int(ids.shape[1])
+        inner = (
+            self._loop(ids, max_new_tokens, cancel, deadline)
+            if self.sampling.mode == "loop"
+            else self._thread(ids, max_new_tokens, cancel, deadline)
+        )
+        try:
+            if self.sampling.stop_on_repeated_line:
+                yield from self._until_repeated_line(inner)
+            else:
+                yield from inner
+        except Cancelled:
+            self.finish_reason = "cancelled"
+            raise
+        except ModelError:
+            raise
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                raise ModelError(
+                    f"out of memory while generating with {self.loaded.source}: "
+                    "lower --max-tokens or use a smaller model"
+                ) from exc
+            raise
+        if cancel is not None and cancel.cancelled:
+            self.finish_reason = "cancelled"
+            raise Cancelled()
+
+    def _until_repeated_line(self, inner: Iterator[str]) -> Iterator[str]:
+        """Stop when the model writes a line it already wrote: a small model caught in a loop
+        ("第十天 … 第十一天 …") would otherwise spend the whole budget repeating itself."""
+        seen: set[str] = set()
+        line = ""
+        try:
+            for piece in inner:
+                yield piece
+                line += piece
+                while "\n" in line:
+                    done, line = line.split("\n", 1)
+                    key = done.strip(" \t-*#>")
+                    if len(key) >= 6 and key in seen:
+                        self.finish_reason = "repetition"
+                        return
+                    seen.add(key)
+        finally:
+            close = getattr(inner, "close", None)
+            if close is not None:
+                close()  # stops the decode loop, or the generate() thread
+
+    # ------------------------------------------------------------------------ loop mode
+
+    def _loop(
+        self,
+        ids: torch.Tensor,
+        max_new_tokens: int,
+        cancel: CancelToken | None,
+        deadline: float | None,
+    ) -> Iterator[str]:
+        import torch
+
+        model = self.loaded.model
+        sampling = self.sampling
+        rng = None
+        if sampling.temperature > 0 and sampling.seed is not None:
+            rng = torch.Generator(device=model.device).manual_seed(sampling.seed)
+        detok = _Detokenizer(self.loaded.tokenizer)
+        with torch.inference_mode():
+            vocab = int(model.config.vocab_size)
+            # The penalty applies to the reply only: copying the brief's facts (and their
+            # digits) from the prompt must stay cheap.
+            seen = torch.zeros(vocab, dtype=torch.bool, device=model.device)
+            _check(cancel)
+            out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+            for step in range(max_new_tokens):
+                logits = out.logits[0, -1, :].float()
+                token = _pick(logits, seen, sampling, rng)
+                if token in self.eos_ids:
+                    self.finish_reason = "eos"
+                    break
+                seen[token] = True
+                self.last_token_count = step + 1
+                if piece := detok.push(token):
+                    yield piece
+                if step + 1 == max_new_tokens:
+                    self.finish_reason = "max_tokens"
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.finish_reason = "time"
+                    break
+                _check(cancel)
+                nxt = torch.tensor([[token]], dtype=torch.long, device=model.device)
+                out = model(
+                    input_ids=nxt,
+                    past_key_values=out.past_key_values,
+                    use_cache=True,
+                    logits_to_keep=1,
+                )
+        if tail := detok.flush():
+            yield tail
+
+    # ------------------------------------------------------------------------ thread mode
+
+    def _thread(
+        self,
+        ids: torch.Tensor,
+        max_new_tokens: int,
+        cancel: CancelToken | None,
+        deadline: float | None,
+    ) -> Iterator[str]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        stop = threading.Event()  # set when the consumer stops reading
+        reason: dict[str, str] = {}
+
+        class Stop(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                halt = stop.is_set() or (cancel is not None and cancel.cancelled)
+                if not halt and deadline is not None and time.monotonic() >= deadline:
+                    reason["why"] = "time"
+                    halt = True
+                return torch.full((input_ids.shape[0],), halt, dtype=torch.bool)
+
+        streamer = TextIteratorStreamer(
+            self.loaded.tokenizer, skip_prompt=True, skip_special_tokens=True
+        )
+        kwargs = self._generate_kwargs(max_new_tokens)
+        failure: list[BaseException] = []
+        counted: list[int] = []
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    out = self.loaded.model.generate(
+                        ids,
+                        attention_mask=torch.ones_like(ids),
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([Stop()]),
+                        **kwargs,
+                    )
+                counted.append(int(out.shape[1] - ids.shape[1]))
+            except BaseException as exc:  # re-raised in the consumer's thread
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=work, name="generate", daemon=True)
+        worker.start()
+        try:
+            yield from streamer
+        finally:
+            stop.set()
+            worker.join()
+        if failure:
+            raise failure[0]
+        self.last_token_count = counted[0] if counted else 0
+        self.finish_reason = reason.get("why") or (
+            "max_tokens" if self.last_token_count >= max_new_tokens else "eos"
+        )
+
+    def _generate_kwargs(self, max_new_tokens: int) -> dict[str, Any]:
+        s = self.sampling
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max_new_tokens,
+            "repetition_penalty": s.repetition_penalty,
+            "eos_token_id": sorted(self.eos_ids),
+            "pad_token_id": self.loaded.tokenizer.pad_token_id
+            if self.loaded.tokenizer.pad_token_id is not None
+            else min(self.eos_ids, default=0),
+            "do_sample": s.temperature > 0,
+        }
+        if s.temperature > 0:
+            kwargs.update(temperature=s.temperature, top_p=s.top_p, top_k=0)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled()
+
+
+def _pick(
+    logits: torch.Tensor, seen: torch.Tensor, sampling: Sampling, rng: torch.Generator | None
+) -> int:
+    import torch
+
+    p = sampling.repetition_penalty
+    if p != 1.0:
+        penalized = torch.where(logits < 0, logits * p, logits / p)
+        logits = torch.where(seen[: logits.shape[0]], penalized, logits)
+    if sampling.temperature <= 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits / sampling.temperature, dim=-1)
+    if sampling.top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < sampling.top_p
+        sorted_probs = torch.where(keep, sorted_probs, torch.zeros_like(sorted_probs))
+        choice = torch.multinomial(sorted_probs, 1, generator=rng)
+        return int(order[choice])
+    return int(torch.multinomial(probs, 1, generator=rng))
+
+
+class _Detokenizer:
+    """Turns token ids into text pieces, holding back a half-decoded multi-byte character."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.tokens: list[int] = []
+        self.emitted = 0
+
+    def push(self, token: int) -> str:
+        self.tokens.append(token)
+        text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        if text.endswith("\ufffd"):
+            return ""
+        piece = text[self.emitted :]
+        if piece.endswith("\n"):
+            # Start over after a line: decoding stays O(line), not O(reply), per token.
+            self.tokens.clear()
+            self.emitted = 0
+        else:
+            self.emitted = len(text)
+        return piece
+
+    def flush(self) -> str:
+        if not self.tokens:
+            return ""
+        text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        piece = text[self.emitted :].rstrip("\ufffd")
+        self.tokens.clear()
+        self.emitted = 0
+        return piece

@@ -1,0 +1,360 @@
+"""Loading a drafting model: one per process, cached conversions, clear errors.
+
+    get_model(source, options)   the loaded model, loading (or swapping) it if needed
+    unload()                     free it (the GUI does this when the user switches models)
+
+Without ``options.download`` nothing here reaches the network: ``HF_HUB_OFFLINE`` is set and every
+``from_pretrained`` gets ``local_files_only=True``. No model's own code is ever run
+(``trust_remote_code=False``): an architecture transformers does not know is an error.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from analyzer.errors import Cancelled, ModelError
+from analyzer.llm import cache
+from analyzer.llm.device import (
+    LoadOptions,
+    Placement,
+    choose,
+    prepare_process,
+    quantize_linear,
+    torch_dtype,
+)
+from analyzer.llm.sources import (
+    BUNDLED_SHA256,
+    ModelSource,
+    check_folder,
+    file_sha256,
+    install_default,
+)
+from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
+
+T = TypeVar("T")
+
+
+@dataclass
+class LoadedModel:
+    source: ModelSource
+    model: Any
+    tokenizer: Any
+    placement: Placement
+    options: LoadOptions
+    folder: Path  # the transformers folder the weights came from (the cache for a GGUF)
+    converted: bool  # True when this load converted a GGUF (a cold load)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def load_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+_lock = threading.Lock()
+_current: LoadedModel | None = None
+
+
+def current() -> LoadedModel | None:
+    return _current
+
+
+def get_model(
+    source: ModelSource,
+    options: LoadOptions | None = None,
+    *,
+    on_progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> LoadedModel:
+    """The process's one loaded model; loads it, or replaces a different one."""
+    global _current
+    options = options or LoadOptions()
+    with _lock:
+        if _current is not None and (_current.source, _current.options) == (source, options):
+            return _current
+        if _current is not None:
+            _unload_locked()
+        _current = load(source, options, on_progress=on_progress, cancel=cancel)
+        return _current
+
+
+def unload() -> None:
+    with _lock:
+        _unload_locked()
+
+
+def _unload_locked() -> None:
+    global _current
+    if _current is None:
+        return
+    placement = _current.placement
+    _current = None
+    gc.collect()
+    if placement.device == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def load(
+    source: ModelSource,
+    options: LoadOptions | None = None,
+    *,
+    on_progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> LoadedModel:
+    """Load a model and its tokenizer (not cached in the process: see :func:`get_model`)."""
+    options = options or LoadOptions()
+    _go_offline(options.download or source.kind == "hub")
+    seconds: dict[str, float] = {}
+    steps = 4
+
+    def step(n: int, message: str) -> None:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        on_progress(Progress(n, steps, message))
+
+    with _errors(source):
+        t = time.perf_counter()
+        placement = choose(options)
+        step(0, "准备模型文件")
+        folder, converted = _folder_for(source, on_progress=on_progress, cancel=cancel)
+        seconds["prepare"] = time.perf_counter() - t
+        prepare_process(placement, options)
+
+        step(1, "加载分词器")
+        t = time.perf_counter()
+        tokenizer = _load_tokenizer(folder, source)
+        seconds["tokenizer"] = time.perf_counter() - t
+
+        step(2, "加载权重")
+        t = time.perf_counter()
+        model = _load_weights(folder, source, placement)
+        seconds["weights"] = time.perf_counter() - t
+
+        if placement.quantized:
+            step(3, "int8 量化")
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch.ao's deprecation notice, once per load
+                model = quantize_linear(model, placement.threads)
+            seconds["quantize"] = time.perf_counter() - t
+        on_progress(Progress(steps, steps, "模型就绪"))
+    return LoadedModel(source, model, tokenizer, placement, options, folder, converted, seconds)
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+def _go_offline(download: bool) -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    if not download:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        return
+    # The user asked to download: lift the offline switch this module may have set earlier.
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.pop(name, None)
+    try:
+        import huggingface_hub.constants as hub_constants
+
+        hub_constants.HF_HUB_OFFLINE = False
+    except (ImportError, AttributeError):
+        pass
+
+
+def _folder_for(
+    source: ModelSource, *, on_progress: ProgressCallback, cancel: CancelToken | None
+) -> tuple[Path, bool]:
+    """The transformers folder to load, converting a GGUF on first use."""
+    if source.kind == "folder":
+        check_folder(source.path)
+        _check_architecture(_read_config(source.path), source.path)
+        return source.path, False
+    if source.kind == "hub":
+        return _download(source.location), False
+    if source.kind == "bundled":
+        path = install_default(on_progress=on_progress, cancel=cancel)
+        sha = BUNDLED_SHA256  # verified when it was assembled
+    elif source.kind == "gguf":
+        path = source.path
+        _check_gguf_header(path)
+        sha = file_sha256(path, cancel=cancel)
+    else:
+        raise ModelError(f"unknown model source kind {source.kind!r}")
+    found = cache.cached(sha)
+    if found is not None:
+        return found, False
+    return _convert(path, sha, source, cancel=cancel), True
+
+
+def _convert(path: Path, sha: str, source: ModelSource, *, cancel: CancelToken | None) -> Path:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    quiet_transformers()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            path.parent, gguf_file=path.name, local_files_only=True, trust_remote_code=False
+        )
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        model = AutoModelForCausalLM.from_pretrained(
+            path.parent,
+            gguf_file=path.name,
+            dtype=torch.float32,
+            local_files_only=True,
+            trust_remote_code=False,
+        )
+    except ValueError as exc:
+        if "not supported" in str(exc) or "architecture" in str(exc):
+            raise ModelError(f"{path}: unsupported architecture: {exc}") from exc
+        raise ModelError(f"{path}: cannot read this GGUF file: {exc}") from exc
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    folder = cache.store(model, tokenizer, sha256=sha, source=str(path), label=source.label)
+    del model
+    gc.collect()
+    return folder
+
+
+def _download(name: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = Path(
+            snapshot_download(
+                name,
+                allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"],
+            )
+        )
+    except Exception as exc:  # the hub client raises many types; all mean "could not download"
+        raise ModelError(f"could not download {name!r} from the hub: {exc}") from exc
+    check_folder(folder)
+    _check_architecture(_read_config(folder), folder)
+    return folder
+
+
+def _load_tokenizer(folder: Path, source: ModelSource) -> Any:
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    tokenizer = AutoTokenizer.from_pretrained(
+        folder, local_files_only=True, trust_remote_code=False
+    )
+    if not getattr(tokenizer, "chat_template", None):
+        raise ModelError(
+            f"{source}: the tokenizer has no chat template; use an instruction-tuned "
+            "(…-Instruct / …-Chat) model"
+        )
+    return tokenizer
+
+
+def _load_weights(folder: Path, source: ModelSource, placement: Placement) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    quiet_transformers()
+    kwargs: dict[str, Any] = {
+        "dtype": torch_dtype(placement),
+        "local_files_only": True,
+        "trust_remote_code": False,
+    }
+    if placement.device == "cuda":
+        kwargs["device_map"] = "cuda"
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+    except ValueError as exc:
+        if "Unrecognized" in str(exc) or "not supported" in str(exc):
+            raise ModelError(f"{source}: unsupported architecture: {exc}") from exc
+        raise
+    model.eval()
+    return model
+
+
+def _read_config(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder}: unreadable config.json: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"{folder}: config.json is not an object")
+    return data
+
+
+def _check_architecture(config: dict[str, Any], where: Path) -> None:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    model_type = config.get("model_type")
+    if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        custom = (
+            " (it ships its own code, which this app never runs)" if "auto_map" in config else ""
+        )
+        raise ModelError(
+            f"{where}: unsupported architecture {model_type!r}{custom}; use a causal language "
+            "model transformers supports, e.g. a Qwen2.5-…-Instruct folder"
+        )
+
+
+def _check_gguf_header(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelError(f"{path}: {exc}") from exc
+    if magic != b"GGUF":
+        raise ModelError(f"{path}: not a GGUF file (it does not start with GGUF)")
+
+
+def quiet_transformers() -> None:
+    """No per-weight progress bars or advisory warnings on the user's terminal."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    try:
+        import torch
+
+        if isinstance(exc, torch.OutOfMemoryError):
+            return True
+    except (ImportError, AttributeError):
+        pass
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+@contextmanager
+def _errors(source: ModelSource) -> Iterator[None]:
+    try:
+        yield
+    except (ModelError, Cancelled):
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise ModelError(
+                f"out of memory loading {source}: close other programs or use a smaller model "
+                "(the bundled 0.5B model needs about 2 GB of RAM)"
+            ) from exc
+        if isinstance(exc, OSError):
+            raise ModelError(f"{source}: {exc}") from exc
+        raise
+
+
+def with_model_errors(source: ModelSource, fn: Callable[[], T]) -> T:
+    with _errors(source):
+        return fn()
