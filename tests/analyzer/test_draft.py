@@ -1,0 +1,238 @@
+"""Drafting: the award's structure, prompts from templates, exemplars, placeholders, fact guard."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_llm import tiny_model_dir  # noqa: F401  (a fixture shared with the loading tests)
+
+from analyzer.brief import load_brief
+from analyzer.cli import main
+from analyzer.draft import build_messages, draft_entry, draft_section, prompt_template
+from analyzer.errors import Cancelled, IndexError_
+from analyzer.factguard import MARK, allowed_values, figures
+from analyzer.paths import PROJECT_ROOT
+from analyzer.progress import CancelToken
+from analyzer.schema import get_award
+
+BRIEFS = PROJECT_ROOT / "corpus" / "briefs"
+
+
+class FakeGenerator:
+    """Answers every section with canned text and records the prompts it was given."""
+
+    def __init__(self, reply: str = "品牌在年轻人群中认知度偏低。\n话题阅读量达3.2亿，曝光量超过9亿次。"):
+        self.reply = reply
+        self.prompts: list[list[dict[str, str]]] = []
+
+    def stream(
+        self,
+        prompt_messages: Sequence[Any],
+        *,
+        max_new_tokens: int,
+        cancel: CancelToken | None = None,
+        time_budget: float | None = None,
+    ) -> Iterator[str]:
+        self.prompts.append([dict(m) for m in prompt_messages])
+        for piece in self.reply.split("，"):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            yield piece
+
+
+@dataclass(frozen=True)
+class Passage:
+    title: str
+    section_title: str
+    text: str
+
+
+@pytest.fixture
+def brief():
+    return load_brief(BRIEFS / "golden_mouse.toml")
+
+
+def test_the_draft_has_the_award_header_and_every_section_in_order(brief) -> None:
+    draft = draft_entry(brief, FakeGenerator())
+    schema = get_award("golden_mouse")
+    assert [s.key for s in draft.sections] == [s.key for s in schema.sections]
+    md = draft.to_markdown()
+    positions = [md.index(f"## {s.title}") for s in schema.sections]
+    assert positions == sorted(positions)
+    assert "- **广告主**：示例茶饮（虚构品牌）" in md
+    assert "- **执行时间**：2024.05-2024.08" in md
+
+
+def test_every_award_gets_its_own_structure() -> None:
+    for award in ("jinqi", "tma", "effie"):
+        brief = load_brief(BRIEFS / f"{award}.toml")
+        draft = draft_entry(brief, FakeGenerator())
+        assert [s.title for s in draft.sections] == [s.title for s in get_award(award).sections]
+
+
+def test_numbers_not_in_the_brief_are_marked_and_listed(brief) -> None:
+    draft = draft_entry(brief, FakeGenerator())
+    allowed = allowed_values(brief)
+    for section in draft.sections:
+        assert "3.2亿" in section.text and MARK not in section.text.split("3.2亿")[0]
+        assert f"9亿{MARK}" in section.text
+        unmarked = [f for f in figures(section.text) if section.text[f.end :].find(MARK) != 0]
+        assert all(any(abs(f.value - a) < 1e-6 for a in allowed) for f in unmarked)
+    assert len(draft.flags) == len(draft.sections)
+    review = "\n".join(draft.review_lines())
+    assert "「9亿」不在简报中" in review and "撰写说明" in draft.to_markdown()
+
+
+def test_a_section_without_facts_asks_the_user_and_calls_no_model() -> None:
+    brief = load_brief(BRIEFS / "tma.toml")  # no insights: 市场环境 has nothing to say
+    fake = FakeGenerator()
+    draft = draft_entry(brief, fake)
+    market = draft.section("market")
+    assert market.status == "placeholder"
+    assert market.text.startswith("【待补充：") and "insights" in market.text
+    assert len(fake.prompts) == len(draft.sections) - 1
+    assert all("「市场环境」部分" not in p[1]["content"] for p in fake.prompts)
+
+
+def test_the_prompt_carries_the_facts_and_the_exemplars(brief) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def exemplars(text: str, **kw: Any) -> list[Passage]:
+        calls.append({"text": text, **kw})
+        return [Passage("某获奖案例", "营销效果", "话题曝光5亿次，带动销量增长。")]
+
+    fake = FakeGenerator()
+    draft_entry(brief, fake, exemplars=exemplars, k=1)
+    results_call = next(c for c in calls if c["section_key"] == "results")
+    assert results_call["award"] == "golden_mouse" and results_call["kind"] == "results"
+    assert results_call["k"] == 1 and "3.2亿" in results_call["text"]
+    prompt = fake.prompts[-1][1]["content"]
+    assert "微博话题阅读量：3.2亿（来源：微博话题页，截至 2024-08-31）" in prompt
+    assert "话题曝光5亿次" in prompt
+    assert "营销效果与市场反馈" in prompt
+
+
+def test_no_search_index_still_drafts(brief) -> None:
+    def exemplars(text: str, **kw: Any) -> list[Passage]:
+        raise IndexError_("no index: run award-writer index first")
+
+    draft = draft_entry(brief, FakeGenerator(), exemplars=exemplars)
+    assert all(s.status == "generated" for s in draft.sections)
+    assert any("no index" in note for note in draft.notes)
+
+
+def test_one_section_can_be_regenerated(brief) -> None:
+    draft = draft_entry(brief, FakeGenerator())
+    again = draft_section(brief, FakeGenerator("新的策略文字。"), "strategy")
+    updated = draft.with_section(again)
+    assert updated.section("strategy").text == "新的策略文字。"
+    assert updated.section("background").text == draft.section("background").text
+
+
+def test_streaming_callbacks_see_every_piece_in_order(brief) -> None:
+    seen: list[tuple[str, str]] = []
+    finished: list[str] = []
+    draft_entry(
+        brief,
+        FakeGenerator(),
+        on_token=lambda key, piece: seen.append((key, piece)),
+        on_section=lambda s: finished.append(s.key),
+    )
+    assert finished == [s.key for s in get_award("golden_mouse").sections]
+    assert [k for k, _ in seen] == sorted((k for k, _ in seen), key=finished.index)
+
+
+def test_cancel_stops_the_draft(brief) -> None:
+    cancel = CancelToken()
+    done: list[str] = []
+
+    def on_section(section: Any) -> None:
+        done.append(section.key)
+        cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        draft_entry(brief, FakeGenerator(), on_section=on_section, cancel=cancel)
+    assert done == ["background"]
+
+
+def test_templates_fall_back_from_award_to_kind_to_base(tmp_path, monkeypatch, brief) -> None:
+    root = tmp_path / "templates"
+    shutil.copytree(PROJECT_ROOT / "templates", root)
+    (root / "prompts" / "golden_mouse").mkdir(exist_ok=True)
+    (root / "prompts" / "golden_mouse" / "strategy.j2").write_text("金鼠标专用：{{ section.title }}")
+    (root / "prompts" / "execution.j2").unlink()
+    monkeypatch.setenv("AWARD_WRITER_TEMPLATES", str(root))
+    schema = get_award("golden_mouse")
+    assert prompt_template("golden_mouse", schema.section("strategy")).name == "golden_mouse/strategy.j2"
+    assert prompt_template("golden_mouse", schema.section("results")).name == "results.j2"
+    assert prompt_template("golden_mouse", schema.section("execution")).name == "section.j2"
+    messages = build_messages(brief, schema, schema.section("strategy"))
+    assert messages[1]["content"] == "金鼠标专用：策略与创意"
+
+
+def test_effie_never_names_the_agency(brief) -> None:
+    effie = replace(brief, award="effie")
+    draft = draft_entry(effie, FakeGenerator())
+    assert "示例互动广告" not in draft.to_markdown()
+    fake = FakeGenerator()
+    draft_entry(effie, fake)
+    assert all("示例互动广告" not in m["content"] for p in fake.prompts for m in p)
+
+
+# ---------------------------------------------------------------------------- real model code
+
+
+def test_a_tiny_model_drafts_every_section(brief, tiny_model_dir: Path) -> None:  # noqa: F811
+    from analyzer.llm import LoadOptions, load_generator
+
+    generator = load_generator(str(tiny_model_dir), options=LoadOptions(device="cpu"))
+    draft = draft_entry(brief, generator, max_new_tokens=12)
+    assert len(draft.sections) == len(get_award("golden_mouse").sections)
+    assert all(s.finish_reason in ("eos", "max_tokens", "repetition") for s in draft.sections)
+
+
+def test_cli_draft_writes_markdown(tmp_path: Path, tiny_model_dir: Path, capsys) -> None:  # noqa: F811
+    out = tmp_path / "draft.md"
+    code = main(
+        [
+            "draft",
+            str(BRIEFS / "jinqi.toml"),
+            "--model",
+            str(tiny_model_dir),
+            "--no-exemplars",
+            "--max-tokens",
+            "8",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    for section in get_award("jinqi").sections:
+        assert f"## {section.title}" in text
+    assert "## 项目概述" in capsys.readouterr().out  # streamed to the terminal
+
+
+def test_cli_reports_a_bad_brief(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('brand = "x"\nobjective = "y"\n', encoding="utf-8")
+    assert main(["draft", str(bad), "--award", "golden_mouse"]) == 1
+    assert "BriefError" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_bundled_model_drafts_a_results_section(brief) -> None:
+    from analyzer.llm import load_generator
+
+    generator = load_generator(None)
+    section = draft_section(brief, generator, "results", max_new_tokens=48)
+    assert section.status == "generated" and len(section.text) >= 10
+    allowed = allowed_values(brief)
+    for fig in figures(section.text):
+        marked = section.text[fig.end :].startswith(MARK)
+        assert marked or any(abs(fig.value - a) < 1e-6 for a in allowed), fig
