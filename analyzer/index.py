@@ -17,6 +17,7 @@ message says so. Changing the embedder re-embeds everything: vectors of two mode
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -177,14 +178,29 @@ class SearchIndex:
     def _connect(self) -> sqlite3.Connection:
         path = self.dir / DB_NAME
         try:
-            db = self._try_connect(path)
+            return self._try_connect(path)
         except sqlite3.DatabaseError as exc:
-            self._note(f"{path}: index database unreadable ({exc}); set aside, rebuilding")
-            for suffix in ("-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            return self._set_aside(exc)
+
+    def _set_aside(self, exc: Exception) -> sqlite3.Connection:
+        path = self.dir / DB_NAME
+        self._note(f"{path}: index database unreadable ({exc}); set aside, rebuilding")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if path.exists():
             os.replace(path, path.with_name(DB_NAME + ".corrupt"))
-            db = self._try_connect(path)
-        return db
+        (self.dir / VECTORS_NAME).unlink(missing_ok=True)
+        return self._try_connect(path)
+
+    def discard(self, exc: Exception) -> None:
+        """The database failed mid-use: set it aside and start empty (the next update rebuilds)."""
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = self._set_aside(exc)
+            self._arrays, self._vocab, self._vectors = None, None, None
+            self._vectors_dirty = False
+            self._seen_generation = self.generation
 
     def _try_connect(self, path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, check_same_thread=False, timeout=30)
@@ -489,6 +505,20 @@ class SearchIndex:
     ) -> IndexReport:
         """Bring the index in line with the library: embed new and changed cases, drop removed
         ones, retry failed ones; the rest keep their vectors."""
+        try:
+            return self._update(library, embedder, on_progress, cancel, rebuild)
+        except sqlite3.DatabaseError as exc:  # damaged under us: start over once
+            self.discard(exc)
+            return self._update(library, embedder, on_progress, cancel, rebuild)
+
+    def _update(
+        self,
+        library: Library,
+        embedder: Embedder,
+        on_progress: ProgressCallback,
+        cancel: CancelToken | None,
+        rebuild: bool,
+    ) -> IndexReport:
         from analyzer.embed import embedder_spec
 
         with self._update_lock:

@@ -12,26 +12,31 @@ In ``vector`` or ``bm25`` mode with a short query the score is the raw cosine / 
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
 from analyzer.bm25 import term_spans, tokenize
 from analyzer.chunking import MAX_CHARS, chunk_spans, split_sentences
-from analyzer.errors import IndexError_
+from analyzer.errors import IndexError_, ModelError
 from analyzer.index import SearchIndex, StoredChunk, open_index
 
 if TYPE_CHECKING:
     from analyzer.embed import Embedder
     from analyzer.library import Library
 
+F = TypeVar("F", bound=Callable[..., Any])
 MODES = ("hybrid", "vector", "bm25")
 RRF_K = 60
 LONG_QUERY = 300  # characters: a longer query is a draft, searched part by part
 MAX_PARTS = 24
 SNIPPET_CHARS = 160
+LEAD = 20  # characters of context before the first highlighted term
 EXEMPLAR_CHARS = 1200
 
 
@@ -83,6 +88,20 @@ class _Ranked:
     chunk_id: int
 
 
+def _repairing(fn: F) -> F:
+    """A database damaged mid-search is set aside and the search runs again (rebuilding)."""
+
+    @functools.wraps(fn)
+    def wrapper(library: Library, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(library, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            open_index(library.home).discard(exc)
+            return fn(library, *args, **kwargs)
+
+    return cast(F, wrapper)
+
+
 def _check(k: int, mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -100,14 +119,21 @@ def _ready(
     index.refresh()
     stale = auto_update and index.stale_cases(library, include_failed=False) > 0
     if embedder is None and (mode != "bm25" or stale):
-        embedder = get_embedder(index.embedder_spec or None)
-    if stale and embedder is not None:
-        index.update(library, embedder)
+        try:
+            embedder = get_embedder(index.embedder_spec or None)
+        except ModelError as exc:
+            raise ModelError(
+                f"{exc} (the index was built with it; `award-writer index --model bundled` "
+                "re-embeds with the bundled model)"
+            ) from exc
+    # a search never switches models behind the user's back: that is `award-writer index`'s job
     if embedder is not None and index.embedder_name and index.embedder_name != embedder.name:
         raise IndexError_(
             f"the index was built with {index.embedder_name}, not {embedder.name}; "
             "run `award-writer index --model ...` to re-embed with the model you want"
         )
+    if stale and embedder is not None:
+        index.update(library, embedder)
     return index, embedder
 
 
@@ -222,20 +248,19 @@ def _snippet(text: str, terms: list[str]) -> tuple[str, list[tuple[int, int]]]:
         return text, spans
     start = 0
     if spans:
-        best = max(
-            range(len(spans)),
-            key=lambda i: sum(
-                1
-                for s, e in spans
-                if s >= spans[i][0] - 20 and e <= spans[i][0] + SNIPPET_CHARS - 20
-            ),
-        )
-        start = max(0, spans[best][0] - 20)
-        # begin at a sentence start when one is close before the first match
-        for s, _ in split_sentences(text):
-            if start - 40 <= s <= start:
-                start = s
-                break
+        # the window (starting a little before a match) that holds the most matches
+        best, best_count, j = 0, 0, 0
+        for i, (s, _) in enumerate(spans):
+            j = max(j, i)
+            while j < len(spans) and spans[j][1] <= s + SNIPPET_CHARS - LEAD:
+                j += 1
+            if j - i > best_count:
+                best, best_count = i, j - i
+        start = max(0, spans[best][0] - LEAD)
+        # begin at a sentence start when one is close before
+        boundary = max(text.rfind(mark, max(0, start - 40), start) for mark in "。！？；\n")
+        if boundary >= 0:
+            start = boundary + 1
         start = min(start, max(0, len(text) - SNIPPET_CHARS))
     end = min(len(text), start + SNIPPET_CHARS)
     prefix = "…" if start > 0 else ""
@@ -300,6 +325,7 @@ def _text_parts(
     return parts
 
 
+@_repairing
 def search(
     library: Library,
     query: str,
@@ -342,6 +368,7 @@ def search_draft(library: Library, draft: Any, **kwargs: Any) -> list[SearchHit]
     return search(library, text, **kwargs)
 
 
+@_repairing
 def more_like(
     library: Library,
     case_id: int,
@@ -398,6 +425,7 @@ def _cut(text: str, limit: int) -> str:
     return text[: ends[-1]] if ends and ends[-1] > limit // 3 else text[:limit] + "…"
 
 
+@_repairing
 def find_exemplars(
     library: Library,
     text: str,

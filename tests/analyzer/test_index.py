@@ -240,3 +240,39 @@ def test_vector_index_round_trips_and_filters():
         assert set(found[0].tolist()) - {-1} == {120, 130}
     with pytest.raises(ValueError, match="dimensions"):
         vectors.VectorIndex.from_bytes(vi.to_bytes(), 32)
+
+
+def test_a_database_damaged_inside_is_rebuilt_by_the_next_search(seeded_library, caplog):
+    emb = FakeEmbedder()
+    open_index(seeded_library.home).update(seeded_library, emb)
+    close_indexes()
+    db = index_dir(seeded_library.home) / DB_NAME
+    data = bytearray(db.read_bytes())
+    cut = len(data) // 2 // 4096 * 4096 or 4096
+    data[cut:] = b"\xa5" * (len(data) - cut)
+    db.write_bytes(bytes(data))
+    hits = search(seeded_library, "垃圾分类 AI 开发大赛", k=1, embedder=emb)
+    assert hits[0].case_id == case_id_of(seeded_library, "000")
+    assert any("unreadable" in r.getMessage() for r in caplog.records)
+    assert {s.status for s in open_index(seeded_library.home).statuses()} == {"indexed"}
+
+
+def test_a_database_error_during_a_search_sets_the_index_aside_and_rebuilds(
+    seeded_library, monkeypatch
+):
+    emb = FakeEmbedder()
+    index = open_index(seeded_library.home)
+    index.update(seeded_library, emb)
+    real_arrays = SearchIndex.arrays
+    failures = iter([sqlite3.DatabaseError("database disk image is malformed")])
+
+    def flaky(self):
+        err = next(failures, None)
+        if err is not None:
+            raise err
+        return real_arrays(self)
+
+    monkeypatch.setattr(SearchIndex, "arrays", flaky)
+    hits = search(seeded_library, "垃圾分类 AI 开发大赛", k=1, embedder=emb)
+    assert hits[0].case_id == case_id_of(seeded_library, "000")
+    assert (index_dir(seeded_library.home) / (DB_NAME + ".corrupt")).exists()
