@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.progress import Progress
 from desktop.qt import QtCore, Signal
+from desktop.workers import gc_paused
 
 if TYPE_CHECKING:
     from analyzer.drafts import Draft
@@ -43,12 +44,13 @@ def load_generator(session: Session, job: Job) -> Any:
             from analyzer.llm import load_generator as load
 
             s = session.settings
-            gen = load(
-                generator_spec(session),
-                options=LoadOptions(device=s.device, threads=s.threads or None),
-                on_progress=job.report,
-                cancel=job.token,
-            )
+            with gc_paused():
+                gen = load(
+                    generator_spec(session),
+                    options=LoadOptions(device=s.device, threads=s.threads or None),
+                    on_progress=job.report,
+                    cancel=job.token,
+                )
             session.models["generator"] = gen
     return gen
 

@@ -7,6 +7,7 @@ signals (a page that imports cases emits ``library_changed``; the others refresh
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,14 @@ class Session(QtCore.QObject):
             self.models.pop("embedder", None)
             self.library_changed.emit()
         self.settings_changed.emit(settings)
+
+    def unload_generator(self) -> None:
+        """Forget the drafting model (a real one is freed; an injected fake is just dropped)."""
+        gen = self.models.pop("generator", None)
+        if gen is not None and "analyzer.llm" in sys.modules:
+            from analyzer.llm import unload
+
+            unload()
 
     def close_library(self) -> None:
         if self._library is not None:

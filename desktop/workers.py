@@ -15,10 +15,14 @@ job's signals in that order: the UI redraws at the timer's pace, not on every to
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from analyzer.errors import AwardWriterError, Cancelled
@@ -26,6 +30,48 @@ from analyzer.progress import CancelToken, Progress
 from desktop.qt import QtCore, Signal
 
 log = logging.getLogger(__name__)
+
+
+WORKER_NICE = 10  # pool threads yield the CPU to the GUI thread when both want it
+
+
+def _lower_priority() -> None:
+    """Make the current pool thread nicer than the GUI thread (Linux: niceness is per thread;
+    threads a model library starts from here inherit it). Best effort, never an error."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, tid) < WORKER_NICE:
+            os.setpriority(os.PRIO_PROCESS, tid, WORKER_NICE)
+    except OSError:
+        pass
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run a big one-time load (a tokenizer dictionary, a model) without cyclic collections.
+
+    Loading creates hundreds of thousands of long-lived objects; each full collection over them
+    holds the GIL for 100–200 ms, which freezes the GUI thread. Collection is paused meanwhile
+    and what the load kept is then frozen out of later collections (``gc.freeze``).
+    """
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0:
+                gc.freeze()
+                gc.enable()
 
 
 class JobSignals(QtCore.QObject):
@@ -77,6 +123,7 @@ class Job(QtCore.QRunnable):
             self._chunks.append(text)
 
     def run(self) -> None:
+        _lower_priority()
         try:
             value = self.fn(self)
         except Cancelled:

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from analyzer.paths import ENV_HOME
 from desktop.config import DEVICES, EMBEDDERS, GENERATORS, AppSettings
 from desktop.qt import Qt, QtGui, QtWidgets
+from desktop.widgets.jobbar import JobBar
 
 if TYPE_CHECKING:
     from desktop.session import Session
+    from desktop.workers import Job
 
 
 class PathEdit(QtWidgets.QWidget):
@@ -107,6 +109,22 @@ class SettingsPage(QtWidgets.QWidget):
         hint.setStyleSheet("color:#666")
         form.addRow("", hint)
 
+        model_box = QtWidgets.QGroupBox("模型状态")
+        row = QtWidgets.QHBoxLayout(model_box)
+        self.model_status = QtWidgets.QLabel()
+        self.model_status.setWordWrap(True)
+        self.load_button = QtWidgets.QPushButton("预先加载生成模型")
+        self.load_button.setToolTip("在后台加载模型，撰写时即可直接生成")
+        self.load_button.clicked.connect(self.preload_model)
+        self.unload_button = QtWidgets.QPushButton("卸载模型")
+        self.unload_button.setToolTip("释放模型占用的内存")
+        self.unload_button.clicked.connect(self.unload_model)
+        row.addWidget(self.model_status, 1)
+        row.addWidget(self.load_button)
+        row.addWidget(self.unload_button)
+        self.job_bar = JobBar()
+        self._load_job: Job | None = None
+
         self.apply_button = QtWidgets.QPushButton("应用")
         self.apply_button.setDefault(True)
         self.apply_button.clicked.connect(self.apply)
@@ -125,6 +143,8 @@ class SettingsPage(QtWidgets.QWidget):
         for box in (library_box, embed_box, gen_box):
             column.addWidget(box)
         column.addLayout(buttons)
+        column.addWidget(model_box)
+        column.addWidget(self.job_bar)
         column.addStretch(1)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
@@ -137,8 +157,8 @@ class SettingsPage(QtWidgets.QWidget):
 
     def load(self) -> None:
         s = self.session.settings
-        self.library_dir.setText(s.library_dir)
         overridden = self.session.library_override or os.environ.get(ENV_HOME)
+        self.library_dir.setText(str(self.session.home) if overridden else s.library_dir)
         self.library_dir.setEnabled(not overridden)
         if overridden:
             self.library_note.setText(
@@ -153,10 +173,57 @@ class SettingsPage(QtWidgets.QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.threads.setValue(s.threads)
         self._update_enabled()
+        self._update_model_status()
+
+    # ------------------------------------------------------------------ model
+
+    def _update_model_status(self) -> None:
+        gen = self.session.models.get("generator")
+        if gen is not None:
+            label = getattr(gen, "label", "") or type(gen).__name__
+            self.model_status.setText(f"生成模型已加载：{label}")
+        elif self._load_job is not None:
+            self.model_status.setText("正在加载生成模型…")
+        else:
+            self.model_status.setText(
+                "生成模型未加载：第一次生成时自动加载（首次可能需要几十秒）。"
+            )
+        self.load_button.setEnabled(gen is None and self._load_job is None)
+        self.unload_button.setEnabled(gen is not None)
+
+    def preload_model(self) -> Job | None:
+        if self._load_job is not None or self.session.models.get("generator") is not None:
+            return None
+        from desktop.generation import load_generator
+
+        session = self.session
+        job = session.runner.start("加载模型", lambda job: load_generator(session, job))
+        self._load_job = job
+        self.job_bar.attach(job, "正在加载生成模型…")
+        job.signals.error.connect(lambda message: self.session.error(f"模型加载失败：{message}"))
+        job.signals.finished.connect(lambda _gen: self.session.info("生成模型已加载。"))
+        job.signals.done.connect(self._load_done)
+        self._update_model_status()
+        return job
+
+    def _load_done(self) -> None:
+        self._load_job = None
+        self._update_model_status()
+
+    def unload_model(self) -> None:
+        if any(j.name.startswith(("生成", "加载模型")) for j in self.session.runner.jobs):
+            self.session.warn("模型正在使用中；请等生成结束后再卸载。")
+            return
+        self.session.unload_generator()
+        self._update_model_status()
+        self.session.info("生成模型已卸载。")
 
     def current(self) -> AppSettings:
+        overridden = not self.library_dir.isEnabled()
         return AppSettings(
-            library_dir=self.library_dir.text(),
+            library_dir=self.session.settings.library_dir
+            if overridden
+            else self.library_dir.text(),
             embedder=str(self.embedder.currentData()),
             embedder_path=self.embedder_path.text(),
             generator=str(self.generator.currentData()),
@@ -181,10 +248,14 @@ class SettingsPage(QtWidgets.QWidget):
             settings.device,
             settings.threads,
         ):
-            self.session.models.pop("generator", None)
+            self.session.unload_generator()
         self.load()
         self.session.info("设置已保存。")
         return True
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        self._update_model_status()
 
     def _update_enabled(self) -> None:
         self.embedder_path.setEnabled(self.embedder.currentData() == "folder")

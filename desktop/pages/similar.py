@@ -24,6 +24,7 @@ from desktop.models import (
 from desktop.qt import Qt, QtGui, QtWidgets, Signal
 from desktop.widgets.caseview import HIT_MARK, highlighted
 from desktop.widgets.jobbar import JobBar
+from desktop.workers import gc_paused
 
 if TYPE_CHECKING:
     from analyzer.search import SearchHit
@@ -49,15 +50,22 @@ def embedder_spec(session: Session) -> str | None:
 
 def run_search(session: Session, request: SearchRequest, job: Job) -> list[SearchHit]:
     """In a worker: embedder, index update (with progress and cancel), then the search."""
-    from analyzer.embed import get_embedder
-    from analyzer.index import open_index
-    from analyzer.index import update as update_index
-    from analyzer.search import more_like, search
-
     library = session.library
-    job.report(Progress(0, 0, "正在加载嵌入模型…"))
-    embedder = session.models.get("embedder") or get_embedder(embedder_spec(session))
-    session.models["embedder"] = embedder
+    embedder = session.models.get("embedder")
+    # The first search loads numpy, faiss, jieba's dictionary and the embedder: big one-time
+    # loads that must not trigger long garbage collections while the GUI waits for the GIL.
+    with gc_paused():
+        from analyzer.bm25 import tokenize
+        from analyzer.embed import get_embedder
+        from analyzer.index import open_index
+        from analyzer.index import update as update_index
+        from analyzer.search import more_like, search
+
+        tokenize("预热分词词典")  # loads jieba's dictionary once
+        if embedder is None:
+            job.report(Progress(0, 0, "正在加载嵌入模型…"))
+            embedder = get_embedder(embedder_spec(session))
+            session.models["embedder"] = embedder
     job.token.raise_if_cancelled()
     index = open_index(library.home)
     index.refresh()

@@ -55,3 +55,25 @@ def test_choosing_another_library_folder_opens_it(
     assert page.apply()
     assert window.session.home == tmp_path / "other"
     assert window.library_page.model.rowCount() == 0
+
+
+def test_preload_and_unload_the_model(
+    window: Any, wait_job: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.generation as generation
+
+    class Loaded:
+        label = "tiny · cpu"
+
+    def fake_load(session: Any, job: Any) -> Any:
+        session.models["generator"] = Loaded()
+        return session.models["generator"]
+
+    monkeypatch.setattr(generation, "load_generator", fake_load)
+    page = window.settings_page
+    wait_job(page.preload_model())
+    assert "已加载" in page.model_status.text() and "tiny" in page.model_status.text()
+    assert page.unload_button.isEnabled() and not page.load_button.isEnabled()
+    page.unload_model()
+    assert "generator" not in window.session.models
+    assert "未加载" in page.model_status.text()

@@ -1,0 +1,186 @@
+"""Smoke run of the real app: start it under Xvfb (CJK fonts), use every page, screenshot each.
+
+    python -m desktop.smoke OUT_DIR [--generate] [--keep-library DIR]
+
+It imports the sample corpus into a fresh library, searches with the bundled embedder, fills a
+brief (optionally drafts a section with the configured model), checks the draft, and saves
+``01-library.png`` … ``05-settings.png`` in OUT_DIR. Without ``$DISPLAY`` it starts its own Xvfb.
+Exit status 1 when a page showed an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_xvfb() -> subprocess.Popen[bytes] | None:
+    """A private X server when there is no display (Linux)."""
+    if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
+        return None
+    for n in range(90, 110):
+        if Path(f"/tmp/.X11-unix/X{n}").exists() or Path(f"/tmp/.X{n}-lock").exists():
+            continue
+        proc = subprocess.Popen(
+            ["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                os.environ["DISPLAY"] = f":{n}"
+                return proc
+            time.sleep(0.1)
+        proc.terminate()
+    raise SystemExit("smoke: could not start Xvfb")
+
+
+def cjk_fonts() -> list[str]:
+    if not shutil.which("fc-list"):
+        return []
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return sorted({line.split(",")[0] for line in out.stdout.splitlines() if line.strip()})
+
+
+def settle(app: Any, window: Any, seconds: float = 0.3) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def wait(app: Any, window: Any, timeout: float = 600) -> None:
+    if not window.session.runner.wait(int(timeout * 1000)):
+        raise SystemExit(f"smoke: a job did not finish within {timeout:.0f} s")
+    settle(app, window)
+
+
+def shoot(app: Any, window: Any, page: int, path: Path) -> None:
+    window.show_page(page)
+    settle(app, window, 0.5)
+    screen = window.screen()
+    pixmap = screen.grabWindow(window.winId()) if screen is not None else window.grab()
+    if pixmap.isNull():
+        pixmap = window.grab()
+    pixmap.save(str(path))
+    print(f"  {path}")
+
+
+def run(out: Path, *, generate: bool, library: Path | None) -> int:
+    from desktop.app import create_window, make_app, setup_logging
+
+    setup_logging()
+    app = make_app()
+    window = create_window(str(library) if library else None)
+    window.resize(1280, 800)
+    window.show()
+    settle(app, window, 1.0)
+    errors: list[str] = []
+    window.session.message.connect(
+        lambda level, text: errors.append(text) if level == "error" else None
+    )
+
+    print("案例库: importing corpus/cases")
+    window.library_page.import_paths([str(ROOT / "corpus" / "cases")])
+    wait(app, window)
+    window.library_page.results_box.hide()
+    window.library_page.table.selectRow(0)
+    shoot(app, window, 0, out / "01-library.png")
+
+    draft = window.draft_page
+    form = draft.form
+    form.title.setText("城市垃圾分类 AI 挑战赛")
+    for key, value in {
+        "advertiser": "华为云",
+        "industry": "云计算",
+        "period": "2019.07—2019.10",
+        "category": "社会化营销类",
+    }.items():
+        if key in form.field_edits:
+            form.field_edits[key].setText(value)
+    form.notes["background"].setPlainText(
+        "上海垃圾分类新规 2019 年 7 月实施\n市民分类准确率低，缺少工具"
+    )
+    form.notes["objectives"].setPlainText("吸引开发者用 AI 解决垃圾分类\n大赛曝光 3000 万")
+    form.notes["strategy"].setPlainText("大赛 + 公益：开发者与公众共同参与")
+    form.results.add_row("大赛曝光", "3000 万+", "华为云后台")
+    form.results.add_row("参赛团队", "500 支", "大赛报名系统")
+    draft.editors["background"].set_text(
+        "2019 年 7 月，上海垃圾分类新规实施，市民分类准确率低、缺少工具。华为云希望以 AI 开发大赛"
+        "把技术带进城市治理。"
+    )
+
+    print("相似案例: searching (builds the index on first use)")
+    similar = window.similar_page
+    similar.query.setPlainText("环保公益主题的开发者大赛")
+    window.show_page(1)
+    similar.start_search()
+    wait(app, window)
+    similar.copy_exemplar()
+    shoot(app, window, 1, out / "02-similar.png")
+
+    if generate:
+        print("撰写: drafting 策略与创意 with the configured model")
+        window.show_page(2)
+        draft.generate_section("strategy")
+        wait(app, window, timeout=1800)
+    shoot(app, window, 2, out / "03-draft.png")
+
+    print("检查: checking the draft")
+    window.check_page.check_current_draft()
+    wait(app, window)
+    tree = window.check_page.findings
+    group = tree.topLevelItem(0)
+    severity = group.child(0) if group is not None else None
+    finding = severity.child(0) if severity is not None else None
+    if finding is not None:
+        tree.setCurrentItem(finding)
+    shoot(app, window, 3, out / "04-check.png")
+    shoot(app, window, 4, out / "05-settings.png")
+
+    window.draft_page._dirty = False  # a smoke run leaves nothing to recover
+    window.close()
+    settle(app, window)
+    if errors:
+        print("errors shown in the app:", *errors, sep="\n  ")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m desktop.smoke", description=__doc__)
+    parser.add_argument("out", type=Path, help="folder for the screenshots")
+    parser.add_argument("--generate", action="store_true", help="draft a section with the model")
+    parser.add_argument("--keep-library", type=Path, metavar="DIR", help="library folder to use")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    xvfb = start_xvfb()
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
+    fonts = cjk_fonts()
+    print(
+        "CJK fonts:",
+        ", ".join(fonts[:4]) or "NONE (Chinese will show as boxes: apt-get install fonts-noto-cjk)",
+    )
+    home = args.keep_library or Path(tempfile.mkdtemp(prefix="award-writer-smoke-"))
+    os.environ["AWARD_WRITER_HOME"] = str(home)
+    try:
+        return run(args.out, generate=args.generate, library=None)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+        if args.keep_library is None:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
