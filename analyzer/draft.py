@@ -333,7 +333,8 @@ def _draft_one(
 
 
 _MD_HEADING = re.compile(r"^\s*#+\s*")
-_HEADING = re.compile(r"^\s*(?:#+\s*|【)?(?P<t>[^\n】]{1,30}?)(?:】)?\s*[:：]?\s*$")
+_RULE = re.compile(r"[-*_=]{3,}")
+_HEADING = re.compile(r"^\s*(?:#+\s*|【)?(?P<t>[^\n】]{1,40}?)(?:】)?\s*[:：]?\s*$")
 
 
 def tidy(text: str, spec: SectionSpec, *, cut: bool = False) -> str:
@@ -342,12 +343,16 @@ def tidy(text: str, spec: SectionSpec, *, cut: bool = False) -> str:
     lines = text.split("\n")
     if lines and (m := _HEADING.match(lines[0])):
         heading = m.group("t").strip("# ").strip()
-        if heading in (spec.title, *spec.aliases):
-            lines = lines[1:]
+        if heading in (spec.title, *spec.aliases) or (
+            lines[0].rstrip().endswith(("：", ":")) and "参赛材料" in heading
+        ):
+            lines = lines[1:]  # an echoed heading, or "「…」参赛材料的营销背景包括："
     kept: list[str] = []
     seen: set[str] = set()
     for line in lines:
         line = _MD_HEADING.sub("", line).rstrip()  # "### 模块一" would read as a section heading
+        if _RULE.fullmatch(line.strip()):
+            continue  # a Markdown rule ("---") would end the section for the parser
         key = line.strip(" \t-*>")
         if len(key) >= 6 and key in seen:
             continue  # a line the model repeated

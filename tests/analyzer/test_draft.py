@@ -26,7 +26,9 @@ BRIEFS = PROJECT_ROOT / "corpus" / "briefs"
 class FakeGenerator:
     """Answers every section with canned text and records the prompts it was given."""
 
-    def __init__(self, reply: str = "品牌在年轻人群中认知度偏低。\n话题阅读量达3.2亿，曝光量超过9亿次。"):
+    def __init__(
+        self, reply: str = "品牌在年轻人群中认知度偏低。\n话题阅读量达3.2亿，曝光量超过9亿次。"
+    ):
         self.reply = reply
         self.prompts: list[list[dict[str, str]]] = []
 
@@ -164,11 +166,16 @@ def test_templates_fall_back_from_award_to_kind_to_base(tmp_path, monkeypatch, b
     root = tmp_path / "templates"
     shutil.copytree(PROJECT_ROOT / "templates", root)
     (root / "prompts" / "golden_mouse").mkdir(exist_ok=True)
-    (root / "prompts" / "golden_mouse" / "strategy.j2").write_text("金鼠标专用：{{ section.title }}")
+    (root / "prompts" / "golden_mouse" / "strategy.j2").write_text(
+        "金鼠标专用：{{ section.title }}"
+    )
     (root / "prompts" / "execution.j2").unlink()
     monkeypatch.setenv("AWARD_WRITER_TEMPLATES", str(root))
     schema = get_award("golden_mouse")
-    assert prompt_template("golden_mouse", schema.section("strategy")).name == "golden_mouse/strategy.j2"
+    assert (
+        prompt_template("golden_mouse", schema.section("strategy")).name
+        == "golden_mouse/strategy.j2"
+    )
     assert prompt_template("golden_mouse", schema.section("results")).name == "results.j2"
     assert prompt_template("golden_mouse", schema.section("execution")).name == "section.j2"
     messages = build_messages(brief, schema, schema.section("strategy"))
@@ -236,3 +243,15 @@ def test_the_bundled_model_drafts_a_results_section(brief) -> None:
     for fig in figures(section.text):
         marked = section.text[fig.end :].startswith(MARK)
         assert marked or any(abs(fig.value - a) < 1e-6 for a in allowed), fig
+
+
+def test_model_output_is_tidied_into_section_text() -> None:
+    from analyzer.draft import tidy
+
+    spec = get_award("golden_mouse").section("strategy")
+    raw = (
+        "## 策略与创意\n**核心策略**：城市记忆。\n---\n### 模块一\n"
+        "以城市记忆为核心洞察的限定杯。\n以城市记忆为核心洞察的限定杯。\n收尾句"
+    )
+    assert tidy(raw, spec) == "核心策略：城市记忆。\n模块一\n以城市记忆为核心洞察的限定杯。\n收尾句"
+    assert tidy(raw, spec, cut=True).endswith("限定杯。")  # a budget cut ends at a sentence

@@ -32,7 +32,10 @@ def test_dates_of_the_brief_period_pass() -> None:
 def test_invented_numbers_are_marked_and_listed() -> None:
     text = "曝光量超过1.5亿次，粉丝增长50万。\n话题阅读量3.2亿，投入三千万元。"
     out, flags = guard(text, ALLOWED, section="results")
-    assert out == f"曝光量超过1.5亿{MARK}次，粉丝增长50万{MARK}。\n话题阅读量3.2亿，投入三千万{MARK}元。"
+    assert (
+        out
+        == f"曝光量超过1.5亿{MARK}次，粉丝增长50万{MARK}。\n话题阅读量3.2亿，投入三千万{MARK}元。"
+    )
     assert [(f.section, f.text, f.action) for f in flags] == [
         ("results", "1.5亿", "marked"),
         ("results", "50万", "marked"),

@@ -119,7 +119,7 @@ def test_an_incomplete_folder_names_what_is_missing(tiny_model_dir: Path, tmp_pa
         src.resolve(str(folder))
     index = {"weight_map": {"a": "model-00001-of-00002.safetensors"}}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index))
-    with pytest.raises(ModelError, match="model-00001-of-00002.safetensors is missing"):
+    with pytest.raises(ModelError, match=r"model-00001-of-00002\.safetensors is missing"):
         src.resolve(str(folder))
     (folder / "model.safetensors.index.json").unlink()
     (folder / "model.safetensors").write_bytes(b"")

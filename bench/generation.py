@@ -1,0 +1,244 @@
+"""Generation speed of the bundled model on CPU: each speed-up on and off, the drafter's own
+streaming against bare ``model.generate``, cold and warm loads, and a whole Golden Mouse draft.
+
+    .venv/bin/python bench/generation.py [--tokens 64] [--repeats 2] [--skip-cold] [--skip-draft]
+
+Tables print the measured value, its baseline and the ratio. Streaming overhead compares greedy
+decoding of the same prompt to the same number of tokens (the tests check the texts are equal),
+so the ratio is the drafter's cost alone; the goal is under 5 % (ratio ≥ 0.95). Other processes
+on the machine skew every number: the load average is printed before and after, and each
+figure is the best of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analyzer.llm.device import LoadOptions  # noqa: E402
+from analyzer.llm.generate import Sampling, TransformersGenerator  # noqa: E402
+from analyzer.llm.loader import load  # noqa: E402
+from analyzer.llm.sources import resolve  # noqa: E402
+
+# From shared/notes/models.md: llama.cpp (llama-cpp-python 0.3.36, AVX2) on Qwen2.5-0.5B-shaped
+# models on a 2-core machine of this kind.
+LLAMA_CPP = {"Q4_0": 29.5, "Q8_0": 26.4}
+PROMPT = [
+    {"role": "system", "content": "你是资深的营销奖项参赛材料撰稿人。"},
+    {
+        "role": "user",
+        "content": "请为一个新茶饮品牌的夏季城市限定杯活动写一段营销背景，交代行业竞争、"
+        "品牌处境和要解决的挑战，写得详细一些，分三段。",
+    },
+]
+CONFIGS = [  # name, options, token cap (fp32 without denormal flushing runs at ~1 tok/s)
+    ("fp32, no speed-ups", LoadOptions(device="cpu", quantize=False, flush_denormal=False), 16),
+    ("fp32 + flush denormal", LoadOptions(device="cpu", quantize=False), None),
+    ("int8 dynamic, no flush", LoadOptions(device="cpu", flush_denormal=False), None),
+    ("int8 + flush (default)", LoadOptions(device="cpu"), None),
+]
+
+
+def load_avg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def time_generate(gen: TransformersGenerator, n: int) -> tuple[float, float, int]:
+    """Bare model.generate: (time to first token, decode tok/s, tokens)."""
+    import torch
+
+    model, tok = gen.loaded.model, gen.loaded.tokenizer
+    ids = gen.encode(PROMPT)
+    common = {
+        "attention_mask": torch.ones_like(ids),
+        "do_sample": False,
+        "eos_token_id": sorted(gen.eos_ids),
+        "pad_token_id": tok.pad_token_id,
+    }
+    with torch.inference_mode():
+        start = time.perf_counter()
+        model.generate(ids, max_new_tokens=1, **common)
+        ttft = time.perf_counter() - start
+        start = time.perf_counter()
+        out = model.generate(ids, max_new_tokens=n, **common)
+        total = time.perf_counter() - start
+    count = int(out.shape[1] - ids.shape[1])
+    return ttft, (count - 1) / max(total - ttft, 1e-9), count
+
+
+def time_stream(gen: TransformersGenerator, n: int, mode: str) -> tuple[float, float, int]:
+    """The drafter's streaming: (time to first piece, decode tok/s, tokens)."""
+    gen.sampling = Sampling(repetition_penalty=1.0, mode=mode, stop_on_repeated_line=False)
+    start = time.perf_counter()
+    first = None
+    for _ in gen.stream(PROMPT, max_new_tokens=n):
+        if first is None:
+            first = time.perf_counter() - start
+    total = time.perf_counter() - start
+    count = gen.last_token_count
+    ttft = first if first is not None else total
+    return ttft, (count - 1) / max(total - ttft, 1e-9), count
+
+
+def best(runs: list[tuple[float, float, int]]) -> tuple[float, float, int]:
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+
+
+def bench_decode(tokens: int, repeats: int) -> None:
+    print("\n## Decode on CPU: bare model.generate (baseline) vs the drafter's streaming")
+    print(f"prompt {len(PROMPT[1]['content'])} chars, greedy; best of {repeats}")
+    print(
+        f"| {'configuration':<24} | {'method':<22} | {'tokens':>6} | {'TTFT s':>7} | "
+        f"{'tok/s':>6} | {'baseline tok/s':>14} | {'ratio':>5} |"
+    )
+    print(f"|{'-' * 26}|{'-' * 24}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 16}|{'-' * 7}|")
+    source = resolve(None)
+    fastest = 0.0
+    for name, options, cap in CONFIGS:
+        n = min(tokens, cap or tokens)
+        reps = 1 if cap else repeats
+        loaded = load(source, options)
+        gen = TransformersGenerator(loaded)
+        list(gen.stream(PROMPT, max_new_tokens=2))  # warm-up: first-call allocations
+        base = best([time_generate(gen, n) for _ in range(reps)])
+        rows = [("model.generate", base)]
+        for mode in ("loop", "thread"):
+            rows.append(
+                (f"drafter stream ({mode})", best([time_stream(gen, n, mode) for _ in range(reps)]))
+            )
+        for method, (ttft, rate, count) in rows:
+            print(
+                f"| {name:<24} | {method:<22} | {count:>6} | {ttft:>7.3f} | {rate:>6.1f} | "
+                f"{base[1]:>14.1f} | {rate / base[1]:>5.2f} |"
+            )
+            fastest = max(fastest, rate)
+        del gen, loaded
+    print("\n## Against llama.cpp (figures from shared/notes/models.md, same kind of machine)")
+    print(f"| {'engine':<34} | {'tok/s':>6} | {'ratio (ours / it)':>17} |")
+    print(f"|{'-' * 36}|{'-' * 8}|{'-' * 19}|")
+    for quant, rate in LLAMA_CPP.items():
+        print(f"| {'llama.cpp ' + quant:<34} | {rate:>6.1f} | {fastest / rate:>17.2f} |")
+    print(f"| {'ours, fastest row above':<34} | {fastest:>6.1f} | {'':>17} |")
+
+
+_LOAD_SNIPPET = """
+import json, sys, time
+t = time.perf_counter()
+from analyzer.llm import LoadOptions
+from analyzer.llm.loader import load
+from analyzer.llm.sources import resolve
+imported = time.perf_counter() - t
+t = time.perf_counter()
+m = load(resolve(None), LoadOptions(device="cpu"))
+print(json.dumps({"import": imported, "load": time.perf_counter() - t, "parts": m.seconds,
+                  "converted": m.converted}))
+"""
+
+
+def load_in_process(env: dict[str, str]) -> dict[str, Any]:
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_SNIPPET],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def bench_load(repeats: int, cold: bool) -> None:
+    print("\n## Model load (a new process each time; import of torch/transformers apart)")
+    print(f"| {'load':<40} | {'import s':>8} | {'load s':>7} | {'goal s':>6} | {'ratio':>5} |")
+    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 9}|{'-' * 8}|{'-' * 7}|")
+    env = dict(os.environ)
+    if cold:
+        with tempfile.TemporaryDirectory() as tmp:
+            cold_env = {**env, "AWARD_WRITER_MODELS": tmp}
+            r = load_in_process(cold_env)
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in r["parts"].items())
+            print(f"| {'cold: assemble + convert GGUF + load':<40} | {r['import']:>8.2f} | "
+                  f"{r['load']:>7.1f} | {'':>6} | {'':>5} |  ({parts})")  # fmt: skip
+    load_in_process(env)  # make sure the user's cache holds the conversion
+    runs = [load_in_process(env) for _ in range(repeats)]
+    warm = statistics.median(float(r["load"]) for r in runs)
+    imp = statistics.median(float(r["import"]) for r in runs)
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in runs[-1]["parts"].items())
+    print(f"| {'warm: cached conversion + int8':<40} | {imp:>8.2f} | {warm:>7.1f} | {5.0:>6.1f} | "
+          f"{warm / 5.0:>5.2f} |  ({parts})")  # fmt: skip
+
+
+def bench_draft(max_tokens: int, threads: int | None) -> None:
+    from analyzer.brief import load_brief
+    from analyzer.draft import draft_entry
+    from analyzer.llm import load_generator
+
+    print("\n## A whole Golden Mouse entry from corpus/briefs/golden_mouse.toml (no exemplars)")
+    gen = load_generator(None, options=LoadOptions(device="cpu", threads=threads))
+    brief = load_brief(ROOT / "corpus" / "briefs" / "golden_mouse.toml")
+    tokens: dict[str, int] = {}
+
+    def on_section(section: Any) -> None:
+        tokens[section.key] = gen.last_token_count
+
+    start = time.perf_counter()
+    draft = draft_entry(brief, gen, max_new_tokens=max_tokens, on_section=on_section)
+    total = time.perf_counter() - start
+    print(
+        f"| {'section':<20} | {'seconds':>7} | {'tokens':>6} | {'tok/s':>6} | {'stop':<10} | flags |"
+    )
+    print(f"|{'-' * 22}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 12}|{'-' * 7}|")
+    for s in draft.sections:
+        n = tokens.get(s.key, 0)
+        rate = n / s.seconds if s.seconds else 0.0
+        print(f"| {s.title:<20} | {s.seconds:>7.1f} | {n:>6} | {rate:>6.1f} | {s.finish_reason:<10} | {len(s.flags):>5} |")  # fmt: skip
+    print(f"| {'whole entry':<20} | {total:>7.1f} | {sum(tokens.values()):>6} | "
+          f"{sum(tokens.values()) / total:>6.1f} | {'':<10} | {len(draft.flags):>5} |")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--tokens", type=int, default=64, help="tokens per decode run")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--skip-cold", action="store_true", help="no cold load (it converts the GGUF)")
+    ap.add_argument("--skip-draft", action="store_true")
+    ap.add_argument("--only", choices=("decode", "load", "draft"))
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: cores)")
+    args = ap.parse_args()
+    import dataclasses
+
+    import torch
+
+    if args.threads:
+        CONFIGS[:] = [(n, dataclasses.replace(o, threads=args.threads), c) for n, o, c in CONFIGS]
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {load_avg()}"
+    )
+    if args.only in (None, "load"):
+        bench_load(args.repeats + 1, cold=not args.skip_cold)
+    if args.only in (None, "decode"):
+        bench_decode(args.tokens, args.repeats)
+    if args.only in (None, "draft") and not args.skip_draft:
+        bench_draft(320, args.threads)
+    print(f"\nload average at the end: {load_avg()}")
+
+
+if __name__ == "__main__":
+    main()
