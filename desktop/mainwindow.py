@@ -101,6 +101,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.check_page.draft_provider = self.draft_page.current_document
         self.check_page.locate_in_draft.connect(self._locate_in_draft)
         self.draft_page.search_requested.connect(self._search_like_draft)
+        self.draft_page.settings_requested.connect(
+            lambda: self.show_page(self.pages.index(self.settings_page))
+        )
+        self.session.settings_changed.connect(lambda _: self.settings_page.load())
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)

@@ -67,12 +67,17 @@ class Session(QtCore.QObject):
         return self._library
 
     def apply_settings(self, settings: AppSettings) -> None:
-        old_home = self.home
+        """Save and use new settings; models they no longer name are dropped."""
+        old, old_home = self.settings, self.home
         self.settings = settings
         self.store.save(settings)
+        if (old.embedder, old.embedder_path) != (settings.embedder, settings.embedder_path):
+            self.models.pop("embedder", None)
+        generation = ("generator", "generator_path", "device", "threads")
+        if any(getattr(old, f) != getattr(settings, f) for f in generation):
+            self.unload_generator()
         if self.home != old_home:
             self.close_library()
-            self.models.pop("embedder", None)
             self.library_changed.emit()
         self.settings_changed.emit(settings)
 

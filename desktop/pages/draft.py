@@ -49,6 +49,7 @@ class DraftPage(QtWidgets.QWidget):
     title = "撰写"
     check_requested = Signal()
     search_requested = Signal()
+    settings_requested = Signal()
     document_changed = Signal()  # opened, saved, renamed, dirty state changed
 
     def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
@@ -172,18 +173,46 @@ class DraftPage(QtWidgets.QWidget):
             QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred
         )
         self.toolbar.addWidget(spacer)
-        self.model_label = QtWidgets.QLabel()
-        self.model_label.setStyleSheet("color:#555")
-        self.toolbar.addWidget(self.model_label)
+        self.toolbar.addWidget(QtWidgets.QLabel("模型："))
+        self.model_choice = QtWidgets.QComboBox()
+        self.model_choice.setToolTip("撰写用的生成模型；本地模型文件夹或 GGUF 文件在“设置”中选择")
+        self.model_choice.activated.connect(self._model_chosen)
+        self.toolbar.addWidget(self.model_choice)
         self._update_model_label()
 
     def _update_model_label(self) -> None:
-        from desktop.config import GENERATORS
-
+        """The model choice: the bundled model, the local model named in 设置, "other…"."""
         s = self.session.settings
-        where = Path(s.generator_path).name if s.generator != "bundled" and s.generator_path else ""
-        label = GENERATORS.get(s.generator, s.generator)
-        self.model_label.setText(f"模型：{label}{'：' + where if where else ''}（在“设置”中更换）")
+        self.model_choice.blockSignals(True)
+        self.model_choice.clear()
+        self.model_choice.addItem("内置 Qwen2.5-Coder-0.5B-Instruct", "bundled\t")
+        if s.generator_path:
+            kind = "gguf" if s.generator_path.lower().endswith(".gguf") else "folder"
+            self.model_choice.addItem(
+                f"本地：{Path(s.generator_path).name}", f"{kind}\t{s.generator_path}"
+            )
+        self.model_choice.addItem("其他模型…（在设置中选择）", "")
+        current = "bundled\t" if s.generator == "bundled" else f"{s.generator}\t{s.generator_path}"
+        self.model_choice.setCurrentIndex(max(0, self.model_choice.findData(current)))
+        self.model_choice.blockSignals(False)
+
+    def _model_chosen(self, index: int) -> None:
+        from dataclasses import replace
+
+        choice = str(self.model_choice.itemData(index) or "")
+        if not choice:
+            self._update_model_label()
+            self.settings_requested.emit()
+            return
+        kind, path = choice.split("\t", 1)
+        s = self.session.settings
+        if (kind, path) != (s.generator, s.generator_path if kind != "bundled" else ""):
+            if self.generating:
+                self.session.warn("正在生成中；停止后再更换模型。")
+                self._update_model_label()
+                return
+            new = replace(s, generator=kind, generator_path=path or s.generator_path)
+            self.session.apply_settings(new)
 
     # ------------------------------------------------------------------ the document
 

@@ -238,17 +238,7 @@ class SettingsPage(QtWidgets.QWidget):
         if problems:
             self.session.error("设置未保存：" + "；".join(problems))
             return False
-        old = self.session.settings
         self.session.apply_settings(settings)
-        if (old.embedder, old.embedder_path) != (settings.embedder, settings.embedder_path):
-            self.session.models.pop("embedder", None)
-        if (old.generator, old.generator_path, old.device, old.threads) != (
-            settings.generator,
-            settings.generator_path,
-            settings.device,
-            settings.threads,
-        ):
-            self.session.unload_generator()
         self.load()
         self.session.info("设置已保存。")
         return True

@@ -145,3 +145,22 @@ def test_closing_with_unsaved_changes_asks(window: Any, no_dialogs: list[str]) -
     fill(window.draft_page)
     window.close()
     assert no_dialogs == ["save"]
+
+
+def test_model_choice_on_the_page_switches_the_drafting_model(window: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "Qwen2.5-3B-Instruct"
+    folder.mkdir()
+    window.session.models["generator"] = object()  # a loaded model
+    settings = window.settings_page
+    settings.generator.setCurrentIndex(settings.generator.findData("folder"))
+    settings.generator_path.setText(str(folder))
+    assert settings.apply()
+    assert "generator" not in window.session.models  # the old model was let go
+    choice = window.draft_page.model_choice
+    assert choice.currentText() == "本地：Qwen2.5-3B-Instruct"
+    choice.setCurrentIndex(0)
+    choice.activated.emit(0)
+    assert window.session.settings.generator == "bundled"
+    assert window.session.settings.generator_path == str(folder)  # remembered for next time
+    choice.activated.emit(choice.count() - 1)
+    assert window.current_page() is window.settings_page

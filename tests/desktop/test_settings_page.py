@@ -26,7 +26,7 @@ def test_settings_are_saved_and_loaded_again(window: Any, tmp_path: Path) -> Non
         "cpu",
         2,
     )
-    assert "GGUF" in window.draft_page.model_label.text()
+    assert window.draft_page.model_choice.currentText() == "本地：model.gguf"
 
 
 def test_a_missing_model_folder_is_refused_with_a_message(window: Any) -> None:

@@ -24,7 +24,7 @@ def build_tiny_qwen(folder: Path) -> Path:
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     corpus = "我们以真实用户故事为核心，联动社区与媒体，垃圾分类 AI 大赛总曝光 3000 万次。" * 3
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator([corpus], vocab_size=300, min_frequency=1, special_tokens=specials)
+    bpe.train_from_iterator([corpus], vocab_size=600, min_frequency=1, special_tokens=specials)
     fast = transformers.PreTrainedTokenizerFast(
         tokenizer_object=bpe._tokenizer,
         eos_token="<|im_end|>",
@@ -43,15 +43,22 @@ def build_tiny_qwen(folder: Path) -> Path:
         num_key_value_heads=1,
         max_position_embeddings=4096,
         eos_token_id=bpe.token_to_id("<|im_end|>"),
-        tie_word_embeddings=True,
+        tie_word_embeddings=False,
     )
     torch.manual_seed(0)
     model = transformers.Qwen2ForCausalLM(config)
-    # Special and blank tokens never win, so the random model writes visible text.
-    quiet = [i for i in range(vocab_size) if not bpe.decode([i]).strip(" \n\ufffd")]
-    quiet += [bpe.token_to_id(t) for t in specials]
+    # Random weights would write whatever the prompt tips them to (rules, blanks, nothing). The
+    # output layer sees one hidden unit and only two Chinese characters, so every reply is
+    # Chinese text, whichever sign that unit takes.
+    wo, men = [
+        ids[0] for ch in dict.fromkeys(corpus) if len(ids := bpe.encode(ch).ids) == 1 and ch >= "一"
+    ][:2]
     with torch.no_grad():
-        model.model.embed_tokens.weight[quiet] = 0.0
+        model.model.norm.weight.zero_()
+        model.model.norm.weight[0] = 1.0
+        model.lm_head.weight.zero_()
+        model.lm_head.weight[wo, 0] = 10.0
+        model.lm_head.weight[men, 0] = -10.0
     model.save_pretrained(folder, safe_serialization=True)
     return folder
 
