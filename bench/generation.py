@@ -137,6 +137,8 @@ def bench_decode(tokens: int, repeats: int) -> None:
 _LOAD_SNIPPET = """
 import json, sys, time
 t = time.perf_counter()
+import torch, transformers  # noqa: E401 (their import time is reported apart)
+from transformers import AutoModelForCausalLM, AutoTokenizer
 from analyzer.llm import LoadOptions
 from analyzer.llm.loader import load
 from analyzer.llm.sources import resolve

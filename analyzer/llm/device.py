@@ -89,14 +89,15 @@ def torch_dtype(placement: Placement) -> torch.dtype:
     ]
 
 
-def prepare_process(placement: Placement, options: LoadOptions) -> None:
-    """Process-wide torch settings for this placement."""
+def configure_thread(placement: Placement, options: LoadOptions) -> None:
+    """Torch settings for the calling thread: both are per-thread state (OpenMP's thread count,
+    the FPU's flush-to-zero bits), so each thread that runs the model calls this first; the
+    GUI loads a model in one worker thread and generates in others."""
     import torch
 
     if placement.device == "cpu":
         torch.set_num_threads(placement.threads)
-        # Denormal flushing is process-wide state; switch it back off when asked (the benchmark).
-        torch.set_flush_denormal(options.flush_denormal)
+        torch.set_flush_denormal(options.flush_denormal)  # switched off on request (benchmark)
 
 
 def quantize_linear(model: Any, threads: int) -> Any:

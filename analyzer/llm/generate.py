@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import Cancelled, ModelError
 from analyzer.llm.base import Message
+from analyzer.llm.device import configure_thread
 from analyzer.llm.loader import LoadedModel, is_out_of_memory
 from analyzer.progress import CancelToken
 
@@ -154,6 +155,7 @@ class TransformersGenerator:
         if sampling.temperature > 0 and sampling.seed is not None:
             rng = torch.Generator(device=model.device).manual_seed(sampling.seed)
         detok = _Detokenizer(self.loaded.tokenizer)
+        configure_thread(self.loaded.placement, self.loaded.options)
         with torch.inference_mode():
             vocab = int(model.config.vocab_size)
             # The penalty applies to the reply only: copying the brief's facts (and their
@@ -220,6 +222,7 @@ class TransformersGenerator:
 
         def work() -> None:
             try:
+                configure_thread(self.loaded.placement, self.loaded.options)
                 with torch.inference_mode():
                     out = self.loaded.model.generate(
                         ids,

@@ -28,7 +28,7 @@ from analyzer.llm.device import (
     LoadOptions,
     Placement,
     choose,
-    prepare_process,
+    configure_thread,
     quantize_linear,
     torch_dtype,
 )
@@ -129,7 +129,7 @@ def load(
         step(0, "准备模型文件")
         folder, converted = _folder_for(source, on_progress=on_progress, cancel=cancel)
         seconds["prepare"] = time.perf_counter() - t
-        prepare_process(placement, options)
+        configure_thread(placement, options)
 
         step(1, "加载分词器")
         t = time.perf_counter()
