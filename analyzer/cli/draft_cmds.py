@@ -82,12 +82,17 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
     if args.no_exemplars:
         return None
     try:
+        from analyzer.index import open_index
         from analyzer.search import find_exemplars
     except ImportError:  # search not installed: draft without exemplars
         return None
     from analyzer.cli._common import open_library
 
-    return partial(find_exemplars, open_library(args))
+    library = open_library(args)
+    if open_index(library.home).is_empty():  # never build an index just to draft
+        print("案例库还没有搜索索引，本次不引用相似案例（导入案例并建立索引后可用）", file=sys.stderr)
+        return None
+    return partial(find_exemplars, library)
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
