@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.progress import Progress
 from desktop.qt import QtCore, Signal
-from desktop.workers import gc_paused
 
 if TYPE_CHECKING:
     from analyzer.drafts import Draft
@@ -33,7 +32,12 @@ def generator_spec(session: Session) -> str | None:
 
 
 def load_generator(session: Session, job: Job) -> Any:
-    """The session's generator: injected (tests), already loaded, or loaded now in this worker."""
+    """The session's generator: injected (tests), already loaded, or loaded now.
+
+    A real model runs in its own process (:class:`analyzer.modelhost.GeneratorProcess`): torch's
+    import and the tokenizer's construction hold the GIL for long stretches, which would freeze
+    the window if they ran in this process, in any thread.
+    """
     gen = session.models.get("generator")
     if gen is not None:
         return gen
@@ -41,16 +45,16 @@ def load_generator(session: Session, job: Job) -> Any:
         gen = session.models.get("generator")
         if gen is None:
             from analyzer.llm import LoadOptions
-            from analyzer.llm import load_generator as load
+            from analyzer.modelhost import GeneratorProcess
 
             s = session.settings
-            with gc_paused():
-                gen = load(
-                    generator_spec(session),
-                    options=LoadOptions(device=s.device, threads=s.threads or None),
-                    on_progress=job.report,
-                    cancel=job.token,
-                )
+            job.report(Progress(0, 0, "正在加载生成模型…"))
+            gen = GeneratorProcess(
+                generator_spec(session),
+                options=LoadOptions(device=s.device, threads=s.threads or None),
+                on_progress=job.report,
+                cancel=job.token,
+            )
             session.models["generator"] = gen
     return gen
 

@@ -84,7 +84,12 @@ class Session(QtCore.QObject):
     def unload_generator(self) -> None:
         """Forget the drafting model (a real one is freed; an injected fake is just dropped)."""
         gen = self.models.pop("generator", None)
-        if gen is not None and "analyzer.llm" in sys.modules:
+        if gen is None:
+            return
+        close = getattr(gen, "close", None)
+        if callable(close):  # a model process: ending it frees all of its memory
+            close()
+        elif "analyzer.llm" in sys.modules:
             from analyzer.llm import unload
 
             unload()
@@ -99,4 +104,5 @@ class Session(QtCore.QObject):
         ok = self.runner.shutdown(timeout_ms)
         if ok:  # a thread still inside the library must not see it closed under its feet
             self.close_library()
+        self.unload_generator()
         return ok

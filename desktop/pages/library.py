@@ -120,6 +120,7 @@ class LibraryPage(QtWidgets.QWidget):
         self.table_stack.addWidget(self.table)
         self.table_stack.addWidget(self.empty_hint)
         self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("library")
         self.splitter.addWidget(self.table_stack)
         self.splitter.addWidget(self.view)
         self.splitter.setStretchFactor(0, 3)
