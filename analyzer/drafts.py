@@ -5,10 +5,8 @@ sections in the award's order, and the exemplar passages copied from similar cas
 builds one from its widgets whenever it saves, checks or exports.
 
 Files are JSON (``*.awdraft``), written atomically (a temporary file in the same folder, flushed,
-then renamed over the old one), so a crash while saving never leaves half a file. The autosave
-copy of an unsaved draft lives in ``<library home>/drafts/autosave/<draft id>.json`` and is
-removed when the user saves or discards; whatever is left there at start-up was not saved
-because the app died, and :func:`pending_recoveries` offers it back.
+then renamed over the old one), so a crash while saving never leaves half a file. Autosave and
+crash recovery are in :mod:`analyzer.autosave`.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import AwardWriterError, ReadError
-from analyzer.paths import data_home
 
 DRAFT_SUFFIX = ".awdraft"
 FORMAT = "award-writer-draft"
@@ -403,7 +400,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         raise DraftError(f"{target}: cannot write ({exc.strerror or exc})") from exc
 
 
-def _dump(data: dict[str, Any]) -> bytes:
+def json_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
@@ -411,7 +408,7 @@ def save_draft(draft: Draft, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     if not target.suffix:
         target = target.with_suffix(DRAFT_SUFFIX)
-    atomic_write(target, _dump(draft.to_json()))
+    atomic_write(target, json_bytes(draft.to_json()))
     return target
 
 
@@ -429,85 +426,3 @@ def load_draft(path: str | os.PathLike[str]) -> Draft:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReadError(p, f"cannot read the draft ({exc})") from exc
     return Draft.from_json(data, where=str(p))
-
-
-# ---------------------------------------------------------------------- autosave
-
-
-def autosave_dir(home: str | os.PathLike[str] | None = None) -> Path:
-    return data_home(home) / "drafts" / "autosave"
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """An autosaved draft the app did not get to save or discard (it crashed or was killed)."""
-
-    draft: Draft
-    saved_path: str  # the file the draft belongs to ("" for a draft never saved)
-    autosaved_at: float
-    file: Path
-
-
-class Autosave:
-    """Autosave copies of open drafts in one folder; one file per draft id."""
-
-    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
-        self.folder = Path(folder) if folder else autosave_dir()
-
-    def path_for(self, draft_id: str) -> Path:
-        return self.folder / f"{draft_id}.json"
-
-    def write(self, draft: Draft, saved_path: str | os.PathLike[str] | None = None) -> Path:
-        path = self.path_for(draft.id)
-        record = {
-            "saved_path": str(saved_path or ""),
-            "autosaved_at": time.time(),
-            "pid": os.getpid(),
-            "draft": draft.to_json(),
-        }
-        atomic_write(path, _dump(record))
-        return path
-
-    def discard(self, draft_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path_for(draft_id).unlink()
-
-    def pending(self, *, include_live: bool = False) -> list[Recovery]:
-        """Autosaved drafts left behind, newest first.
-
-        A copy written by a process that is still running (another window of the app) is not
-        offered unless ``include_live``; an unreadable copy is skipped and left in place.
-        """
-        found = []
-        if not self.folder.is_dir():
-            return []
-        for file in self.folder.glob("*.json"):
-            try:
-                record = json.loads(file.read_text(encoding="utf-8"))
-                pid = int(record.get("pid", 0))
-                if not include_live and pid != os.getpid() and _alive(pid):
-                    continue
-                draft = Draft.from_json(record["draft"], where=str(file))
-                found.append(
-                    Recovery(
-                        draft=draft,
-                        saved_path=str(record.get("saved_path", "")),
-                        autosaved_at=float(record.get("autosaved_at", file.stat().st_mtime)),
-                        file=file,
-                    )
-                )
-            except (OSError, ValueError, KeyError, TypeError, AwardWriterError):
-                continue
-        return sorted(found, key=lambda r: r.autosaved_at, reverse=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0 or os.name != "posix":
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

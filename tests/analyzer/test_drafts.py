@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.drafts import Autosave, Draft, Exemplar, atomic_write, load_draft, save_draft
+from analyzer.autosave import Autosave
+from analyzer.drafts import Draft, Exemplar, atomic_write, load_draft, save_draft
 from analyzer.errors import ReadError
 
 

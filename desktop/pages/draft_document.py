@@ -1,0 +1,273 @@
+"""The 撰写 page's draft as a document: open / save / save as, autosave, crash recovery, export.
+
+A mixin of :class:`desktop.pages.draft.DraftPage`, which provides the widgets and
+``current_document`` / ``load_document``; the file formats and the autosave folder are
+``analyzer``'s (:mod:`analyzer.drafts`, :mod:`analyzer.autosave`, :mod:`analyzer.export`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.qt import QtCore, QtWidgets
+
+if TYPE_CHECKING:
+    from analyzer.autosave import Autosave, Recovery
+    from analyzer.drafts import Draft
+    from desktop.generation import Generation
+    from desktop.session import Session
+    from desktop.widgets.briefform import BriefForm
+    from desktop.widgets.sectioneditor import SectionEditor
+
+OPEN_FILTER = "草稿 (*.awdraft);;文档 (*.docx *.md *.txt *.pdf *.html);;所有文件 (*)"
+EXPORT_FILTERS = {"Word 文档 (*.docx)": ".docx", "Markdown (*.md)": ".md", "PDF (*.pdf)": ".pdf"}
+
+
+class RecoveryBanner(QtWidgets.QFrame):
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(
+            "RecoveryBanner { background:#fff4e5; border:1px solid #e0a040; border-radius:4px; }"
+        )
+        self.label = QtWidgets.QLabel()
+        self.label.setWordWrap(True)
+        self.restore_button = QtWidgets.QPushButton("恢复")
+        self.discard_button = QtWidgets.QPushButton("丢弃")
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.restore_button)
+        layout.addWidget(self.discard_button)
+        self.hide()
+
+
+class DraftDocumentMixin:
+    session: Session
+    form: BriefForm
+    editors: dict[str, SectionEditor]
+    generation: Generation
+    autosave: Autosave
+    banner: RecoveryBanner
+    path: Path | None
+    _dirty: bool
+    _draft_id: str
+    _recoveries: list[Recovery]
+    _autosave_timer: QtCore.QTimer
+
+    # Provided by DraftPage.
+    def current_document(self) -> Draft:
+        raise NotImplementedError
+
+    def load_document(self, draft: Draft, *, path: Path | None, dirty: bool = False) -> None:
+        raise NotImplementedError
+
+    def new_document(self, award: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _set_dirty(self, dirty: bool) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ files
+
+    def ask_new(self) -> None:
+        if self.maybe_save():
+            self.close_document()
+            self.new_document()
+
+    def choose_open(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self._widget(), "打开草稿", self._folder(), OPEN_FILTER
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        from analyzer.drafts import DRAFT_SUFFIX, load_draft
+
+        try:
+            draft = load_draft(path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"无法打开 {path.name}：{user_message(exc)}")
+            return False
+        self.close_document()
+        is_draft = path.suffix.lower() == DRAFT_SUFFIX
+        self.load_document(draft, path=path if is_draft else None, dirty=not is_draft)
+        if not is_draft:
+            self.session.info(f"已从 {path.name} 生成一份新草稿；保存时请选择位置。")
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        from analyzer.drafts import DRAFT_SUFFIX
+
+        name = self.form.title.text().strip() or "未命名草稿"
+        start = str(self.path or Path(self._folder()) / f"{name}{DRAFT_SUFFIX}")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self._widget(), "保存草稿", start, "草稿 (*.awdraft)"
+        )
+        if not path:
+            return False
+        return self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        from analyzer.drafts import save_draft
+
+        try:
+            written = save_draft(self.current_document(), path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"保存失败：{user_message(exc)}")
+            return False
+        self.path = written
+        self._autosave_timer.stop()
+        self.autosave.discard(self._draft_id)
+        self._set_dirty(False)
+        self.session.status.emit(f"已保存 {written}")
+        return True
+
+    def maybe_save(self) -> bool:
+        """Before the document goes away: True to go on (saved or discarded), False to stay."""
+        if not self._dirty or self.current_document().is_empty:
+            return True
+        answer = self.ask_save()
+        if answer == QtWidgets.QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QtWidgets.QMessageBox.StandardButton.Discard:
+            self.autosave.discard(self._draft_id)
+            self._dirty = False
+            return True
+        return False
+
+    def ask_save(self) -> QtWidgets.QMessageBox.StandardButton:
+        buttons = (
+            QtWidgets.QMessageBox.StandardButton.Save
+            | QtWidgets.QMessageBox.StandardButton.Discard
+            | QtWidgets.QMessageBox.StandardButton.Cancel
+        )
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question,
+            "保存草稿",
+            "草稿有未保存的修改，是否保存？",
+            buttons,
+            self._widget(),
+        )
+        box.button(QtWidgets.QMessageBox.StandardButton.Save).setText("保存")
+        box.button(QtWidgets.QMessageBox.StandardButton.Discard).setText("不保存")
+        box.button(QtWidgets.QMessageBox.StandardButton.Cancel).setText("取消")
+        return QtWidgets.QMessageBox.StandardButton(box.exec())
+
+    def close_document(self) -> None:
+        """The document is going away on purpose: no autosave copy is left for recovery."""
+        self.generation.stop()
+        self._autosave_timer.stop()
+        if not self._dirty:
+            self.autosave.discard(self._draft_id)
+
+    def _folder(self) -> str:
+        if self.path is not None:
+            return str(self.path.parent)
+        return str(
+            QtCore.QStandardPaths.writableLocation(
+                QtCore.QStandardPaths.StandardLocation.DocumentsLocation
+            )
+        )
+
+    def _library_moved(self) -> None:
+        from analyzer.autosave import Autosave, autosave_dir
+
+        folder = autosave_dir(self.session.home)
+        if folder != self.autosave.folder:
+            self.autosave = Autosave(folder)
+
+    # ------------------------------------------------------------------ autosave and recovery
+
+    def autosave_now(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            self.autosave.write(self.current_document(), self.path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"自动保存失败：{user_message(exc)}")
+
+    def offer_recovery(self) -> list[Recovery]:
+        self._recoveries = [r for r in self.autosave.pending() if r.draft.id != self._draft_id]
+        if not self._recoveries:
+            self.banner.hide()
+            return []
+        r = self._recoveries[0]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.autosaved_at))
+        name = Path(r.saved_path).name if r.saved_path else (r.draft.title or "未命名草稿")
+        more = f"（另有 {len(self._recoveries) - 1} 份）" if len(self._recoveries) > 1 else ""
+        self.banner.label.setText(
+            f"发现上次未保存的草稿“{name}”（自动保存于 {when}）{more}。要恢复吗？"
+        )
+        self.banner.show()
+        return self._recoveries
+
+    def restore_recovery(self) -> bool:
+        if not self._recoveries:
+            return False
+        r = self._recoveries.pop(0)
+        if self._dirty and not self.maybe_save():
+            self._recoveries.insert(0, r)
+            return False
+        self.close_document()
+        self.load_document(r.draft, path=Path(r.saved_path) if r.saved_path else None, dirty=True)
+        self.autosave_now()  # the recovered copy is now this window's autosave
+        self.offer_recovery()
+        return True
+
+    def discard_recovery(self) -> None:
+        if self._recoveries:
+            r = self._recoveries.pop(0)
+            self.autosave.discard(r.draft.id)
+        self.offer_recovery()
+
+    # ------------------------------------------------------------------ export
+
+    def choose_export(self) -> None:
+        name = self.form.title.text().strip() or "草稿"
+        start = str(Path(self._folder()) / f"{name}.docx")
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self._widget(), "导出", start, ";;".join(EXPORT_FILTERS)
+        )
+        if path:
+            suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")
+            self.export_to(Path(path).with_suffix(suffix))
+
+    def export_to(self, path: Path) -> bool:
+        draft = self.current_document()
+        try:
+            if path.suffix.lower() == ".pdf":
+                from desktop.pdf import export_pdf
+
+                export_pdf(draft, path)
+            else:
+                from analyzer.export import export_draft
+
+                export_draft(draft, path)
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(f"导出失败：{user_message(exc)}")
+            return False
+        marks = sum(e.marks() for e in self.editors.values())
+        note = f"；还有 {marks} 处【待核实】/【待补充】需要处理" if marks else ""
+        self.session.info(f"已导出 {path}{note}")
+        return True
+
+    def _widget(self) -> QtWidgets.QWidget:
+        assert isinstance(self, QtWidgets.QWidget)
+        return self
