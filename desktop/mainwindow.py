@@ -22,6 +22,14 @@ from desktop.widgets.messagebar import MessageBar
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1200, 780)
+SHORTCUTS = (
+    "Ctrl+1…5 切换页面 · F1 快捷键\n"
+    "案例库：Ctrl+I 导入文件 · Ctrl+Shift+I 导入文件夹 · Ctrl+F 筛选 · Delete 删除 · F5 刷新\n"
+    "相似案例：Ctrl+Enter 搜索 · Ctrl+Shift+C 复制为范例\n"
+    "撰写：Ctrl+N 新建 · Ctrl+O 打开 · Ctrl+S 保存 · Ctrl+Shift+S 另存为 · Ctrl+E 导出 · "
+    "Ctrl+Enter 生成全文 · Esc 停止 · Ctrl+K 检查此稿 · Ctrl+Shift+F 找相似案例\n"
+    "检查：Ctrl+R 检查当前草稿 · Ctrl+O 检查文件 · Ctrl+E 导出报告"
+)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -79,9 +87,13 @@ class MainWindow(QtWidgets.QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(right, 1)
         self.setCentralWidget(central)
-        self.statusBar().showMessage(f"案例库：{self.session.home}")
+        self.statusBar().showMessage(f"案例库：{self.session.home}　　F1 查看快捷键")
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 10_000))
 
+        help_action = QtGui.QAction("快捷键", self)
+        help_action.setShortcut(QtGui.QKeySequence.StandardKey.HelpContents)
+        help_action.triggered.connect(self.show_shortcuts)
+        self.addAction(help_action)
         quit_action = QtGui.QAction("退出", self)
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -105,6 +117,9 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.show_page(self.pages.index(self.settings_page))
         )
         self.session.settings_changed.connect(lambda _: self.settings_page.load())
+
+    def show_shortcuts(self) -> None:
+        self.session.info(SHORTCUTS)
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)

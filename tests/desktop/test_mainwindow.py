@@ -115,3 +115,10 @@ def test_gui_command_is_registered() -> None:
 
     args = build_parser().parse_args(["gui", "--library", "/tmp/lib"])
     assert args.command == "gui" and args.library == "/tmp/lib"
+
+
+def test_f1_lists_the_shortcuts(window: Any, qtbot: Any) -> None:
+    from desktop.qt import Qt
+
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    assert "Ctrl+S 保存" in window.message_bar.text and "Esc 停止" in window.message_bar.text
