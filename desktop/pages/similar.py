@@ -70,7 +70,8 @@ def run_search(session: Session, request: SearchRequest, job: Job) -> list[Searc
     index = open_index(library.home)
     index.refresh()
     other_model = bool(index.embedder_name) and index.embedder_name != embedder.name
-    if other_model or index.stale_cases(library, include_failed=False):
+    removed = set(index.cases()) - set(library.case_hashes())
+    if other_model or removed or index.stale_cases(library, include_failed=False):
         update_index(library, embedder, on_progress=job.report, cancel=job.token)
     job.token.raise_if_cancelled()
     filters: dict[str, Any] = {
@@ -227,6 +228,16 @@ class SimilarPage(QtWidgets.QWidget):
         if self._job is not None:
             self._job.cancel()
             self.session.warn("上一次搜索仍在进行，已取消；请稍后再试。")
+            return None
+        try:
+            empty = len(self.session.library) == 0
+        except Exception as exc:
+            from desktop.workers import user_message
+
+            self.session.error(user_message(exc))
+            return None
+        if empty:
+            self.session.warn("案例库是空的：请先在“案例库”页导入过往案例，再搜索相似案例。")
             return None
         session = self.session
         job = session.runner.start("搜索", lambda job: run_search(session, request, job))

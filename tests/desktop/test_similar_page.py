@@ -58,3 +58,20 @@ def test_empty_query_is_a_message_not_a_search(imported: Any) -> None:
     page = imported.similar_page
     assert page.start_search() is None
     assert "请先输入" in imported.message_bar.text
+
+
+def test_an_empty_library_says_what_to_do(window: Any) -> None:
+    page = window.similar_page
+    page.query.setPlainText("垃圾分类")
+    assert page.start_search() is None
+    assert "案例库是空的" in window.message_bar.text
+
+
+def test_a_removed_case_is_not_found_any_more(imported: Any, wait_job: Any) -> None:
+    page = imported.similar_page
+    page.query.setPlainText("垃圾分类 AI 大赛")
+    wait_job(page.start_search())
+    first = page.model.records()[0].case_id
+    imported.library_page.remove_cases([first])
+    wait_job(page.start_search())
+    assert first not in {h.case_id for h in page.model.records()}
