@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
+# OpenMP (libgomp, in torch's CPU wheels) lets idle threads spin at every barrier. With any other
+# busy process on the machine that is ruinous: the bundled model on 2 cores with other jobs
+# running decoded at 0.6-0.9 tok/s spinning and 10-11 tok/s passive (1 thread: 6-9). Read when
+# torch loads libgomp, so this must run before the first ``import torch``; a value the user set
+# wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 @dataclass(frozen=True)
 class LoadOptions:
