@@ -92,7 +92,9 @@ def test_dropping_files_imports_them(window: Any, wait_job: Any) -> None:
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(SEEDS / "002_a53a9a3b271d87af.txt"))])
     pos = QtCore.QPointF(10, 10)
     buttons, mods = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier
-    enter = QtGui.QDragEnterEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, buttons, mods)
+    enter = QtGui.QDragEnterEvent(
+        pos.toPoint(), QtCore.Qt.DropAction.CopyAction, mime, buttons, mods
+    )
     page.dragEnterEvent(enter)
     assert enter.isAccepted()
     drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, buttons, mods)

@@ -122,3 +122,29 @@ def test_f1_lists_the_shortcuts(window: Any, qtbot: Any) -> None:
 
     qtbot.keyClick(window, Qt.Key.Key_F1)
     assert "Ctrl+S 保存" in window.message_bar.text and "Esc 停止" in window.message_bar.text
+
+
+def test_a_long_session_does_not_abort_the_process() -> None:
+    # PySide6 6.12.0 lost a reference to None whenever None crossed Qt (a signal argument, a
+    # model's data(), a combo box item without data); on Python 3.11 the app aborted with
+    # "none_dealloc" after a few thousand. Run the app's own models and signals many times.
+    code = textwrap.dedent(
+        """
+        import os
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from desktop.app import make_app, create_window
+        from desktop.qt import QtCore
+        app = make_app()
+        w = create_window()
+        w.show()
+        page = w.library_page
+        for _ in range(20000):
+            page.award_filter.currentData()
+            page.model.index(0, 0).data(QtCore.Qt.ItemDataRole.DecorationRole)
+            w.session.runner.busy_changed.emit(False)
+        print("alive")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("alive")
