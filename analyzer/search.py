@@ -191,7 +191,9 @@ def _chunk_lists(
             if mask is not None:
                 scores = np.where(mask, scores, 0.0)
             hits = np.flatnonzero(scores > 0)
-            top = hits[np.argsort(-scores[hits], kind="stable")[:n]]
+            if len(hits) > n:  # common terms match most chunks: select before sorting
+                hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
+            top = hits[np.argsort(-scores[hits], kind="stable")]
             out.append([(int(arrays.ids[i]), float(scores[i])) for i in top])
     return out
 
@@ -442,13 +444,14 @@ def find_exemplars(
     of the same kind. Each exemplar is that section's text (cut at a sentence end).
     """
     _check(k, "hybrid")
-    if kind is None and award and section_key:
+    kinds: tuple[str, ...] = (kind,) if kind else ()
+    if not kinds and award and section_key:
         from analyzer.schema import get_award
 
-        try:
-            kind = get_award(award).section(section_key).kind
+        try:  # the section's own kind and the kinds it also covers
+            kinds = get_award(award).section(section_key).kinds
         except KeyError:
-            kind = None
+            kinds = ()
     index, embedder = _ready(library, embedder, "hybrid", True)
     texts = query_parts(text)
     if not texts:
@@ -458,8 +461,8 @@ def find_exemplars(
     rounds: list[dict[str, Any]] = []
     if award and section_key:
         rounds.append({"award": award, "sections": (section_key,)})
-    if kind:
-        rounds.append({"kinds": (kind,)})
+    if kinds:
+        rounds.append({"kinds": kinds})
     if not rounds:
         rounds.append({})
     for filters in rounds:

@@ -56,7 +56,34 @@ def load_avg() -> str:
         return "?"
 
 
-def time_generate(gen: TransformersGenerator, n: int) -> tuple[float, float, int]:
+class ForwardTimer:
+    """Time spent inside the model's forward passes: what remains is each method's own cost
+    (sampling, detokenizing, threads), a figure other processes on the machine skew far less
+    than tokens/s."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.seconds = 0.0
+        self.inner = model.forward
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return self.inner(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        model.forward = timed
+
+    def close(self) -> None:
+        del self.model.forward  # back to the class's method
+
+
+def own_share(timer: ForwardTimer, total: float) -> float:
+    return max(0.0, 1 - timer.seconds / total) if total else 0.0
+
+
+def time_generate(gen: TransformersGenerator, n: int) -> tuple[float, float, int, float]:
     """Bare model.generate: (time to first token, decode tok/s, tokens)."""
     import torch
 
@@ -72,39 +99,49 @@ def time_generate(gen: TransformersGenerator, n: int) -> tuple[float, float, int
         start = time.perf_counter()
         model.generate(ids, max_new_tokens=1, **common)
         ttft = time.perf_counter() - start
+        timer = ForwardTimer(model)
         start = time.perf_counter()
         out = model.generate(ids, max_new_tokens=n, **common)
         total = time.perf_counter() - start
+        timer.close()
     count = int(out.shape[1] - ids.shape[1])
-    return ttft, (count - 1) / max(total - ttft, 1e-9), count
+    return ttft, (count - 1) / max(total - ttft, 1e-9), count, own_share(timer, total)
 
 
-def time_stream(gen: TransformersGenerator, n: int, mode: str) -> tuple[float, float, int]:
-    """The drafter's streaming: (time to first piece, decode tok/s, tokens)."""
+def time_stream(gen: TransformersGenerator, n: int, mode: str) -> tuple[float, float, int, float]:
+    """The drafter's streaming: (time to first piece, decode tok/s, tokens, own share)."""
     gen.sampling = Sampling(repetition_penalty=1.0, mode=mode, stop_on_repeated_line=False)
+    timer = ForwardTimer(gen.loaded.model)
     start = time.perf_counter()
     first = None
     for _ in gen.stream(PROMPT, max_new_tokens=n):
         if first is None:
             first = time.perf_counter() - start
     total = time.perf_counter() - start
+    timer.close()
     count = gen.last_token_count
     ttft = first if first is not None else total
-    return ttft, (count - 1) / max(total - ttft, 1e-9), count
+    return ttft, (count - 1) / max(total - ttft, 1e-9), count, own_share(timer, total)
 
 
-def best(runs: list[tuple[float, float, int]]) -> tuple[float, float, int]:
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+def best(runs: list[tuple[float, float, int, float]]) -> tuple[float, float, int, float]:
+    return (
+        min(r[0] for r in runs),
+        max(r[1] for r in runs),
+        runs[0][2],
+        statistics.median(r[3] for r in runs),
+    )
 
 
 def bench_decode(tokens: int, repeats: int) -> None:
     print("\n## Decode on CPU: bare model.generate (baseline) vs the drafter's streaming")
     print(f"prompt {len(PROMPT[1]['content'])} chars, greedy; best of {repeats}")
+    print("own cost = share of the wall time spent outside the model's forward passes")
     print(
-        f"| {'configuration':<24} | {'method':<22} | {'tokens':>6} | {'TTFT s':>7} | "
-        f"{'tok/s':>6} | {'baseline tok/s':>14} | {'ratio':>5} |"
+        f"| {'configuration':<24} | {'method':<23} | {'tokens':>6} | {'TTFT s':>7} | "
+        f"{'tok/s':>6} | {'baseline tok/s':>14} | {'ratio':>5} | {'own cost':>8} |"
     )
-    print(f"|{'-' * 26}|{'-' * 24}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 16}|{'-' * 7}|")
+    print(f"|{'-' * 26}|{'-' * 25}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 16}|{'-' * 7}|{'-' * 10}|")
     source = resolve(None)
     fastest = 0.0
     for name, options, cap in CONFIGS:
@@ -119,10 +156,10 @@ def bench_decode(tokens: int, repeats: int) -> None:
             rows.append(
                 (f"drafter stream ({mode})", best([time_stream(gen, n, mode) for _ in range(reps)]))
             )
-        for method, (ttft, rate, count) in rows:
+        for method, (ttft, rate, count, own) in rows:
             print(
-                f"| {name:<24} | {method:<22} | {count:>6} | {ttft:>7.3f} | {rate:>6.1f} | "
-                f"{base[1]:>14.1f} | {rate / base[1]:>5.2f} |"
+                f"| {name:<24} | {method:<23} | {count:>6} | {ttft:>7.3f} | {rate:>6.1f} | "
+                f"{base[1]:>14.1f} | {rate / base[1]:>5.2f} | {own:>7.1%} |"
             )
             fastest = max(fastest, rate)
         del gen, loaded

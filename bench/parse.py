@@ -23,7 +23,9 @@ from analyzer.parse import parse_text  # noqa: E402
 
 
 def corpus_texts() -> list[str]:
-    return [p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus" / "cases").glob("*.txt"))]
+    return [
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus" / "cases").glob("*.txt"))
+    ]
 
 
 def time_parse(texts: list[str]) -> float:
@@ -34,7 +36,9 @@ def time_parse(texts: list[str]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--scales", default="1,10,100")
     args = ap.parse_args()
     base = corpus_texts()
@@ -42,7 +46,9 @@ def main() -> None:
     scales = [int(s) for s in args.scales.split(",")]
 
     print("## Parse (clean + sections + fields + metrics), in memory")
-    print(f"{'scale':>6} {'docs':>6} {'MB':>7} {'sec':>7} {'docs/s':>8} {'MB/s':>6} {'1x docs/s':>10} {'ratio':>6}")
+    print(
+        f"{'scale':>6} {'docs':>6} {'MB':>7} {'sec':>7} {'docs/s':>8} {'MB/s':>6} {'1x docs/s':>10} {'ratio':>6}"
+    )
     baseline = None
     for scale in scales:
         texts = [f"{i}\n{t}" for i in range(scale) for t in base]
@@ -50,10 +56,14 @@ def main() -> None:
         secs = time_parse(texts)
         rate = len(texts) / secs
         baseline = baseline or rate
-        print(f"{scale:>5}x {len(texts):>6} {mb:>7.2f} {secs:>7.2f} {rate:>8.1f} {mb / secs:>6.2f} {baseline:>10.1f} {rate / baseline:>6.2f}")
+        print(
+            f"{scale:>5}x {len(texts):>6} {mb:>7.2f} {secs:>7.2f} {rate:>8.1f} {mb / secs:>6.2f} {baseline:>10.1f} {rate / baseline:>6.2f}"
+        )
 
     print("\n## Import into the library (read + parse + SQLite) vs parse alone")
-    print(f"{'scale':>6} {'docs':>6} {'import s':>9} {'import docs/s':>14} {'parse docs/s':>13} {'ratio':>6}")
+    print(
+        f"{'scale':>6} {'docs':>6} {'import s':>9} {'import docs/s':>14} {'parse docs/s':>13} {'ratio':>6}"
+    )
     for scale in scales:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "docs"
@@ -67,7 +77,9 @@ def main() -> None:
                 lib.ingest([folder])
             secs = time.perf_counter() - start
             rate = len(texts) / secs
-            print(f"{scale:>5}x {len(texts):>6} {secs:>9.2f} {rate:>14.1f} {parse_rate:>13.1f} {rate / parse_rate:>6.2f}")
+            print(
+                f"{scale:>5}x {len(texts):>6} {secs:>9.2f} {rate:>14.1f} {parse_rate:>13.1f} {rate / parse_rate:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

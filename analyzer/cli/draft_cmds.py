@@ -90,7 +90,9 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
 
     library = open_library(args)
     if open_index(library.home).is_empty():  # never build an index just to draft
-        print("案例库还没有搜索索引，本次不引用相似案例（导入案例并建立索引后可用）", file=sys.stderr)
+        print(
+            "案例库还没有搜索索引，本次不引用相似案例（导入案例并建立索引后可用）", file=sys.stderr
+        )
         return None
     return partial(find_exemplars, library)
 

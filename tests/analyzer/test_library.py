@@ -52,7 +52,9 @@ def test_reimport_unchanged_does_nothing_and_changed_replaces(lib, seeds, tmp_pa
     assert first.status == "imported"
     again = lib.ingest([copy]).results[0]
     assert (again.status, again.case_id) == ("unchanged", first.case_id)
-    copy.write_text(copy.read_text(encoding="utf-8").replace("广告主：华为", "广告主：荣耀"), encoding="utf-8")
+    copy.write_text(
+        copy.read_text(encoding="utf-8").replace("主：华为", "主：荣耀"), encoding="utf-8"
+    )
     changed = lib.ingest([copy]).results[0]
     assert (changed.status, changed.case_id) == ("updated", first.case_id)
     assert len(lib) == 1
