@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 SAMPLE := $(CURDIR)/.sample-library
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sysdeps run test lint clean-sample
+.PHONY: setup sysdeps run gui smoke test lint clean-sample
 
 # Debian packages Qt needs for a real window under Xvfb and for readable Chinese (CJK fonts).
 # Installed only when missing, and only where apt-get can be used (root, Debian).
@@ -32,13 +32,42 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[search,draft,gui,dev]"
+	$(BIN)/python -m pip install -q -e ".[search,draft,gui,bundled-model,dev]"
 	touch $(STAMP)
 
-# The main job: the sample corpus imported into its own library (.sample-library/).
+# The main job, on the sample corpus in its own library (.sample-library/) with the bundled
+# models: import the seed cases, build the search index, find the case like a description,
+# draft a Golden Mouse entry from the sample brief (once; again when the brief changes), check
+# the draft, then open the app on that library with the draft on the 撰写 page. Without a
+# screen the app runs on a virtual one (Xvfb) and leaves a screenshot of every page instead.
+AW := AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/award-writer
+SAMPLE_DRAFT := $(SAMPLE)/drafts/golden_mouse-sample.md
+
 run: setup
-	AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/award-writer ingest corpus/cases
-	AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/award-writer list
+	$(AW) ingest corpus/cases
+	$(AW) index
+	$(AW) list
+	$(AW) search "环保公益主题的开发者大赛" -k 3
+	$(MAKE) --no-print-directory $(SAMPLE_DRAFT)
+	-$(AW) check $(SAMPLE_DRAFT) --award golden_mouse
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = Darwin ]; then \
+	  echo "opening the app on $(SAMPLE)"; \
+	  $(AW) gui $(SAMPLE_DRAFT); \
+	else \
+	  echo "no screen here: running the app on a virtual screen, screenshots in $(SAMPLE)/screenshots"; \
+	  AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/python -m desktop.smoke $(SAMPLE)/screenshots --keep-library $(SAMPLE); \
+	fi
+
+$(SAMPLE_DRAFT): corpus/briefs/golden_mouse.toml
+	@mkdir -p $(dir $@)
+	$(AW) draft corpus/briefs/golden_mouse.toml -o $@
+
+# The app on the sample library (after `make run`), and the smoke run with screenshots.
+gui: setup
+	$(AW) gui
+
+smoke: setup
+	AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/python -m desktop.smoke $(SAMPLE)/screenshots --keep-library $(SAMPLE)
 
 lint: setup
 	$(BIN)/ruff check analyzer desktop tests bench

@@ -12,9 +12,20 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def templates_dir() -> Path:
-    """Award schemas and prompt templates (``templates/`` of the project)."""
+    """Award schemas and prompt templates: ``templates/`` of the checkout, or the copy a wheel
+    installs as the package ``award_writer_templates`` (``$AWARD_WRITER_TEMPLATES`` overrides)."""
     override = os.environ.get(ENV_TEMPLATES)
-    return Path(override) if override else PROJECT_ROOT / "templates"
+    if override:
+        return Path(override)
+    local = PROJECT_ROOT / "templates"
+    if (local / "awards").is_dir():
+        return local
+    import importlib.util
+
+    spec = importlib.util.find_spec("award_writer_templates")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return local
 
 
 def corpus_dir() -> Path:
