@@ -7,7 +7,8 @@ in its clause; that file documents how a keyword is chosen.
 
 Pure regex, compiled once, in four passes over the text:
 
-1. fold full-width digits, ``％`` and ``＋`` (one character for one, so offsets hold);
+1. fold full-width digits, ``％`` and ``＋``, and traditional characters to simplified (one
+   character for one, so offsets hold: ``3000 萬+`` is read as ``3000 万+``);
 2. mask what is never a result: URLs, file names, ids, dates and periods, times, years, ordinals
    (第 11 届), festivals (双11, 11.11), fractions (1/5, skipped on purpose) and phone numbers;
 3. match figures: qualifier (超过/近/上) + number + magnitude (万/亿/w/k) + unit (次/人/元/%) +
@@ -31,6 +32,7 @@ from typing import NamedTuple
 from analyzer.errors import SchemaError
 from analyzer.models import Metric
 from analyzer.paths import templates_dir
+from analyzer.textclean import fold
 
 OTHER = "其他"
 NEAR_BEFORE = 10  # non-space characters between a label and its figure ("CPL 实际完成率 114%")
@@ -84,8 +86,18 @@ _FILE_EXT = re.compile(
 _FILE_NAME_MAX = 60
 
 _NUM = r"(?<![0-9A-Za-z_.])(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?"
-_MULT = rf"(?:{_S}(?:万亿|[十百千]?[万亿]|千)|[wWkK](?![A-Za-z]))"
-_CN = r"(?<![零〇一二两三四五六七八九十百千万亿])(?:[一二两三四五六七八九十百千]*[万亿]+)+(?![不别要火])"
+# 多/余 and 个 may sit inside a magnitude: 1000多万 (≥ 1e7), 1个亿 (1e8), 一千多万, 两个亿.
+_MULT = rf"(?:{_S}(?:[多余](?=个?[十百千]?[万亿]))?个?(?:万亿|[十百千]?[万亿])|{_S}千|[wWkK](?![A-Za-z]))"
+_CN_DIGITS = "一二两三四五六七八九十百千"
+_CN = (
+    r"(?<![零〇一二两三四五六七八九十百千万亿])"
+    rf"(?:(?:[{_CN_DIGITS}]+[多余]|[{_CN_DIGITS}]*)个?[万亿]+)+(?![不别要火])"
+)
+# Small Chinese numbers count only with a qualifier: 十余家, 一百多人, 上百家, 数十篇, 几十个.
+_CN_SMALL = (
+    rf"(?P<sq>上|数|几)(?P<sn>[{_CN_DIGITS}]*[十百千])"
+    rf"|(?<![零〇一二两三四五六七八九十百千万亿])(?P<sn2>[{_CN_DIGITS}]*[十百千])(?=[多余])"
+)
 _LOWER_PRE = tuple("不少于 不低于 超过 超出 多于 高于 大于 至少 突破 逾 超 过 破".split())  # noqa: SIM905
 _APPROX_PRE = tuple("将近 接近 大约 大概 约 近".split())  # noqa: SIM905
 _UPPER_PRE = tuple("不超过 不到 不足 少于 低于 最多 至多".split())  # noqa: SIM905
@@ -107,13 +119,24 @@ _FIGURE = re.compile(
     rf"(?:(?P<pre>{_PRE}){_S})?"
     rf"(?:(?P<num>{_NUM})(?P<mult>{_MULT})?"
     rf"(?:{_S}(?P<pct>%)?{_S}{_SEP}{_S}(?P<num2>{_NUM})(?P<mult2>{_MULT})?)?"
-    rf"|(?P<cnq>上|数|几)?(?P<cn>{_CN}))"
+    rf"|(?P<cnq>上|数|几)?(?P<cn>{_CN})|{_CN_SMALL})"
     rf"(?P<more>多|余)?(?:{_S}(?P<plus>\+))?(?:{_S}(?P<unit>{_UNIT}))?(?:{_S}(?P<suf>{_SUFFIX}))?"
 )
 _DURATION = re.compile(
     r"[ \t]*(?:多|余)?个?半?(?:年(?!轻|均)|月(?!活|均)|日(?!活|均|访)|周(?!活|均|边)|天(?!猫|然|津)"
     r"|号|星期|小时|钟头|分钟|秒|时(?!长|尚)|点(?!击|赞|评|播)|届|期|步|代|岁|季度|世纪)"
 )
+_GUARANTEE = r"(?:保证|保障|确保|承诺|担保)"
+_GUARANTEE_AFTER = re.compile(rf"[ \t]*的?{_GUARANTEE}")
+_GUARANTEE_BEFORE = re.compile(rf"{_GUARANTEE}[ \t]*(?:达到|实现|做到)?[ \t]*$")
+# ROI 1:5, 投入产出比 1:5.3: a ratio, kept as its second term (value 5, unit "ratio"). Only after
+# a ratio word: elsewhere "1:5" is as often a scale, a score or a time.
+_RATIO = re.compile(
+    r"(?:ROI|投入产出比|投产比|产出比)[^，。；;,\n0-9]{0,6}?"
+    r"(?<![0-9.])(?P<r>1(?:\.0+)?[ \t]*[:：比][ \t]*(?P<b>[0-9]+(?:\.[0-9]+)?))(?![0-9.:])",
+    re.IGNORECASE,
+)
+RATIO_UNIT = "ratio"
 _RANK_BEFORE = re.compile(r"(?:前|排名|排行|排第|top|no\.?)[ \t]*$", re.IGNORECASE)
 _CONNECTORS = re.compile(r"[\s:：为达是共到了约超过]*")
 _UP_BEFORE = re.compile(
@@ -290,14 +313,26 @@ class _Keywords:
         return first.start, last.end
 
 
-def extract_metrics(text: str, *, base: int = 0) -> list[Metric]:
+def extract_metrics(text: str, *, base: int = 0, section: str = "") -> list[Metric]:
     """Every quantified claim in ``text``, in order; offsets are ``base`` + position in ``text``.
 
-    Never raises on any string. ``section`` is left "" for the caller to assign by offset.
+    Never raises on any string. Each metric's ``section`` is ``section`` (the key of the section
+    ``text`` is the body of; "" when the caller assigns sections by offset).
     """
     vocab = _vocab(templates_dir() / MEASURES_FILE)
-    masked = _mask(text.translate(_FOLD) if _WIDE.search(text) else text)
+    # Traditional → simplified too (萬 億 個 點擊 閱讀), one character for one like the width fold.
+    folded = fold(text.translate(_FOLD) if _WIDE.search(text) else text)
+    ratios = _ratios(folded)
+    if ratios:  # taken out before masking: "ROI 1:15" is not a time of day
+        parts, last = [], 0
+        for r in ratios:
+            parts += [folded[last : r.start], "\x00" * (r.end - r.start)]
+            last = r.end
+        folded = "".join([*parts, folded[last:]])
+    masked = _mask(folded)
     figures = [f for f in map(_figure, _FIGURE.finditer(masked)) if f is not None]
+    if ratios:
+        figures = sorted(figures + ratios)
     if not figures:
         return []
     keywords = _Keywords(
@@ -341,8 +376,20 @@ def extract_metrics(text: str, *, base: int = 0) -> list[Metric]:
                 upper=fig.upper,
                 label=label,
                 change=_change(masked, start, end),
+                section=section,
             )
         )
+    return out
+
+
+def _ratios(folded: str) -> list[_Figure]:
+    if "ROI" not in folded.upper() and "产出比" not in folded and "投产比" not in folded:
+        return []
+    out = []
+    for m in _RATIO.finditer(folded):
+        value = _value(m.group("b"), None, None)
+        if value is not None:
+            out.append(_Figure(m.start("r"), m.end("r"), value, RATIO_UNIT, "exact", None, False))
     return out
 
 
@@ -371,10 +418,10 @@ def _mask(folded: str) -> str:
 def _figure(m: re.Match[str]) -> _Figure | None:
     masked = m.string
     g = m.groupdict()
-    cn = g["cn"]
-    if cn and not (g["pre"] or g["cnq"] or cn[0] not in "万亿"):
+    cn = g["cn"] or g["sn"] or g["sn2"]
+    if g["cn"] and not (g["pre"] or g["cnq"] or g["cn"][0] not in "万亿"):
         return None  # 万面, 亿级: a magnitude alone is not a number
-    core_end = max(m.end(k) for k in ("num", "mult", "num2", "mult2", "cn") if g[k])
+    core_end = max(m.end(k) for k in ("num", "mult", "num2", "mult2", "cn", "sn", "sn2") if g[k])
     if core_end < len(masked) and masked[core_end].isascii() and masked[core_end].isalpha():
         return None  # 4G, 360PC, 17PR
     if _DURATION.match(masked, core_end):
@@ -382,6 +429,10 @@ def _figure(m: re.Match[str]) -> _Figure | None:
     value = _value(g["num"], g["mult"] or g["mult2"], cn)
     if value is None:
         return None
+    if _GUARANTEE_AFTER.match(masked, m.end()) or _GUARANTEE_BEFORE.search(
+        masked, max(0, m.start() - 6), m.start()
+    ):
+        return None  # 100%保证服务安全, 确保 95% 到达: a promise, not a result
     unit = g["unit"] or ""
     if (
         not cn
@@ -412,7 +463,10 @@ def _bound(g: dict[str, str | None], upper: float | None) -> str:
         return "approx"
     if pre in _UPPER_PRE or suf in ("以内", "之内", "以下", "内"):
         return "upper"
-    if pre in _LOWER_PRE or pre in ("过", "破") or g["cnq"] or g["more"] or g["plus"]:
+    inner_more = any(ch in (g["mult"] or "") + (g["cn"] or "") for ch in "多余")  # 一千多万
+    if pre in _LOWER_PRE or pre in ("过", "破") or g["cnq"] or g["sq"] or g["more"] or g["plus"]:
+        return "lower"
+    if inner_more:
         return "lower"
     return "lower" if suf in ("+", "以上") else "exact"
 

@@ -51,6 +51,21 @@ FIGURES = [
     ("1000多人参与", "1000多人", 1000, "人", "lower", "参与"),
     ("阅读数 12345", "12345", 12345, "", "exact", "阅读"),
     ("曝光量３０００万＋", "３０００万＋", 30_000_000, "", "lower", "曝光"),
+    # traditional characters: kept as written, read as their simplified forms
+    ("整體曝光量 3000 萬+", "3000 萬+", 30_000_000, "", "lower", "曝光"),
+    ("帶來超5.5億的點擊", "超5.5億", 5.5e8, "", "lower", "点击"),
+    ("官方微博收穫上萬轉發", "上萬", 10_000, "", "lower", "互动"),
+    ("獲取到近萬個圖片信息", "近萬個", 10_000, "个", "approx", "参与"),
+    ("話題閱讀量 10w+", "10w+", 100_000, "", "lower", "阅读"),
+    ("兩千萬曝光", "兩千萬", 20_000_000, "", "exact", "曝光"),
+    # magnitudes with 个 and 多/余 inside, small numbers with a qualifier
+    ("1个亿曝光", "1个亿", 1e8, "", "exact", "曝光"),
+    ("两个亿曝光", "两个亿", 2e8, "", "exact", "曝光"),
+    ("一千多万阅读", "一千多万", 10_000_000, "", "lower", "阅读"),
+    ("视频播放1000多万次", "1000多万次", 10_000_000, "次", "lower", "阅读"),
+    ("十余家媒体报道", "十余家", 10, "家", "lower", "媒体"),
+    ("上百家媒体报道", "上百家", 100, "家", "lower", "媒体"),
+    ("一百多人参与", "一百多人", 100, "人", "lower", "参与"),
 ]
 
 
@@ -178,12 +193,48 @@ NOT_METRICS = [
     "对每日亿级流量进行实时呈现",
     "奶粉 3000",  # a bare number with no unit or measure word
     "360行为链大数据",
+    "数据：项目流程持续安全运转，100%保证服务安全。",  # a promise, not a result (seed 002)
+    "确保 95% 的到达率",
+    "十多年的积累",
+    "几十年如一日",
+    "差不多万事俱备",
+    "男女比例 1:1",
+    "10:30 开播",
 ]
 
 
 @pytest.mark.parametrize("text", NOT_METRICS)
 def test_dates_ordinals_urls_names_and_bare_numbers_are_not_metrics(text):
     assert extract_metrics(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "value"),
+    [("ROI 1:5", "1:5", 5), ("ROI 达 1:5.3", "1:5.3", 5.3), ("投资回报 ROI 为1：12", "1：12", 12)],
+)
+def test_roi_is_a_ratio_kept_as_its_second_term(text, written, value):
+    m = one(text)
+    assert (m.text, m.value, m.unit, m.measure, m.bound) == (
+        written,
+        value,
+        "ratio",
+        "转化",
+        "exact",
+    )
+
+
+def test_issue_forms_stay_normalized_in_traditional_text():
+    text = (
+        "整體曝光量 3000 萬+，話題閱讀量 10w+，收穫上萬轉發，獲取到近萬個圖片，帶來超5.5億的點擊。"
+    )
+    found = [(m.text, m.value, m.measure) for m in extract_metrics(text)]
+    assert found == [
+        ("3000 萬+", 3e7, "曝光"),
+        ("10w+", 1e5, "阅读"),
+        ("上萬", 1e4, "互动"),
+        ("近萬個", 1e4, "参与"),
+        ("超5.5億", 5.5e8, "点击"),
+    ]
 
 
 def test_masking_keeps_offsets_after_glued_file_names():
