@@ -34,6 +34,7 @@ _TERMINAL = tuple("。！？!?；;：:…」』”）)】")
 _LIST_START = re.compile(
     r"^(?:[-*•◆●■▪>#【\[（(]|\d{1,2}\s*[、.．)）]|[一二三四五六七八九十]+[、.．]|[①-⑳]|第[一二三四五六七八九十\d]+)"
 )
+_CONTINUATION = frozenset("，,、；;）)」』”%")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
@@ -43,18 +44,30 @@ def clean_text(raw: str) -> str:
     text = _CONTROL.sub("", text).translate(_FULLWIDTH)
     text = unicodedata.normalize("NFC", text)
     lines = []
-    for line in text.split("\n"):
-        line = _IMAGE_NAME.sub("", line)
+    spaced: list[bool] = []  # whether a space stood at the line's start or end
+    for raw_line in text.split("\n"):
+        line = _IMAGE_NAME.sub("", raw_line)
         line = _BOLD.sub("", line)
-        line = _SPACE_BETWEEN_CJK.sub("", line).strip()
+        line = _SPACE_BETWEEN_CJK.sub("", line)
+        edges = (line[:1].isspace(), line[-1:].isspace())
+        line = line.strip()
         if not line or _PAGE_RESIDUE.match(line):
             continue
         lines.append(line)
-    return "\n".join(_join_wrapped(lines))
+        spaced.append(edges[0])
+        spaced.append(edges[1])
+    return "\n".join(_join_wrapped(lines, spaced))
 
 
-def _join_wrapped(lines: list[str]) -> list[str]:
-    """Join lines that a PDF hard-wrapped: a full-width line not ending a sentence + its follower."""
+def _join_wrapped(lines: list[str], spaced: list[bool] | None = None) -> list[str]:
+    """Join lines that a PDF hard-wrapped: a full-width line not ending a sentence + its follower.
+
+    ``spaced`` holds, for each line, whether a space stood at its start and at its end (two
+    entries a line). Two Latin words are joined with a space only when one stood at the break:
+    a PDF keeps the space where the layout broke between words (``ModelArts |平台``), and
+    there is none where it broke inside one (``Model|Arts``, ``K|OL``). Without ``spaced``
+    they are joined with a space. Digits are never split by a space (``57|206`` is 57206).
+    """
     lengths = sorted(len(x) for x in lines if len(x) >= 10)
     if len(lengths) < 5:
         return lines
@@ -65,27 +78,64 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     if near_full < max(4, 0.25 * len(lengths)):
         return lines  # not hard-wrapped: paragraphs of varied length
     out: list[str] = []
-    for line in lines:
-        if out and _continues(out[-1], line, width):
-            prev = out[-1]
-            sep = " " if prev[-1:].isascii() and line[:1].isascii() and prev[-1:].isalnum() else ""
-            out[-1] = prev + sep + line
+    parts: list[str] = []  # the paragraph being joined, as pieces (joining is linear in size)
+    last = ""  # its last physical line: only that one says whether the text runs on
+    for i, line in enumerate(lines):
+        if parts and _continues(last, line, width):
+            digits = last[-1:].isdigit() and line[:1].isdigit()
+            latin = all(c.isascii() and c.isalnum() for c in last[-1:] + line[:1])
+            gap = spaced is None or spaced[2 * i - 1] or spaced[2 * i]
+            parts.append((" " if latin and gap and not digits else "") + line)
         else:
-            out.append(line)
+            if parts:
+                out.append("".join(parts))
+            parts = [line]
+        last = line
+    if parts:
+        out.append("".join(parts))
     return out
 
 
+# ``广告主：华为``, ``执行时间:2019.07.12-09.19``: a short name and a colon start a new line.
+# A line that is only a label and a colon ("传播执行:", "创意亮点："); "…的沟通机制,如下图所示:"
+# is a sentence that goes on to a list, and may well be a wrapped tail.
+_LABEL = re.compile(r"[^，。,;；!?！？]{1,20}[:：]")
+_LONE_FIGURE = re.compile(r"[0-9][0-9,.]*[ \t]*[万亿wWkK]?[+%]?")
+_URL_END = re.compile(r"(?:https?://|www\.)\S+$")
+_URL_REST = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
+_FIELD_START = re.compile(r"^[^\s:：，。、；,;.!?！？()（）]{1,8}[ \t]*[:：]")
+
+
 def _continues(prev: str, line: str, width: int) -> bool:
-    # Only the last physical line of ``prev`` counts: joined paragraphs grow past ``width``.
-    tail = len(prev) % width if len(prev) > width + 2 else len(prev)
-    if tail < 0.8 * width and len(prev) <= width + 2:
+    """Whether ``line`` carries on ``prev``, the last physical line of a paragraph."""
+    if line[:1] in _CONTINUATION and not prev.endswith(("。", "！", "？", "!", "?")):
+        return True  # no paragraph starts with a comma: the break fell before it
+    if len(prev) < 0.8 * width:
         return False
-    if prev.endswith(_TERMINAL) or re.search(r"https?://\S+$", prev):
+    if _URL_END.search(prev):
+        # A URL broken at the line's end goes on with URL characters only, and no space.
+        return not line.startswith(("http", "www.")) and _URL_REST.fullmatch(line) is not None
+    if prev.endswith(_TERMINAL):
         return False
     if _LIST_START.match(line) or line.startswith("http"):
         return False
-    # A short line with no punctuation at all is more likely a heading than a wrapped tail.
-    return not (len(line) <= 12 and not re.search(r"[，。、；：,.;:!?！？%+]", line))
+    # A short line with no punctuation at all is more likely a heading than a wrapped tail,
+    # unless the line before is filled to the last character: then the layout broke it.
+    if (
+        len(line) <= 12
+        and not re.search(r"[，。、；：,.;:!?！？%+]", line)
+        and len(prev) < width - 1
+    ):
+        return False
+    if _LONE_FIGURE.fullmatch(line):
+        return False  # a slide's big number on a line of its own: "5,500,000,000+"
+    # Labels and headings start lines of their own: "传播执行:", "参选类别：社会化营销类",
+    # "营销效果与市场反馈".
+    if _LABEL.fullmatch(line) or _FIELD_START.match(line):
+        return False
+    from analyzer.sections import is_heading_line  # sections folds with this module
+
+    return not is_heading_line(line)
 
 
 class _FoldTable(dict[int, str]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analyzer.parse import parse_file, parse_text
+from analyzer.readers import read_document
 
 
 def test_seed_000_golden_mouse(seeds):
@@ -126,9 +127,92 @@ def test_forced_award_overrides_the_guess(seeds):
 
 def test_json_contract(seeds):
     data = parse_file(seeds["002"]).to_json()
-    assert set(data) >= {"award", "is_entry", "fields", "sections", "metrics"}
+    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "metrics"}
     assert set(data["sections"][0]) == {"key", "kind", "title", "text"}
     assert data["sections"][0]["kind"] == "background"
+    assert set(data["metrics"][0]) == {
+        "text",
+        "value",
+        "unit",
+        "measure",
+        "section",
+        "bound",
+        "upper",
+        "label",
+        "change",
+        "span",
+    }
+
+
+def _same_parse(a, b):
+    """What a user sees of a case: award, fields, section titles, and its results."""
+    assert (a.award, a.fields, a.title) == (b.award, b.fields, b.title)
+    assert [(s.key, s.title) for s in a.sections] == [(s.key, s.title) for s in b.sections]
+
+    def figures(doc):
+        return sorted((m.text.replace(" ", ""), m.value, m.measure, m.section) for m in doc.metrics)
+
+    assert figures(a) == figures(b)
+
+
+def test_seed_000_in_traditional_characters_and_big5(seeds, tmp_path):
+    import zhconv
+
+    simplified = parse_file(seeds["000"])
+    # zh-tw: the traditional forms Big5 can encode (zh-hant's 爲 衆 羣 are not in Big5)
+    hant = zhconv.convert(seeds["000"].read_text(encoding="utf-8"), "zh-tw")
+    path = tmp_path / "000_big5.txt"
+    path.write_bytes(hant.encode("big5"))
+    doc = parse_file(path)
+    assert read_document(path).encoding == "big5"
+    assert doc.award == "golden_mouse"
+    assert [s.key for s in doc.sections] == [s.key for s in simplified.sections]
+    assert doc.sections[0].title == "營銷背景"  # as written
+    assert doc.fields["广告主"] == "華為"
+    assert doc.fields["执行时间"] == "2019.07.12-09.19"
+    # the results are the same numbers with the same measures as in the simplified original
+    expect = [(m.value, m.measure, m.section) for m in simplified.metrics]
+    assert [(m.value, m.measure, m.section) for m in doc.metrics] == expect
+    exposure = next(m for m in doc.metrics if m.value == 30_000_000)
+    assert exposure.text == "3000 萬+" and exposure.measure == "曝光" and exposure.bound == "lower"
+
+
+def _hard_wrapped_pdf(text: str, width: int, per_page: int = 40) -> bytes:
+    """The text typeset as a PDF does it: every paragraph broken every ``width`` characters
+    (anywhere, even inside a number or a word), pages with a page number at the foot."""
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont("STSong-Light", 10)
+    row, page = 0, 1
+    for para in text.split("\n"):
+        for i in range(0, len(para), width):
+            c.drawString(40, 800 - 16 * row, para[i : i + width])
+            row += 1
+            if row == per_page:
+                c.drawString(290, 30, f"- {page} -")
+                c.showPage()
+                c.setFont("STSong-Light", 10)
+                row, page = 0, page + 1
+    c.save()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("seed", ["000", "001", "003"])
+@pytest.mark.parametrize("width", [29, 36])
+def test_hard_wrapped_multi_page_pdf_parses_like_the_text(seeds, tmp_path, seed, width):
+    original = parse_file(seeds[seed])
+    path = tmp_path / f"{seed}.pdf"
+    path.write_bytes(_hard_wrapped_pdf(original.text, width))
+    doc = parse_file(path)
+    assert doc.text.count("\n") < original.text.count("\n") + 5  # the wrapped lines are joined
+    _same_parse(doc, original)
 
 
 @pytest.mark.parametrize("raw", ["", " ", "\n\n", "\x00\x01", "营销背景", "：：：", "【】"])

@@ -72,6 +72,128 @@ def test_run_in_headings_without_a_break():
     assert doc.sections[0].text.startswith("公益活动地球一小时")
 
 
+def test_run_in_example_of_the_issue_is_read_without_naming_the_award():
+    text = (
+        "背景与挑战公益活动地球一小时在中国已经举办多年，公众参与度逐年下降。\n"
+        "洞察与策略年轻人愿意为看得见的改变行动。\n"
+        "将创意付诸实践我们把熄灯变成一场线上接力。\n"
+        "效果：参与人数 120 万+，同比增长 35%。"
+    )
+    doc = parse_text(text)
+    assert doc.award == "effie"
+    assert [(s.key, s.title) for s in doc.sections] == [
+        ("challenge", "背景与挑战"),
+        ("insight", "洞察与策略"),
+        ("ideas", "将创意付诸实践"),
+        ("results", "效果"),
+    ]
+
+
+def test_a_body_sentence_starting_with_a_section_name_is_not_a_heading():
+    text = (
+        f"营销背景\n{BODY}\n营销目标\n{BODY}\n策略与创意\n{BODY}\n执行过程/媒体表现\n{BODY}\n"
+        f"营销效果显著，品牌声量大幅提升。\n{BODY}\n营销效果与市场反馈\n报名8000+。"
+    )
+    doc = parse_text(text)
+    assert _keys(text) == GM
+    assert doc.section("results").title == "营销效果与市场反馈"
+    assert doc.section("results").text == "报名8000+。"
+    assert "营销效果显著，品牌声量大幅提升。" in doc.section("execution").text
+
+
+def test_a_section_name_continuing_into_a_word_is_not_a_heading():
+    text = f"营销背景\n营销目标人群主要为年轻开发者，他们很活跃。\n{BODY}\n营销目标\n{BODY}\n策略与创意\n{BODY}"
+    doc = parse_text(text)
+    assert doc.section("background").text.startswith("营销目标人群主要为年轻开发者")
+    assert doc.section("objectives").text == BODY
+    text = (
+        f"项目概述\n{BODY}\n项目调研\n{BODY}\n项目策划\n项目执行过程中我们坚持每周复盘。\n{BODY}\n"
+        f"项目执行\n{BODY}\n项目评估\n{BODY}"
+    )
+    doc = parse_text(text)
+    assert [s.key for s in doc.sections] == [
+        "overview",
+        "research",
+        "planning",
+        "execution",
+        "evaluation",
+    ]
+    assert doc.section("planning").text.startswith("项目执行过程中我们坚持每周复盘。")
+    assert doc.section("execution").text == BODY
+
+
+@pytest.mark.parametrize(
+    "sentence", ["营销目标是让更多开发者使用华为云。", "营销效果超出预期，声量大幅提升。"]
+)
+def test_run_in_false_positive_without_a_real_heading_later(sentence):
+    # No better heading follows: the sentence must still not open a section of its own.
+    text = f"营销背景随着垃圾分类政策推行，手段层出不穷。\n{sentence}\n策略与创意大赛加公益。"
+    doc = parse_text(text, award="golden_mouse")
+    assert sentence in doc.section("background").text
+
+
+def test_a_sub_label_named_like_a_later_section_stays_in_its_section():
+    text = (
+        f"营销背景\n{BODY}\n营销目标\n{BODY}\n策略与创意\n执行过程：分三步走。\n创意亮点：造词。\n"
+        f"执行过程/媒体表现\n媒体表现：全网曝光。\n营销效果：阶段性效果显著。\n{BODY}\n"
+        f"营销效果与市场反馈\n{BODY}"
+    )
+    doc = parse_text(text)
+    assert _keys(text) == GM
+    assert doc.section("strategy").text == "执行过程：分三步走。\n创意亮点：造词。"
+    assert doc.section("execution").title == "执行过程/媒体表现"
+    assert (
+        doc.section("execution").text == f"媒体表现：全网曝光。\n营销效果：阶段性效果显著。\n{BODY}"
+    )
+    assert (doc.section("results").title, doc.section("results").text) == (
+        "营销效果与市场反馈",
+        BODY,
+    )
+
+
+def test_a_short_sub_label_does_not_displace_a_longer_heading_with_text():
+    text = f"策略与创意：{BODY}\n策略：\n大赛加公益。\n执行：线上线下联动。\n效果：报名 8000+。"
+    doc = parse_text(text, award="generic")
+    assert doc.section("strategy").title == "策略与创意"
+    assert doc.section("strategy").text.startswith(BODY)
+
+
+def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
+    doc = parse_text(
+        f"长城奖参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
+        f"效果\n{BODY}\n亮点\n{BODY}"
+    )
+    assert doc.award == "generic"
+    assert [s.key for s in doc.sections] == [
+        "background",
+        "research",
+        "strategy",
+        "execution",
+        "results",
+        "highlights",
+    ]
+    assert doc.fields == {"广告主": "某品牌"}
+    doc = parse_text(
+        f"虎啸奖参赛作品\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}\n"
+        f"传播效果\n{BODY}"
+    )
+    assert doc.award == "generic"
+    assert [(s.key, s.title) for s in doc.sections] == [
+        ("background", "项目背景"),
+        ("objectives", "项目目标"),
+        ("strategy", "核心创意"),
+        ("execution", "执行"),
+        ("results", "传播效果"),
+    ]
+
+
+def test_a_stated_award_name_wins_over_generic_headings():
+    text = f"第 11 届金鼠标数字营销大赛\n背景\n{BODY}\n目标\n{BODY}\n策略与创意\n{BODY}\n执行过程\n{BODY}"
+    doc = parse_text(text)
+    assert doc.award == "golden_mouse"
+    assert [s.key for s in doc.sections] == ["background", "objectives", "strategy", "execution"]
+
+
 def test_sub_labels_stay_inside_their_section():
     text = (
         f"营销背景\n{BODY}\n营销目标\n{BODY}\n策略与创意\n策略：\n1、大赛+公益。\n创意亮点：\n1、造词。\n"

@@ -30,3 +30,82 @@ def test_hard_wrapped_pdf_lines_are_joined_but_headings_are_not():
 def test_fold_keeps_length():
     assert fold("營銷背景") == "营销背景"
     assert len(fold("廣告主：華為")) == len("廣告主：華為")
+
+
+# A page of hard-wrapped PDF text: every full line is 30 characters, no sentence ends at a break.
+FULL = "这是一行被排版软件在固定宽度处折断的正文内容它还没有句末标点"  # 30 characters
+assert len(FULL) == 30
+
+
+def _wrapped(*lines: str) -> str:
+    return "\n".join([*lines, *[FULL[:-1] + "。"] * 6])
+
+
+def test_digits_broken_over_a_line_are_one_number_again():
+    out = clean_text(_wrapped(FULL[:-5] + "转发数57", "206次，点赞数25042次。"))
+    assert out.split("\n")[0] == FULL[:-5] + "转发数57206次，点赞数25042次。"
+
+
+def test_latin_words_broken_over_a_line_keep_their_space_and_decimals_none():
+    out = clean_text(
+        _wrapped(
+            FULL[:-7] + "华为云 ModelArts", "平台成为首选。", FULL[:-4] + "占比11", ".5%，其余。"
+        )
+    )
+    lines = out.split("\n")
+    assert lines[0] == FULL[:-7] + "华为云 ModelArts平台成为首选。"
+    assert lines[1] == FULL[:-4] + "占比11.5%，其余。"
+
+
+def test_a_heading_ending_in_a_colon_is_not_glued_to_the_paragraph_before():
+    out = clean_text(_wrapped(FULL, "传播执行:", FULL, "营销效果：曝光 3000 万+。"))
+    assert out.split("\n")[:4] == [FULL, "传播执行:", FULL, "营销效果：曝光 3000 万+。"]
+
+
+def test_header_field_lines_stay_one_per_line():
+    out = clean_text(
+        _wrapped(
+            FULL,
+            "所属行业：科技",
+            FULL,
+            "执行时间：2019.07.12-09.19",
+            FULL,
+            "参选类别：社会化营销类",
+        )
+    )
+    assert out.split("\n")[:6] == [
+        FULL,
+        "所属行业：科技",
+        FULL,
+        "执行时间：2019.07.12-09.19",
+        FULL,
+        "参选类别：社会化营销类",
+    ]
+
+
+def test_a_heading_of_any_award_is_not_glued_even_when_long():
+    out = clean_text(
+        _wrapped(
+            FULL,
+            "营销效果与市场反馈",
+            FULL,
+            "【项目评估】项目整体达成了客户所指定的传播目标，获得好评。",
+        )
+    )
+    assert out.split("\n")[:4] == [
+        FULL,
+        "营销效果与市场反馈",
+        FULL,
+        "【项目评估】项目整体达成了客户所指定的传播目标，获得好评。",
+    ]
+
+
+def test_a_line_starting_with_a_comma_continues_the_one_before():
+    out = clean_text(_wrapped(FULL[:-10] + "已接入27家(Top5接入2家)", "，另有19家正在调测。"))
+    assert out.split("\n")[0] == FULL[:-10] + "已接入27家(Top5接入2家)，另有19家正在调测。"
+
+
+def test_a_long_hard_wrapped_text_is_one_paragraph():
+    # joining builds the paragraph from pieces: 20,000 wrapped lines are as quick as 20
+    out = clean_text("\n".join([FULL] * 20_000 + ["结束。"]))
+    assert out == FULL * 20_000 + "结束。"
