@@ -21,7 +21,7 @@ from analyzer.paths import data_home, library_db
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 SCHEMA_VERSION = 1
-PARSER_VERSION = 1  # bump when parsing changes: unchanged files are parsed again on import
+PARSER_VERSION = 2  # bump when parsing changes: unchanged files are parsed again on import
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -220,9 +220,7 @@ class Library:
         for p in paths:
             path = Path(p)
             if not path.exists():
-                report.results.append(
-                    FileResult(str(path), "failed", message="no such file or folder")
-                )
+                report.results.append(FileResult(str(path), "failed", message="文件或文件夹不存在"))
                 continue
             files.extend(iter_document_paths([path]))
         total = len(files)
@@ -235,12 +233,13 @@ class Library:
         return report
 
     def _ingest_one(self, path: Path, award: str | None) -> FileResult:
-        from analyzer.parse import parse_text
+        from analyzer.parse import check_length, parse_text
         from analyzer.readers import read_document
 
         source = str(path.resolve())
         try:
             raw = read_document(path)
+            check_length(path, raw.text)
         except AwardWriterError as exc:
             return FileResult(source, "failed", message=getattr(exc, "reason", str(exc)))
         with self._lock:
@@ -254,13 +253,13 @@ class Library:
                     "SELECT id, source FROM cases WHERE sha256=?", (raw.sha256,)
                 ).fetchone()
                 if dup:
-                    return FileResult(source, "duplicate", dup[0], f"same content as case {dup[0]}")
+                    return FileResult(source, "duplicate", dup[0], f"与案例 {dup[0]} 内容相同")
         try:
             doc = parse_text(raw.text, award=award, name=source)
         except AwardWriterError:
             raise
         except Exception as exc:  # a parser bug must not stop the batch
-            return FileResult(source, "failed", message=f"could not parse: {exc!r}")
+            return FileResult(source, "failed", message=f"无法解析（{exc!r}）")
         case_id = self._store(
             source, raw.sha256, raw.size, raw.encoding, doc, row[0] if row else None
         )

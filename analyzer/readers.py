@@ -29,12 +29,38 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
 
+# Document types users keep entries in that cannot be read: found in a folder they are reported
+# (with what to do) instead of skipped in silence. Anything else in a folder is not a document.
+_SAVE_AS_DOCX = "请在 Word 或 WPS 中另存为 .docx 后再导入"
+_EXPORT_PDF = "请导出为 PDF 后再导入"
 _HINTS = {
-    ".doc": "old Word .doc files are not supported; save it as .docx",
-    ".wps": "WPS .wps files are not supported; save it as .docx",
-    ".pptx": "slides are not supported; export them as PDF",
-    ".ppt": "slides are not supported; export them as PDF",
+    ".doc": f"不支持旧版 Word .doc 文件，{_SAVE_AS_DOCX}",
+    ".wps": f"不支持 WPS .wps 文件，{_SAVE_AS_DOCX}",
+    ".rtf": f"不支持 .rtf 文件，{_SAVE_AS_DOCX}",
+    ".odt": f"不支持 .odt 文件，{_SAVE_AS_DOCX}",
+    ".pages": f"不支持 Pages 文稿，{_EXPORT_PDF}或 .docx",
+    ".ppt": f"不支持幻灯片文件，{_EXPORT_PDF}",
+    ".pptx": f"不支持幻灯片文件，{_EXPORT_PDF}",
+    ".dps": f"不支持幻灯片文件，{_EXPORT_PDF}",
+    ".key": f"不支持 Keynote 幻灯片，{_EXPORT_PDF}",
+    ".odp": f"不支持幻灯片文件，{_EXPORT_PDF}",
+    ".xls": f"不支持表格文件，{_EXPORT_PDF}，或把案例正文存为 .docx",
+    ".xlsx": f"不支持表格文件，{_EXPORT_PDF}，或把案例正文存为 .docx",
+    ".et": f"不支持表格文件，{_EXPORT_PDF}，或把案例正文存为 .docx",
+    ".numbers": f"不支持表格文件，{_EXPORT_PDF}",
+    ".zip": "压缩包需要先解压，再导入解压出的文件夹",
+    ".rar": "压缩包需要先解压，再导入解压出的文件夹",
+    ".7z": "压缩包需要先解压，再导入解压出的文件夹",
 }
+_IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic"}
+)
+_HINTS.update(
+    {s: "图片中的文字无法读取，请导入包含文字的 .docx 或 PDF 文件" for s in _IMAGE_SUFFIXES}
+)
+KNOWN_UNSUPPORTED = frozenset(_HINTS)
+# Files the system or an editor leaves in folders: never reported.
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "icon\r"})
 
 # Most frequent Chinese characters in general text (about the top 500) plus the vocabulary of
 # marketing entries. Their traditional forms are added at run time. Used only to choose between
@@ -72,14 +98,14 @@ def read_document(
     suffix = p.suffix.lower()
     try:
         if not p.exists():
-            raise ReadError(p, "no such file")
+            raise ReadError(p, "文件不存在")
         if p.is_dir():
-            raise ReadError(p, "is a folder, not a file")
+            raise ReadError(p, "这是文件夹，不是文件")
         if suffix not in SUPPORTED_SUFFIXES:
             raise UnsupportedFormatError(p, _unsupported_reason(suffix))
         data, digest = _read_bytes(p, max_bytes)
         if not data:
-            raise EmptyDocumentError(p, "empty file")
+            raise EmptyDocumentError(p, "空文件")
         if suffix == ".docx":
             text, encoding = _docx_text(p, data), "docx"
         elif suffix == ".pdf":
@@ -92,16 +118,19 @@ def read_document(
     except ReadError:
         raise
     except Exception as exc:  # third-party or OS trouble we did not foresee: still name the file
-        raise ReadError(p, f"could not be read ({type(exc).__name__}: {exc})") from exc
+        raise ReadError(p, f"无法读取（{type(exc).__name__}: {exc}）") from exc
     if not text.strip():
-        raise EmptyDocumentError(p, "no text")
+        raise EmptyDocumentError(p, "文件中没有文字")
     return RawDocument(path=p, text=text, encoding=encoding, sha256=digest, size=len(data))
 
 
 def iter_document_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Yield the files to read: folders are walked (recursive, sorted, supported suffixes only,
-    no hidden files or folders, no Office lock files ``~$…``). A path given explicitly as a file
-    is yielded as is, whatever its suffix, so that reading it reports why it cannot be read."""
+    """Yield the files to read: folders are walked (recursive, sorted, no hidden files or
+    folders, no Office lock files ``~$…``, no system files such as ``Thumbs.db``). Inside a folder
+    the supported files are yielded and so are documents of a known unsupported type (.doc,
+    .pptx, images …), so that reading them tells the user why and what to do; other files are
+    not documents and are left alone. A path given explicitly as a file is yielded as is,
+    whatever its suffix."""
     seen: set[Path] = set()
     for given in paths:
         root = Path(given)
@@ -118,26 +147,26 @@ def _walk(root: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith((".", "~$")):
+            if name.startswith((".", "~$")) or name.lower() in _JUNK_NAMES:
                 continue
-            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES | KNOWN_UNSUPPORTED:
                 out.append(Path(dirpath) / name)
     return sorted(out, key=lambda q: q.relative_to(root).parts)
 
 
 def _unsupported_reason(suffix: str) -> str:
-    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    supported = "、".join(sorted(SUPPORTED_SUFFIXES))
     if suffix in _HINTS:
         return _HINTS[suffix]
-    kind = f"{suffix} files" if suffix else "files without an extension"
-    return f"unsupported file type: {kind} cannot be read (supported: {supported})"
+    kind = f" {suffix} 文件" if suffix else "没有扩展名的文件"
+    return f"不支持的文件类型：无法读取{kind}（支持 {supported}）"
 
 
 def _read_bytes(p: Path, max_bytes: int) -> tuple[bytes, str]:
     try:
         size = p.stat().st_size
         if size > max_bytes:
-            raise ReadError(p, f"file too large ({_human(size)} > {_human(max_bytes)})")
+            raise ReadError(p, f"文件太大（{_human(size)}，上限 {_human(max_bytes)}）")
         digest = hashlib.sha256()
         buf = bytearray()
         with p.open("rb") as fh:
@@ -145,11 +174,11 @@ def _read_bytes(p: Path, max_bytes: int) -> tuple[bytes, str]:
                 digest.update(chunk)
                 buf += chunk
                 if len(buf) > max_bytes:  # the file grew while we read it
-                    raise ReadError(p, f"file too large (> {_human(max_bytes)})")
+                    raise ReadError(p, f"文件太大（超过 {_human(max_bytes)}）")
     except PermissionError as exc:
-        raise ReadError(p, "permission denied") from exc
+        raise ReadError(p, "没有读取权限") from exc
     except OSError as exc:
-        raise ReadError(p, f"could not be opened ({exc.strerror or exc})") from exc
+        raise ReadError(p, f"无法打开（{exc.strerror or exc}）") from exc
     return bytes(buf), digest.hexdigest()
 
 
@@ -158,7 +187,7 @@ def _human(n: int) -> str:
         return f"{n / (1 << 20):.0f} MB"
     if n >= 1 << 10:
         return f"{n / (1 << 10):.0f} KB"
-    return f"{n} bytes"
+    return f"{n} 字节"
 
 
 # ------------------------------------------------------------------------------------ encodings
@@ -285,7 +314,7 @@ def _bad_share(text: str) -> float:
 
 def _refuse_binary(p: Path, text: str) -> None:
     if "\x00" in text or _bad_share(text) > 0.1:
-        raise ReadError(p, "binary data, not text")
+        raise ReadError(p, "二进制数据，不是文本")
 
 
 # ----------------------------------------------------------------------------------------- docx
@@ -300,17 +329,17 @@ def _docx_text(p: Path, data: bytes) -> str:
     import zipfile
 
     if data.startswith(_OLE_MAGIC):
-        raise ReadError(p, "not a valid .docx (an old .doc or a password-protected file)")
+        raise ReadError(p, f"不是有效的 .docx 文件（是旧版 .doc 或加了密码，{_SAVE_AS_DOCX}）")
     if not data.startswith(b"PK"):
-        raise ReadError(p, "not a valid .docx (not a zip file)")
+        raise ReadError(p, "不是有效的 .docx 文件（不是 zip 格式）")
     try:
         import docx
 
         document = docx.Document(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise ReadError(p, "not a valid .docx (truncated or corrupt zip)") from exc
+        raise ReadError(p, "不是有效的 .docx 文件（文件不完整或已损坏）") from exc
     except Exception as exc:
-        raise ReadError(p, f"not a valid .docx ({exc})") from exc
+        raise ReadError(p, f"不是有效的 .docx 文件（{exc}）") from exc
     return "\n".join(_blocks(document.element.body, document))
 
 
@@ -344,8 +373,38 @@ def _blocks(container: Any, parent: Any) -> Iterator[str]:
                 yield from _blocks(box, parent)
         else:
             for row in _children(el, "tr"):
-                cells = ("\n".join(_blocks(tc, parent)) for tc in _children(row, "tc"))
-                yield "\t".join(cells)
+                cells = ["\n".join(_blocks(tc, parent)) for tc in _children(row, "tc")]
+                yield from field_row(cells) or ["\t".join(cells)]
+
+
+@cache
+def _field_names() -> frozenset[str]:
+    from analyzer.schema import load_awards
+    from analyzer.sections import normalized
+
+    return frozenset(
+        normalized(a) for s in load_awards().values() for f in s.fields for a in f.aliases
+    )
+
+
+def field_row(cells: list[str]) -> list[str]:
+    """Header-field lines of a table row that pairs field names with values, else ``[]``.
+
+    Official entry forms are tables: ``广告主 | 华为`` (or ``广告主 | 华为 | 所属行业 | 科技``)
+    becomes ``广告主：华为``, the form the field reader knows. Rows of other tables (指标 | 结果)
+    stay as they are.
+    """
+    from analyzer.sections import normalized
+
+    texts = [c.strip() for c in cells]
+    if len(texts) < 2 or len(texts) % 2:
+        return []
+    pairs = [(texts[i].rstrip(":：").strip(), texts[i + 1]) for i in range(0, len(texts), 2)]
+    if not all(
+        name and "\n" not in name and normalized(name) in _field_names() for name, _ in pairs
+    ):
+        return []
+    return [f"{name}：{value}" for name, value in pairs if value]
 
 
 # ------------------------------------------------------------------------------------------ pdf
@@ -354,10 +413,10 @@ def _blocks(container: Any, parent: Any) -> Iterator[str]:
 def _pdf_text(p: Path, data: bytes) -> str:
     head = data[:1024]
     if b"%PDF-" not in head:
-        raise ReadError(p, "not a valid PDF (no %PDF header)")
+        raise ReadError(p, "不是有效的 PDF 文件（没有 %PDF 文件头）")
     # pypdf would quietly salvage the first pages of a cut-off file; half an entry is worse.
     if b"%%EOF" not in data[-32 * 1024 :]:
-        raise ReadError(p, "not a valid PDF (truncated: no end-of-file marker)")
+        raise ReadError(p, "不是有效的 PDF 文件（文件不完整：没有结束标记）")
     try:
         from pypdf import PasswordType, PdfReader
 
@@ -366,14 +425,14 @@ def _pdf_text(p: Path, data: bytes) -> str:
             try:
                 opened = reader.decrypt("")
             except Exception as exc:  # e.g. AES without the 'cryptography' package
-                raise ReadError(p, f"encrypted PDF (cannot decrypt: {exc})") from exc
+                raise ReadError(p, f"PDF 已加密（无法解密：{exc}）") from exc
             if opened == PasswordType.NOT_DECRYPTED:
-                raise ReadError(p, "encrypted PDF (needs a password)")
+                raise ReadError(p, "PDF 已加密（需要密码），请去掉密码后再导入")
         pages = list(reader.pages)
     except ReadError:
         raise
     except Exception as exc:
-        raise ReadError(p, f"not a valid PDF ({exc})") from exc
+        raise ReadError(p, f"不是有效的 PDF 文件（{exc}）") from exc
     texts = []
     for number, page in enumerate(pages, 1):
         try:
@@ -383,7 +442,7 @@ def _pdf_text(p: Path, data: bytes) -> str:
             texts.append("")
     text = "\n".join(texts)
     if not text.strip():
-        raise EmptyDocumentError(p, "PDF has no extractable text (scanned images?)")
+        raise EmptyDocumentError(p, "PDF 中没有可提取的文字（可能是扫描的图片）")
     return text
 
 
@@ -475,7 +534,9 @@ class _HTMLText(HTMLParser):
         self._out.append(data if self._pre else re.sub(r"[ \t\r\n\f]+", " ", data))
 
     def text(self) -> str:
-        lines = (
-            re.sub(r" *\t *", "\t", line).strip(" ") for line in "".join(self._out).split("\n")
-        )
+        lines = []
+        for raw in "".join(self._out).split("\n"):
+            line = re.sub(r" *\t *", "\t", raw).strip(" ")
+            fields = field_row(line.split("\t")) if "\t" in line else []  # 广告主 | 华为
+            lines.extend(fields or [line])
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")

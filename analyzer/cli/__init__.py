@@ -32,12 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Award Writer: 案例库、相似案例、撰写与完整性检查 (Chinese marketing award entries).",
     )
     parser.add_argument("--version", action="version", version=f"award-writer {__version__}")
+    library_help = "library folder (default: $AWARD_WRITER_HOME or the user data folder)"
+    # --library goes before or after the subcommand: `award-writer --library DIR list` and
+    # `award-writer list --library DIR`. The subcommand's copy has no default, so that it does
+    # not overwrite a value given before the subcommand.
+    parser.add_argument("--library", metavar="DIR", help=library_help)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--library",
-        metavar="DIR",
-        help="library folder (default: $AWARD_WRITER_HOME or the user data folder)",
-    )
+    common.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS, help=library_help)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:

@@ -55,7 +55,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     doc = parse_file(args.file, award=args.award)
     if args.json:
-        print_json(doc.to_json())
+        print_json(contract_json(doc.to_json()))
         return 0
     out = console()
     kind = doc.award or "参考文档 (not an award entry)"
@@ -70,24 +70,47 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def contract_json(data: dict[str, Any]) -> dict[str, Any]:
+    """A parsed document's JSON with whole numbers as ints (30000000, not 30000000.0)."""
+    for m in data.get("metrics", ()):
+        for key in ("value", "upper"):
+            v = m.get(key)
+            if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+                m[key] = int(v)
+    return data
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Exit 0 when every file is in the library (imported, updated, unchanged or a duplicate),
+    1 when any file failed: the others are imported all the same, and the summary says so."""
+    if args.award:
+        from analyzer.schema import get_award
+
+        get_award(args.award)  # an unknown key fails before any file is read
     with open_library(args) as lib, progress_bar("导入") as progress:
         report = lib.ingest(args.paths, award=args.award, on_progress=progress)
+    failed = report.failed
     if args.json:
         print_json([r.__dict__ for r in report.results])
     else:
-        for r in report.failed:
-            print(f"failed: {r.path}: {r.message}", file=sys.stderr)
+        for r in failed:
+            print(f"导入失败: {r.path}: {r.message}", file=sys.stderr)
         counts = ", ".join(
             f"{report.count(s)} {s}"
             for s in ("imported", "updated", "unchanged", "duplicate", "failed")
             if report.count(s)
         )
         print(f"{len(report.results)} files: {counts or 'nothing to import'} → {lib.path}")
-    return 0 if not report.failed or len(report.failed) < len(report.results) else 1
+        if failed:
+            print(f"{len(failed)} 个文件未能导入（原因见上），其余文件已导入。", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.award:
+        from analyzer.schema import get_award
+
+        get_award(args.award)  # UnknownAwardError names the key and lists the known ones
     with open_library(args) as lib:
         cases = lib.list_cases(
             award=args.award, industry=args.industry, category=args.category, year=args.year
@@ -118,7 +141,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
         case = lib.get_case(args.id)
     if args.json:
-        data = case.as_parsed().to_json()
+        data = contract_json(case.as_parsed().to_json())
         data.update(id=case.id, source=case.source, year=case.year)
         print_json(data)
         return 0

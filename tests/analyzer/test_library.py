@@ -70,16 +70,64 @@ def test_bad_files_are_reported_and_the_batch_goes_on(lib, seeds, tmp_path):
     report = lib.ingest([folder, tmp_path / "missing.txt"])
     by_name = {Path(r.path).name: r for r in report.results}
     assert by_name["good.txt"].status == "imported"
-    for bad in ("empty.txt", "broken.docx", "missing.txt"):
-        assert by_name[bad].status == "failed" and by_name[bad].message
+    assert (by_name["empty.txt"].status, by_name["empty.txt"].message) == ("failed", "空文件")
+    assert by_name["broken.docx"].status == "failed"
+    assert by_name["broken.docx"].message == "不是有效的 .docx 文件（文件不完整或已损坏）"
+    assert by_name["missing.txt"].status == "failed"
+    assert by_name["missing.txt"].message == "文件或文件夹不存在"
     assert len(lib) == 1
+
+
+def test_a_50_mb_file_is_refused_with_a_reason_and_the_batch_goes_on(lib, seeds, tmp_path):
+    """A 50 MB text is a collection, not an entry: parsing it would hold the batch for minutes
+    (about 2 minutes on the test machine for this metric-dense text), so it is reported."""
+    line = "营销效果：曝光 3000 万+，互动率提升 48%，话题阅读量 5,500,000,000+\n"
+    big = tmp_path / "big.txt"
+    big.write_text(line * (50 * 1024 * 1024 // len(line.encode()) + 1), encoding="utf-8")
+    report = lib.ingest([big, seeds["002"]])
+    by_name = {Path(r.path).name: r for r in report.results}
+    assert by_name["big.txt"].status == "failed"
+    assert "文本过长" in by_name["big.txt"].message and "请拆分" in by_name["big.txt"].message
+    assert by_name[seeds["002"].name].status == "imported"
+    assert [c.brand for c in lib.list_cases()] == ["上汽通用"]
+
+
+def test_an_entry_near_the_length_limit_is_imported_whole(lib, seeds, tmp_path):
+    from analyzer.parse import MAX_ENTRY_CHARS
+
+    text = seeds["001"].read_text(encoding="utf-8")
+    long = tmp_path / "long.txt"
+    long.write_text(text * (MAX_ENTRY_CHARS // len(text)), encoding="utf-8")
+    result = lib.ingest([long]).results[0]
+    assert result.status == "imported", result.message
+    case = lib.get_case(result.case_id)
+    assert case.award == "jinqi" and len(case.text) > MAX_ENTRY_CHARS * 0.8
+    assert len(case.metrics) > 1000  # the metrics of every copy, not just the first
+
+
+def test_unsupported_documents_in_a_folder_are_reported_not_skipped(lib, seeds, tmp_path):
+    folder = tmp_path / "mixed"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(seeds["000"], folder / "000.txt")
+    for name in ["old.doc", "sub/slides.pptx", "scan.png", "data.xlsx", ".DS_Store", "Thumbs.db",
+                 "~$old.doc", "notes.py"]:  # fmt: skip
+        (folder / name).write_bytes(b"\x00\x01")
+    report = lib.ingest([folder])
+    by_name = {Path(r.path).name: r for r in report.results}
+    assert set(by_name) == {"000.txt", "old.doc", "slides.pptx", "scan.png", "data.xlsx"}
+    assert by_name["000.txt"].status == "imported"
+    assert "另存为 .docx" in by_name["old.doc"].message
+    assert "导出为 PDF" in by_name["slides.pptx"].message
+    assert "图片" in by_name["scan.png"].message
+    assert all(r.status == "failed" for n, r in by_name.items() if n != "000.txt")
 
 
 def test_same_content_under_another_name_is_a_duplicate(lib, seeds, tmp_path):
     lib.ingest([seeds["001"]])
     shutil.copy(seeds["001"], tmp_path / "copy.txt")
     result = lib.ingest([tmp_path / "copy.txt"]).results[0]
-    assert result.status == "duplicate" and "same content" in result.message
+    first = lib.list_cases()[0].id
+    assert result.status == "duplicate" and result.message == f"与案例 {first} 内容相同"
 
 
 def test_remove_and_missing_ids(lib, seeds):

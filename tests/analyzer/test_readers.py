@@ -116,7 +116,7 @@ def test_a_50_mb_text_file_is_read(tmp_path):
 
 def test_file_over_the_limit_is_refused_with_sizes(tmp_path):
     path = _write(tmp_path, "big.txt", b"x" * (3 * 1024 * 1024))
-    with pytest.raises(ReadError, match=r"big\.txt: file too large \(3 MB > 2 MB\)"):
+    with pytest.raises(ReadError, match=r"big\.txt: 文件太大（3 MB，上限 2 MB）"):
         read_document(path, max_bytes=2 * 1024 * 1024)
 
 
@@ -151,6 +151,39 @@ def test_docx_paragraphs_headings_and_tables_in_document_order(tmp_path):
     ]
 
 
+def test_docx_table_of_header_fields_reads_as_field_lines(tmp_path):
+    import docx
+
+    d = docx.Document()
+    fields = d.add_table(rows=3, cols=2)
+    rows = [["广告主", "华为"], ["所属行业：", "科技"], ["品牌名称", ""]]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            fields.cell(r, c).text = value
+    wide = d.add_table(rows=1, cols=4)
+    for c, value in enumerate(["执行时间", "2019.07.12-09.19", "参选类别", "社会化营销类"]):
+        wide.cell(0, c).text = value
+    other = d.add_table(rows=1, cols=2)
+    other.cell(0, 0).text, other.cell(0, 1).text = "曝光", "3000 万+"
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = read_document(_write(tmp_path, "form.docx", buf.getvalue()))
+    assert doc.text.split("\n") == [
+        "广告主：华为",
+        "所属行业：科技",
+        "品牌名称\t",  # no value: left as the table had it
+        "执行时间：2019.07.12-09.19",
+        "参选类别：社会化营销类",
+        "曝光\t3000 万+",  # not a field: cells stay cells
+    ]
+
+
+def test_html_table_of_header_fields_reads_as_field_lines(tmp_path):
+    page = "<table><tr><td>广告主</td><td>华为</td></tr><tr><td>指标</td><td>结果</td></tr></table>"
+    doc = read_document(_write(tmp_path, "form.html", page.encode()))
+    assert [line for line in doc.text.split("\n") if line] == ["广告主：华为", "指标\t结果"]
+
+
 def test_docx_text_box_is_read_once(tmp_path):
     import docx
     from docx.oxml import parse_xml
@@ -178,14 +211,14 @@ def test_truncated_docx_is_named_and_explained(tmp_path):
     data = _docx_bytes()
     path = _write(tmp_path, "half.docx", data[: len(data) // 2])
     with pytest.raises(
-        ReadError, match=r"half\.docx: not a valid \.docx \(truncated or corrupt zip\)"
+        ReadError, match=r"half\.docx: 不是有效的 \.docx 文件（文件不完整或已损坏）"
     ):
         read_document(path)
 
 
 def test_old_doc_renamed_to_docx(tmp_path):
     path = _write(tmp_path, "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
-    with pytest.raises(ReadError, match=r"old\.docx: .*old \.doc"):
+    with pytest.raises(ReadError, match=r"old\.docx: .*旧版 \.doc.*另存为 \.docx"):
         read_document(path)
 
 
@@ -219,7 +252,7 @@ def test_pdf_chinese_text_is_extracted_page_by_page(tmp_path):
 
 def test_pdf_without_text(tmp_path):
     path = _write(tmp_path, "scan.pdf", _pdf_bytes([]))
-    with pytest.raises(EmptyDocumentError, match=r"scan\.pdf: PDF has no extractable text"):
+    with pytest.raises(EmptyDocumentError, match=r"scan\.pdf: PDF 中没有可提取的文字"):
         read_document(path)
 
 
@@ -235,7 +268,7 @@ def _encrypted(user: str, owner: str) -> bytes:
 
 def test_pdf_with_a_password_is_refused(tmp_path):
     path = _write(tmp_path, "locked.pdf", _encrypted("secret", "owner"))
-    with pytest.raises(ReadError, match=r"locked\.pdf: encrypted PDF"):
+    with pytest.raises(ReadError, match=r"locked\.pdf: PDF 已加密（需要密码）"):
         read_document(path)
 
 
@@ -247,12 +280,12 @@ def test_pdf_with_only_an_owner_password_is_read(tmp_path):
 def test_truncated_pdf(tmp_path):
     data = _pdf_bytes(["营销背景"] * 5, ["营销效果"] * 5)
     path = _write(tmp_path, "half.pdf", data[: len(data) // 2])
-    with pytest.raises(ReadError, match=r"half\.pdf: not a valid PDF \(truncated"):
+    with pytest.raises(ReadError, match=r"half\.pdf: 不是有效的 PDF 文件（文件不完整"):
         read_document(path)
 
 
 def test_text_renamed_to_pdf(tmp_path):
-    with pytest.raises(ReadError, match=r"fake\.pdf: not a valid PDF"):
+    with pytest.raises(ReadError, match=r"fake\.pdf: 不是有效的 PDF 文件"):
         read_document(_write(tmp_path, "fake.pdf", "营销背景".encode()))
 
 
@@ -319,10 +352,27 @@ def test_folders_are_walked_sorted_with_only_readable_files(tmp_path):
         "b/~$y.docx",
         ".git/HEAD.txt",
         "m.md",
+        "a/old.doc",
+        "a/slides.PPTX",
+        "b/scan.jpg",
+        "b/.DS_Store",
+        "Thumbs.db",
+        "desktop.ini",
+        "b/script.py",
     ]:
         (tmp_path / name).write_bytes(b"x")
     found = [p.relative_to(tmp_path).as_posix() for p in iter_document_paths([tmp_path])]
-    assert found == ["a/deep/x.PDF", "a/y.docx", "b/c.html", "m.md", "z.txt"]
+    # documents that cannot be read are yielded too, so the user learns why; junk is not
+    assert found == [
+        "a/deep/x.PDF",
+        "a/old.doc",
+        "a/slides.PPTX",
+        "a/y.docx",
+        "b/c.html",
+        "b/scan.jpg",
+        "m.md",
+        "z.txt",
+    ]
 
 
 def test_explicit_files_are_kept_and_not_repeated(tmp_path):
@@ -340,39 +390,41 @@ def test_supported_suffixes():
 
 
 def test_empty_file(tmp_path):
-    with pytest.raises(EmptyDocumentError, match=r"empty\.txt: empty file"):
+    with pytest.raises(EmptyDocumentError, match=r"empty\.txt: 空文件"):
         read_document(_write(tmp_path, "empty.txt", b""))
 
 
 def test_whitespace_only_file(tmp_path):
-    with pytest.raises(EmptyDocumentError, match=r"blank\.md: no text"):
+    with pytest.raises(EmptyDocumentError, match=r"blank\.md: 文件中没有文字"):
         read_document(_write(tmp_path, "blank.md", " \n\t\n".encode("utf-16")))
 
 
 def test_binary_file_named_txt(tmp_path):
     rng = random.Random(7)
     data = bytes(rng.randrange(256) for _ in range(4096)) + b"\x00\x00"
-    with pytest.raises(ReadError, match=r"noise\.txt: binary data, not text"):
+    with pytest.raises(ReadError, match=r"noise\.txt: 二进制数据，不是文本"):
         read_document(_write(tmp_path, "noise.txt", data))
 
 
 def test_unknown_suffix(tmp_path):
-    with pytest.raises(UnsupportedFormatError, match=r"entry\.xyz: unsupported file type"):
+    with pytest.raises(UnsupportedFormatError, match=r"entry\.xyz: 不支持的文件类型.*\.xyz"):
         read_document(_write(tmp_path, "entry.xyz", "营销背景".encode()))
 
 
 def test_old_word_doc_suffix_says_what_to_do(tmp_path):
-    with pytest.raises(UnsupportedFormatError, match=r"entry\.doc: .*save it as \.docx"):
+    with pytest.raises(
+        UnsupportedFormatError, match=r"entry\.doc: 不支持旧版 Word \.doc 文件，请.*另存为 \.docx"
+    ):
         read_document(_write(tmp_path, "entry.doc", b"\xd0\xcf\x11\xe0"))
 
 
 def test_missing_path(tmp_path):
-    with pytest.raises(ReadError, match=r"missing\.txt: no such file") as info:
+    with pytest.raises(ReadError, match=r"missing\.txt: 文件不存在") as info:
         read_document(tmp_path / "missing.txt")
     assert info.value.path.endswith("missing.txt")
 
 
 def test_folder_instead_of_file(tmp_path):
     (tmp_path / "cases.txt").mkdir()
-    with pytest.raises(ReadError, match=r"cases\.txt: is a folder"):
+    with pytest.raises(ReadError, match=r"cases\.txt: 这是文件夹"):
         read_document(tmp_path / "cases.txt")
