@@ -181,12 +181,12 @@ class Library:
                     )
             elif int(version[0]) > SCHEMA_VERSION:
                 raise LibraryError(
-                    f"{self.path}: made by a newer Award Writer (schema {version[0]}); update the app"
+                    f"{self.path}: 案例库由更新版本的 Award Writer 创建（格式 {version[0]}），请先升级本程序"
                 )
         except sqlite3.DatabaseError as exc:
-            raise LibraryError(f"{self.path}: cannot open the library ({exc})") from exc
+            raise LibraryError(f"{self.path}: 无法打开案例库（{exc}）") from exc
         except OSError as exc:
-            raise LibraryError(f"{self.home}: cannot create the library folder ({exc})") from exc
+            raise LibraryError(f"{self.home}: 无法创建案例库文件夹（{exc}）") from exc
 
     @classmethod
     def open(cls, home: str | os.PathLike[str] | None = None) -> Library:
@@ -405,7 +405,7 @@ class Library:
                 (case_id,),
             ).fetchone()
             if row is None:
-                raise CaseNotFoundError(f"no case with id {case_id} in {self.path}")
+                raise CaseNotFoundError(f"案例库 {self.path} 中没有编号为 {case_id} 的案例")
             fields = self._db.execute(
                 "SELECT key, title, value FROM fields WHERE case_id=? ORDER BY pos", (case_id,)
             ).fetchall()
@@ -461,4 +461,4 @@ class Library:
         with self._lock, self._db:
             cur = self._db.execute("DELETE FROM cases WHERE id=?", (case_id,))
         if cur.rowcount == 0:
-            raise CaseNotFoundError(f"no case with id {case_id} in {self.path}")
+            raise CaseNotFoundError(f"案例库 {self.path} 中没有编号为 {case_id} 的案例")

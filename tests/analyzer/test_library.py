@@ -134,7 +134,7 @@ def test_remove_and_missing_ids(lib, seeds):
     case_id = lib.ingest([seeds["003"]]).results[0].case_id
     lib.remove(case_id)
     assert len(lib) == 0
-    with pytest.raises(CaseNotFoundError, match=str(case_id)):
+    with pytest.raises(CaseNotFoundError, match=f"没有编号为 {case_id} 的案例"):
         lib.get_case(case_id)
     with pytest.raises(CaseNotFoundError):
         lib.remove(case_id)
