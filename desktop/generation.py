@@ -60,6 +60,13 @@ def load_generator(session: Session, job: Job) -> Any:
 
 
 class Generation(QtCore.QObject):
+    """One drafting run at a time: a queue of section keys, one job per section.
+
+    Every run gets an id, and a job's signals reach the page only while its run is the current
+    one: :meth:`abandon` (another document opened, the award switched) makes the running job's
+    late text go nowhere, and a run asked for meanwhile starts as soon as that job has ended.
+    """
+
     started = Signal()
     stopped = Signal()
     streamed = Signal(str, str)  # section key, text
@@ -74,25 +81,50 @@ class Generation(QtCore.QObject):
         self._queue: list[str] = []
         self._draft: Draft | None = None
         self._job: Job | None = None
+        self._run = 0  # id of the current run; a job of an older run is stale
+        self._job_run = 0  # the run the running job belongs to
+        self._pending: tuple[Draft, list[str]] | None = None  # waits for a stale job to end
 
     @property
     def running(self) -> bool:
-        return self._job is not None
+        """The current run drafts (or waits to): a stale job winding down does not count."""
+        return self._pending is not None or (self._job is not None and self._job_run == self._run)
+
+    @property
+    def busy(self) -> bool:
+        """A job of this controller uses the model (the current run's or a stale one)."""
+        return self._job is not None or self._pending is not None
 
     def run(self, draft: Draft, keys: list[str]) -> bool:
-        if self._job is not None:
+        if self.running:
             self.session.warn("正在生成中；请先停止或等待完成。")
             return False
         self._draft = draft
         self._queue = list(keys)
         self.started.emit()
+        if self._job is not None:  # a stale job still ends its token: start right after it
+            self._pending = (draft, list(keys))
+            return True
         self._next()
         return True
 
     def stop(self) -> None:
+        """Stop the current run; what the running section streamed so far is kept."""
         self._queue.clear()
+        if self._pending is not None:
+            self._pending = None
+            self.stopped.emit()
         if self._job is not None:
             self._job.cancel()
+
+    def abandon(self) -> None:
+        """Stop, and let nothing of this run reach the page any more (its document is gone)."""
+        was_running = self.running
+        self.stop()
+        self._run += 1
+        self._draft = None
+        if was_running and self._pending is None:
+            self.stopped.emit()
 
     def _next(self) -> None:
         if not self._queue or self._draft is None:
@@ -124,13 +156,32 @@ class Generation(QtCore.QObject):
 
         job = self.session.runner.start(f"生成 {title}", work)
         self._job = job
-        job.signals.streamed.connect(lambda text, key=key: self.streamed.emit(key, text))
-        job.signals.finished.connect(lambda result, key=key: self._finished(key, result))
-        job.signals.cancelled.connect(lambda key=key: self._cancelled(key))
-        job.signals.error.connect(lambda message, key=key: self._failed(key, message))
+        self._job_run = run = self._run
+        job.signals.streamed.connect(lambda text, key=key: self._streamed(run, key, text))
+        job.signals.finished.connect(lambda result, key=key: self._finished(run, key, result))
+        job.signals.cancelled.connect(lambda key=key: self._cancelled(run, key))
+        job.signals.error.connect(lambda message, key=key: self._failed(run, key, message))
         self.job_started.emit(job, f"正在生成：{title}")
 
-    def _finished(self, key: str, result: Any) -> None:
+    def _streamed(self, run: int, key: str, text: str) -> None:
+        if run == self._run:
+            self.streamed.emit(key, text)
+
+    def _job_over(self, run: int) -> bool:
+        """Bookkeeping when a job ends; True if it belonged to the current run."""
+        self._job = None
+        if run == self._run:
+            return True
+        if self._pending is not None:  # a run asked for while the stale job wound down
+            draft, keys = self._pending
+            self._pending = None
+            self._draft, self._queue = draft, keys
+            self._next()
+        return False
+
+    def _finished(self, run: int, key: str, result: Any) -> None:
+        if not self._job_over(run):
+            return
         text = getattr(result, "text", result if isinstance(result, str) else None)
         marks = len(getattr(result, "flags", ()) or ())
         if getattr(result, "status", "") == "placeholder":
@@ -140,20 +191,21 @@ class Generation(QtCore.QObject):
         else:
             status = "完成"
         self.section_done.emit(key, text, status)
-        self._job = None
         self._next()
 
-    def _cancelled(self, key: str) -> None:
+    def _cancelled(self, run: int, key: str) -> None:
+        if not self._job_over(run):
+            return
         self.section_done.emit(key, None, "已停止")
         self._queue.clear()
-        self._job = None
         self.stopped.emit()
 
-    def _failed(self, key: str, message: str) -> None:
+    def _failed(self, run: int, key: str, message: str) -> None:
+        if not self._job_over(run):
+            return
         self.session.error(f"生成失败：{message}")
         self.section_done.emit(key, None, "出错")
         self._queue.clear()
-        self._job = None
         self.stopped.emit()
 
 

@@ -224,7 +224,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
         self._loading = True
         try:
-            self.generation.stop()
+            self.generation.abandon()  # the running section belongs to the document going away
             self._draft_id = draft.id
             self._created = draft.created
             self._award = draft.award
@@ -353,9 +353,14 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         editor = self.editors.get(key)
         if editor is None:
             return
-        if not editor.streaming:
-            editor.begin_stream()
-        editor.end_stream(text, status=status)
+        if editor.streaming:
+            editor.end_stream(text, status=status)
+        elif text is not None:  # finished without streaming (a placeholder): one undoable edit
+            editor.set_text(text, undoable=True)
+            editor.set_status(status)
+        else:  # stopped or failed before the first token: the section keeps its text
+            editor.set_status(status)
+            return
         self.mark_dirty()
 
     # ------------------------------------------------------------------ from other pages

@@ -168,7 +168,7 @@ class DraftDocumentMixin:
 
     def close_document(self) -> None:
         """The document is going away on purpose: no autosave copy is left for recovery."""
-        self.generation.stop()
+        self.generation.abandon()
         self._autosave_timer.stop()
         if not self._dirty:
             self.autosave.discard(self._draft_id)

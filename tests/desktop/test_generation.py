@@ -107,3 +107,99 @@ def test_closing_the_window_while_generating_cancels(
     page._dirty = False
     assert window.close()
     assert not window.session.runner.busy
+
+
+class StuckGenerator:
+    """A model that never produces a token: it waits until it is stopped (or fails at once)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.finish_reason = ""
+        self.waiting = False
+
+    def stream(self, prompt_messages: Any, *, max_new_tokens: int, **kw: Any) -> Any:
+        import time
+
+        from analyzer.errors import Cancelled
+
+        if self.error is not None:
+            raise self.error
+        cancel = kw.get("cancel")
+        self.waiting = True
+        while not (cancel is not None and cancel.cancelled):
+            time.sleep(0.01)
+        raise Cancelled()
+        yield ""  # a generator, like a real model's stream
+
+
+def test_stopping_before_the_first_token_keeps_the_section(qtbot: Any, window: Any) -> None:
+    page = window.draft_page
+    brief(page)
+    gen = StuckGenerator()
+    window.session.models["generator"] = gen
+    editor = page.editors["background"]
+    editor.edit.insertPlainText("我手写的背景，还没保存。")
+    page.generate_section("background")
+    qtbot.waitUntil(lambda: gen.waiting, timeout=10_000)
+    page.stop_action.trigger()
+    qtbot.waitUntil(lambda: not window.session.runner.busy, timeout=10_000)
+    assert editor.text() == "我手写的背景，还没保存。"
+    assert editor.status_label.text() == "已停止"
+    assert editor.edit.document().isUndoAvailable()  # the typing can still be undone
+    editor.edit.undo()
+    assert editor.text() == ""
+
+
+def test_a_model_error_before_any_text_keeps_the_section(window: Any, wait_job: Any) -> None:
+    page = window.draft_page
+    brief(page)
+    window.session.models["generator"] = StuckGenerator(ModelError("模型文件损坏"))
+    editor = page.editors["strategy"]
+    editor.set_text("已经写好的策略。")
+    page.generate_section("strategy")
+    wait_job(page.generation._job)
+    assert editor.text() == "已经写好的策略。"
+    assert editor.status_label.text() == "出错" and "模型文件损坏" in window.message_bar.text
+
+
+def test_opening_another_draft_while_generating_keeps_it_clean(
+    qtbot: Any, window: Any, fake_generator: Any, tmp_path: Any
+) -> None:
+    from dataclasses import replace
+
+    from analyzer.drafts import Draft, save_draft
+
+    other = Draft.new("golden_mouse", title="另一份草稿").with_section(
+        "background", "另一份的背景。"
+    )
+    other = replace(other, brief={"strategy": "以 AI 大赛连接开发者与公众"})
+    path = save_draft(other, tmp_path / "other.awdraft")
+    fake_generator.delay = 0.05
+    page = window.draft_page
+    brief(page)
+    page.generate_section("background")
+    qtbot.waitUntil(lambda: len(page.editors["background"].text()) >= 2, timeout=10_000)
+    page._dirty = False  # answer "discard" for the first document
+    assert page.open_path(path)
+    # Generating in the new document right away starts once the old job has ended.
+    assert page.generate_section("strategy") is not False
+    assert page.generating
+    qtbot.waitUntil(lambda: not window.session.runner.busy, timeout=30_000)
+    assert page.editors["background"].text() == "另一份的背景。"
+    assert "3000 万+" in page.editors["strategy"].text()
+    assert page.form.title.text() == "另一份草稿"
+
+
+def test_switching_award_while_generating_sends_nothing_to_the_new_sections(
+    qtbot: Any, window: Any, fake_generator: Any
+) -> None:
+    fake_generator.delay = 0.05
+    page = window.draft_page
+    brief(page)
+    page.generate_section("strategy")
+    qtbot.waitUntil(lambda: len(page.editors["strategy"].text()) >= 2, timeout=10_000)
+    page.form.award.setCurrentIndex(page.form.award.findData("generic"))  # has "strategy" too
+    kept = {k: e.text() for k, e in page.editors.items()}
+    qtbot.waitUntil(lambda: not window.session.runner.busy, timeout=30_000)
+    assert {k: e.text() for k, e in page.editors.items()} == kept
+    assert not page.generating and page.generate_action.isEnabled()
