@@ -155,6 +155,7 @@ class Generation(QtCore.QObject):
             )
 
         job = self.session.runner.start(f"生成 {title}", work)
+        self.session.track_model_job(job)
         self._job = job
         self._job_run = run = self._run
         job.signals.streamed.connect(lambda text, key=key: self._streamed(run, key, text))

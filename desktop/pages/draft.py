@@ -104,6 +104,8 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self._autosave_timer.timeout.connect(self.autosave_now)
         session.library_changed.connect(self._library_moved)
         session.settings_changed.connect(lambda _: self._update_model_label())
+        # Like 设置, the model cannot be switched while it is loading or drafting.
+        session.model_busy_changed.connect(lambda busy: self.model_choice.setEnabled(not busy))
         self.new_document()
 
     # ------------------------------------------------------------------ actions
@@ -190,8 +192,8 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         kind, path = choice.split("\t", 1)
         s = self.session.settings
         if (kind, path) != (s.generator, s.generator_path if kind != "bundled" else ""):
-            if self.generating:
-                self.session.warn("正在生成中；停止后再更换模型。")
+            if self.generating or self.session.model_busy:
+                self.session.warn("正在生成或加载模型；停止或等它结束后再更换模型。")
                 self._update_model_label()
                 return
             new = replace(s, generator=kind, generator_path=path or s.generator_path)

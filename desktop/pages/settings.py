@@ -95,7 +95,16 @@ class SettingsPage(QtWidgets.QWidget):
         hint.setStyleSheet("color:#666")
         form.addRow("", hint)
 
+        self.library_busy_note = QtWidgets.QLabel(
+            "后台任务（导入、搜索、检查或生成）进行中：完成或取消后才能更换案例库文件夹。"
+        )
+        self.library_busy_note.setStyleSheet("color:#8a5300")
+        self.library_busy_note.setWordWrap(True)
+        self.library_busy_note.hide()
+        form.addRow("", self.library_busy_note)
+
         gen_box = QtWidgets.QGroupBox("撰写")
+        self.gen_box = gen_box
         form = QtWidgets.QFormLayout(gen_box)
         form.addRow("生成模型：", self.generator)
         form.addRow("模型位置：", self.generator_path)
@@ -108,6 +117,12 @@ class SettingsPage(QtWidgets.QWidget):
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#666")
         form.addRow("", hint)
+        self.gen_busy_note = QtWidgets.QLabel(
+            "正在加载或使用生成模型：停止生成或等它结束后，才能更改生成模型、设备和线程数。"
+        )
+        self.gen_busy_note.setStyleSheet("color:#8a5300")
+        self.gen_busy_note.setWordWrap(True)
+        self.gen_busy_note.hide()
 
         model_box = QtWidgets.QGroupBox("模型状态")
         row = QtWidgets.QHBoxLayout(model_box)
@@ -142,6 +157,7 @@ class SettingsPage(QtWidgets.QWidget):
         column = QtWidgets.QVBoxLayout(inner)
         for box in (library_box, embed_box, gen_box):
             column.addWidget(box)
+        column.addWidget(self.gen_busy_note)
         column.addLayout(buttons)
         column.addWidget(model_box)
         column.addWidget(self.job_bar)
@@ -153,6 +169,8 @@ class SettingsPage(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
+        session.runner.busy_changed.connect(lambda _busy: self._update_busy())
+        session.model_busy_changed.connect(lambda _busy: self._update_busy())
         self.load()
 
     def load(self) -> None:
@@ -173,7 +191,25 @@ class SettingsPage(QtWidgets.QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.threads.setValue(s.threads)
         self._update_enabled()
+        self._update_busy()
         self._update_model_status()
+
+    def _update_busy(self) -> None:
+        """While work uses the library or the model, what it uses cannot be changed here."""
+        overridden = bool(self.session.library_override or os.environ.get(ENV_HOME))
+        busy = self.session.runner.busy
+        self.library_dir.setEnabled(not overridden and not busy)
+        self.library_busy_note.setVisible(busy and not overridden)
+        model_busy = self.session.model_busy
+        for w in self._generation_widgets():
+            w.setEnabled(not model_busy)
+        if not model_busy:
+            self._update_enabled()
+        self.gen_busy_note.setVisible(model_busy)
+        self._update_model_status()
+
+    def _generation_widgets(self) -> tuple[QtWidgets.QWidget, ...]:
+        return (self.generator, self.generator_path, self.device, self.threads)
 
     # ------------------------------------------------------------------ model
 
@@ -189,7 +225,7 @@ class SettingsPage(QtWidgets.QWidget):
                 "生成模型未加载：第一次生成时自动加载（首次可能需要几十秒）。"
             )
         self.load_button.setEnabled(gen is None and self._load_job is None)
-        self.unload_button.setEnabled(gen is not None)
+        self.unload_button.setEnabled(gen is not None and not self.session.model_busy)
 
     def preload_model(self) -> Job | None:
         if self._load_job is not None or self.session.models.get("generator") is not None:
@@ -198,6 +234,7 @@ class SettingsPage(QtWidgets.QWidget):
 
         session = self.session
         job = session.runner.start("加载模型", lambda job: load_generator(session, job))
+        session.track_model_job(job)
         self._load_job = job
         self.job_bar.attach(job, "正在加载生成模型…")
         job.signals.error.connect(lambda message: self.session.error(f"模型加载失败：{message}"))
@@ -211,15 +248,15 @@ class SettingsPage(QtWidgets.QWidget):
         self._update_model_status()
 
     def unload_model(self) -> None:
-        if any(j.name.startswith(("生成", "加载模型")) for j in self.session.runner.jobs):
+        if self.session.model_busy:
             self.session.warn("模型正在使用中；请等生成结束后再卸载。")
             return
-        self.session.unload_generator()
+        self.session.unload_generator(wait=False)
         self._update_model_status()
         self.session.info("生成模型已卸载。")
 
     def current(self) -> AppSettings:
-        overridden = not self.library_dir.isEnabled()
+        overridden = bool(self.session.library_override or os.environ.get(ENV_HOME))
         return AppSettings(
             library_dir=self.session.settings.library_dir
             if overridden
@@ -238,7 +275,8 @@ class SettingsPage(QtWidgets.QWidget):
         if problems:
             self.session.error("设置未保存：" + "；".join(problems))
             return False
-        self.session.apply_settings(settings)
+        if not self.session.apply_settings(settings):
+            return False  # refused while work uses the library or the model: said why
         self.load()
         self.session.info("设置已保存。")
         return True
@@ -250,5 +288,5 @@ class SettingsPage(QtWidgets.QWidget):
     def _update_enabled(self) -> None:
         self.embedder_path.setEnabled(self.embedder.currentData() == "folder")
         kind = self.generator.currentData()
-        self.generator_path.setEnabled(kind != "bundled")
+        self.generator_path.setEnabled(kind != "bundled" and not self.session.model_busy)
         self.generator_path.folder = kind == "folder"

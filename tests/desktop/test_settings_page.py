@@ -77,3 +77,71 @@ def test_preload_and_unload_the_model(
     page.unload_model()
     assert "generator" not in window.session.models
     assert "未加载" in page.model_status.text()
+
+
+def test_the_library_folder_cannot_change_during_an_import(
+    qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wait_job: Any
+) -> None:
+    seeds = Path(__file__).resolve().parents[2] / "corpus" / "cases"
+    folder = tmp_path / "many"
+    folder.mkdir()
+    text = (seeds / "000_1553ac701a01ae2f.txt").read_text(encoding="utf-8")
+    for i in range(40):
+        (folder / f"{i:03d}.txt").write_text(text + f"\n编号 {i}\n", encoding="utf-8")
+    monkeypatch.setenv("AWARD_WRITER_CONFIG", str(tmp_path / "desktop.ini"))
+    monkeypatch.delenv("AWARD_WRITER_HOME")
+    page = window.settings_page
+    page.library_dir.setText(str(tmp_path / "first"))
+    assert page.apply()
+    job = window.library_page.import_paths([str(folder)])
+    assert not page.library_dir.isEnabled() and not page.library_busy_note.isHidden()
+    page.library_dir.setText(str(tmp_path / "second"))
+    assert not page.apply()
+    assert window.message_bar.level == "error" and "案例库文件夹" in window.message_bar.text
+    assert window.session.home == tmp_path / "first"
+    wait_job(job)
+    assert len(window.session.library) == 40  # the import was not broken
+    assert page.library_dir.isEnabled() and page.library_busy_note.isHidden()
+
+
+def test_generation_settings_are_locked_while_the_model_drafts(
+    qtbot: Any, window: Any, fake_generator: Any
+) -> None:
+    fake_generator.delay = 0.05
+    draft = window.draft_page
+    draft.form.notes["strategy"].setPlainText("以 AI 大赛连接开发者与公众")
+    draft.generate_section("strategy")
+    page = window.settings_page
+    assert not page.threads.isEnabled() and not page.generator.isEnabled()
+    assert not page.gen_busy_note.isHidden() and not draft.model_choice.isEnabled()
+    page.threads.setValue(3)
+    assert not page.apply()
+    assert "生成模型" in window.message_bar.text
+    assert window.session.settings.threads == 0
+    assert window.session.models["generator"] is fake_generator  # still there, still drafting
+    qtbot.waitUntil(lambda: not draft.generating, timeout=30_000)
+    assert "3000 万+" in draft.editors["strategy"].text()  # the section was finished
+    assert page.threads.isEnabled() and draft.model_choice.isEnabled()
+    assert page.apply() and window.session.settings.threads == 3
+
+
+def test_unloading_a_model_process_does_not_wait_on_the_gui_thread(qtbot: Any, window: Any) -> None:
+    import threading
+    import time
+
+    closed: list[str] = []
+
+    class ModelProcess:
+        label = "slow to end"
+
+        def close(self) -> None:
+            time.sleep(0.3)  # a child process that takes its time to exit
+            closed.append(threading.current_thread().name)
+
+    window.session.models["generator"] = ModelProcess()
+    page = window.settings_page
+    page.threads.setValue(2)
+    assert page.apply()
+    assert "generator" not in window.session.models
+    qtbot.waitUntil(lambda: bool(closed), timeout=10_000)
+    assert closed != [threading.main_thread().name]
