@@ -38,7 +38,9 @@ _window: MainWindow | None = None
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="award-writer-gui", description="Award Writer 桌面应用")
     parser.add_argument("--library", metavar="DIR", help="案例库文件夹 (library folder)")
-    parser.add_argument("files", nargs="*", metavar="FILE", help="草稿或文档，在“撰写”页打开")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="草稿或文档，在“撰写”页打开（一次一份）"
+    )
     return parser
 
 
@@ -124,6 +126,33 @@ def create_window(library: str | None = None) -> MainWindow:
     return _window
 
 
+def open_files(window: MainWindow, files: Sequence[str]) -> None:
+    """Open the first file on the 撰写 page (one document at a time) and name the others."""
+    if not files:
+        return
+    from pathlib import Path
+
+    first, rest = Path(files[0]), [Path(f).name for f in files[1:]]
+    errors: list[str] = []
+
+    def seen(level: str, text: str) -> None:
+        if level == "error":
+            errors.append(text)
+
+    window.session.message.connect(seen)
+    try:
+        opened = window.open_draft(first)
+    finally:
+        window.session.message.disconnect(seen)
+    if not rest:
+        return
+    others = f"未打开 {'、'.join(rest)}：一次只能打开一份草稿，请用“打开…”(Ctrl+O) 逐个打开。"
+    if opened:
+        window.session.warn(f"已打开 {first.name}；{others}")
+    else:  # one message bar: keep the reason the first file failed in the same message
+        window.session.error("\n".join([*errors[-1:], others]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     problem = display_problem()
@@ -136,10 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = make_app()
     window = create_window(args.library)
     window.show()
-    if args.files:
-        from pathlib import Path
-
-        window.open_draft(Path(args.files[0]))
+    open_files(window, args.files)
     code = app.exec()
     log.info("exit %s", code)
     return int(code)

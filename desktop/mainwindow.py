@@ -143,9 +143,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_page(self.pages.index(self.similar_page))
         self.similar_page.use_draft()
 
-    def open_draft(self, path: Path) -> None:
+    def open_draft(self, path: Path) -> bool:
         self.show_page(self.pages.index(self.draft_page))
-        self.draft_page.open_path(path)
+        return self.draft_page.open_path(path)
 
     def _after_show(self) -> None:
         self.library_page.refresh()
