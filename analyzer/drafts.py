@@ -12,6 +12,8 @@ crash recovery are in :mod:`analyzer.autosave`.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
 import os
 import tempfile
@@ -30,6 +32,29 @@ FORMAT_VERSION = 1
 
 class DraftError(AwardWriterError):
     """A draft could not be written (disk full, no permission …)."""
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "磁盘是只读的",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EEXIST: "已经存在",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EDQUOT: "磁盘配额已满",
+    errno.EIO: "读写错误（磁盘或网络盘故障）",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Chinese (the system's own words as a last resort)."""
+    reason = _OS_REASONS.get(exc.errno or -1)
+    if reason:
+        return reason
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -266,9 +291,9 @@ class Draft:
     @classmethod
     def from_json(cls, data: Any, *, where: str = "draft") -> Draft:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ReadError(where, "not an Award Writer draft")
+            raise ReadError(where, "不是 Award Writer 草稿文件")
         if int(data.get("version", 0)) > FORMAT_VERSION:
-            raise ReadError(where, "made by a newer Award Writer; update the app")
+            raise ReadError(where, "由更新版本的 Award Writer 保存，请先升级本应用")
         try:
             return cls(
                 award=str(data["award"]),
@@ -296,7 +321,7 @@ class Draft:
                 created=float(data.get("created", time.time())),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ReadError(where, f"malformed draft ({type(exc).__name__}: {exc})") from exc
+            raise ReadError(where, f"草稿文件内容有误（字段 {exc} 缺失或格式不对）") from exc
 
 
 def exemplar_source(draft: Draft, library: Any = None) -> Any:
@@ -387,6 +412,10 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
+            # mkstemp makes the file private (0600); a saved or exported file gets the mode
+            # any new file of the user gets (0644 under the usual umask).
+            if hasattr(os, "fchmod"):  # POSIX
+                os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -397,7 +426,18 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
                 os.unlink(tmp)
             raise
     except OSError as exc:
-        raise DraftError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+        raise DraftError(f"{target}：无法写入（{os_reason(exc)}）") from exc
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once (reading it means setting it for an instant)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_umask()  # at import, before any thread of the app writes files
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:
@@ -422,7 +462,9 @@ def load_draft(path: str | os.PathLike[str]) -> Draft:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ReadError(p, "no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReadError(p, f"cannot read the draft ({exc})") from exc
+        raise ReadError(p, "文件不存在") from None
+    except OSError as exc:
+        raise ReadError(p, f"无法读取草稿（{os_reason(exc)}）") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReadError(p, f"不是有效的草稿文件（内容已损坏：{exc}）") from exc
     return Draft.from_json(data, where=str(p))

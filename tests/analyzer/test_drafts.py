@@ -54,7 +54,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(Exception, match="No space left"):
+    with pytest.raises(Exception, match="磁盘空间不足"):
         save_draft(Draft.new("tma"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["entry.awdraft"]  # no temporary file left
@@ -67,7 +67,7 @@ def test_a_file_that_is_not_a_draft_is_a_read_error(tmp_path: Path) -> None:
         load_draft(bad)
     other = tmp_path / "y.awdraft"
     atomic_write(other, json.dumps({"hello": 1}).encode())
-    with pytest.raises(ReadError, match="not an Award Writer draft"):
+    with pytest.raises(ReadError, match="不是 Award Writer 草稿文件"):
         load_draft(other)
 
 

@@ -54,5 +54,22 @@ def test_html_highlights_fact_guard_marks() -> None:
 
 
 def test_unknown_format_is_refused_up_front(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"\.odt"):
+    from analyzer.drafts import DraftError
+
+    with pytest.raises(DraftError, match=r"\.odt"):
         export_draft(sample(), tmp_path / "entry.odt")
+
+
+def test_a_pdf_text_map_is_corrected_in_both_cmap_forms() -> None:
+    from analyzer.export import remap_cmap
+
+    cmap = (
+        "2 beginbfchar\n<0003> <2FA6>\n<0004> <9F20>\nendbfchar\n"
+        "2 beginbfrange\n<0000> <0000> <0009>\n<0001> <0002> [<2F24> <8D5B>]\nendbfrange\n"
+    )
+    real = {"\u2fa6": "金", "\u2f24": "大", "\t": " "}
+    fixed, n = remap_cmap(cmap, real.get)
+    assert n == 3
+    assert "<0003> <91D1>" in fixed and "<0004> <9F20>" in fixed  # 金; 鼠 untouched
+    assert "<0000> <0000> <0020>" in fixed
+    assert "[<5927> <8D5B>]" in fixed  # 大 赛

@@ -164,3 +164,36 @@ def test_model_choice_on_the_page_switches_the_drafting_model(window: Any, tmp_p
     assert window.session.settings.generator_path == str(folder)  # remembered for next time
     choice.activated.emit(choice.count() - 1)
     assert window.current_page() is window.settings_page
+
+
+def test_pdf_text_copies_and_searches_as_the_real_characters(window: Any, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    page = window.draft_page
+    page.form.title.setText("金鼠标数字营销大赛参赛作品")
+    paragraph = (
+        "2019 年垃圾分类新规实施，金鼠标大赛用户长期以来一直走在前面，"
+        "见言、行、走、高、黄、鼠、龙、立、用，执行目标明确。"
+    )
+    page.editors["background"].set_text(paragraph)
+    assert page.export_to(tmp_path / "entry.pdf"), window.message_bar.text
+    text = "".join(p.extract_text() for p in PdfReader(str(tmp_path / "entry.pdf")).pages)
+    assert "金鼠标数字营销大赛参赛作品" in text
+    assert paragraph in text.replace("\n", "")  # lines wrap; the characters are the typed ones
+    assert not [c for c in text if 0x2E80 <= ord(c) <= 0x2FDF]  # no Kangxi/CJK radicals
+
+
+def test_exported_and_saved_files_are_readable_by_others_like_any_new_file(
+    window: Any, tmp_path: Path
+) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    page = window.draft_page
+    fill(page)
+    for name in ("entry.docx", "entry.pdf"):
+        assert page.export_to(tmp_path / name)
+    assert page.save_to(tmp_path / "entry.awdraft")
+    for name in ("entry.docx", "entry.pdf", "entry.awdraft"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
