@@ -71,7 +71,8 @@ class MainWindow(QtWidgets.QMainWindow):
             " #nav::item { padding:10px 14px; }"
             " #nav::item:selected { background:#dbe7ff; color:#123; border-left:3px solid #2962ff; }"
         )
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._page_changed)
+        self._last_focus: dict[int, QtWidgets.QWidget] = {}
 
         self.message_bar = MessageBar()
         self.session.message.connect(self.message_bar.show_message)
@@ -94,6 +95,15 @@ class MainWindow(QtWidgets.QMainWindow):
         help_action.setShortcut(QtGui.QKeySequence.StandardKey.HelpContents)
         help_action.triggered.connect(self.show_shortcuts)
         self.addAction(help_action)
+        # Esc cancels what the current page runs, and stops drafting from any page. Enabled only
+        # while something runs, so that otherwise Esc reaches the widgets as usual.
+        self.cancel_action = QtGui.QAction("停止/取消", self)
+        self.cancel_action.setShortcut(QtGui.QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.cancel_action.setEnabled(False)
+        self.cancel_action.triggered.connect(self.cancel_current_work)
+        self.addAction(self.cancel_action)
+        self.session.runner.busy_changed.connect(self.cancel_action.setEnabled)
         quit_action = QtGui.QAction("退出", self)
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -123,6 +133,30 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)
+
+    def _page_changed(self, index: int) -> None:
+        """Show the page and move the keyboard focus into it: its shortcuts (Ctrl+I, Ctrl+S …)
+        act on the page that has the focus, whichever way the page was chosen."""
+        old = self.stack.currentIndex()
+        focused = QtWidgets.QApplication.focusWidget()
+        if focused is not None and old >= 0 and self.pages[old].isAncestorOf(focused):
+            self._last_focus[old] = focused
+        self.stack.setCurrentIndex(index)
+        if not 0 <= index < len(self.pages):
+            return
+        page = self.pages[index]
+        target = self._last_focus.get(index)
+        if target is None or not target.isVisibleTo(page) or not target.isEnabled():
+            target = _first_focusable(page)
+        (target or page).setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def cancel_current_work(self) -> None:
+        page = self.current_page()
+        bar = getattr(page, "job_bar", None)
+        if page is not self.draft_page and bar is not None and bar.running:
+            bar.cancel()
+        elif self.draft_page.generating:
+            self.draft_page.stop_generation()
 
     def current_page(self) -> QtWidgets.QWidget:
         return self.pages[self.stack.currentIndex()]
@@ -203,6 +237,26 @@ class MainWindow(QtWidgets.QMainWindow):
             self.session.shutdown()
         self.draft_page.close_document()
         event.accept()
+
+
+def _first_focusable(page: QtWidgets.QWidget) -> QtWidgets.QWidget | None:
+    """The page's first widget in tab order that takes the keyboard focus."""
+    preferred = getattr(page, "focus_widget", None)
+    if callable(preferred):
+        widget = preferred()
+        if widget is not None and widget.isVisibleTo(page) and widget.isEnabled():
+            return widget
+    widget = page.nextInFocusChain()
+    while widget is not None and widget is not page:
+        if (
+            page.isAncestorOf(widget)
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and widget.isVisibleTo(page)
+            and widget.isEnabled()
+        ):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
 
 
 def _fitting_size() -> tuple[int, int]:

@@ -146,6 +146,10 @@ class CheckPage(QtWidgets.QWidget):
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.job_bar)
 
+    def focus_widget(self) -> QtWidgets.QWidget:
+        """Where the keyboard focus goes when the page is shown."""
+        return self.findings
+
     def _action(self, text: str, slot: Any, shortcut: str) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
         action.setShortcut(QtGui.QKeySequence(shortcut))

@@ -108,6 +108,10 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         session.model_busy_changed.connect(lambda busy: self.model_choice.setEnabled(not busy))
         self.new_document()
 
+    def focus_widget(self) -> QtWidgets.QWidget:
+        """Where the keyboard focus goes when the page is shown."""
+        return self.form.title
+
     # ------------------------------------------------------------------ actions
 
     def _action(self, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QtGui.QAction:
@@ -133,7 +137,8 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.generate_action = self._action(
             "生成全文", self.generate_all, "Ctrl+Return", "按奖项结构逐节生成全文"
         )
-        self.stop_action = self._action("停止", self.stop_generation, "Esc", "停止生成")
+        # Esc is the window's (desktop.mainwindow): it stops drafting from any page.
+        self.stop_action = self._action("停止", self.stop_generation, tip="停止生成 (Esc)")
         self.stop_action.setEnabled(False)
         self.check_action = self._action("检查此稿", self.check_requested.emit, "Ctrl+K")
         self.search_action = self._action("找相似案例", self.search_requested.emit, "Ctrl+Shift+F")

@@ -155,6 +155,10 @@ class LibraryPage(QtWidgets.QWidget):
 
         session.library_changed.connect(self.refresh)
 
+    def focus_widget(self) -> QtWidgets.QWidget:
+        """Where the keyboard focus goes when the page is shown."""
+        return self.table if self.table_stack.currentWidget() is self.table else self.text_filter
+
     # ------------------------------------------------------------------ listing
 
     def refresh(self) -> None:

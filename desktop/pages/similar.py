@@ -205,6 +205,10 @@ class SimilarPage(QtWidgets.QWidget):
         layout.addWidget(self.job_bar)
         layout.addWidget(self.status)
 
+    def focus_widget(self) -> QtWidgets.QWidget:
+        """Where the keyboard focus goes when the page is shown."""
+        return self.query
+
     # ------------------------------------------------------------------ searching
 
     def request(self, *, like_case: int | None = None) -> SearchRequest:

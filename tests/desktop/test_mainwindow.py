@@ -148,3 +148,42 @@ def test_a_long_session_does_not_abort_the_process() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("alive")
+
+
+def test_a_page_shortcut_works_right_after_choosing_the_page(
+    window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.qt import Qt, QtWidgets
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog,
+        "getOpenFileNames",
+        staticmethod(lambda *a, **k: asked.append("import") or ([], "")),
+    )
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.show_page(3)
+    window.nav.setFocus()  # the user clicks 案例库 in the page list
+    window.nav.setCurrentRow(0)
+    focused = QtWidgets.QApplication.focusWidget()
+    assert focused is not None and window.library_page.isAncestorOf(focused)
+    qtbot.keyClick(focused, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    assert asked == ["import"]
+
+
+def test_esc_stops_drafting_from_any_page(window: Any, qtbot: Any, fake_generator: Any) -> None:
+    from desktop.qt import Qt, QtWidgets
+
+    fake_generator.delay = 0.05
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    draft = window.draft_page
+    draft.form.notes["strategy"].setPlainText("以 AI 大赛连接开发者与公众")
+    draft.generate_section("strategy")
+    qtbot.waitUntil(lambda: len(draft.editors["strategy"].text()) >= 2, timeout=10_000)
+    window.show_page(1)  # 相似案例, focus in its query box
+    qtbot.keyClick(QtWidgets.QApplication.focusWidget(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not draft.generating, timeout=10_000)
+    assert draft.editors["strategy"].status_label.text() == "已停止"
+    assert len(draft.editors["strategy"].text()) < len(fake_generator.text)
