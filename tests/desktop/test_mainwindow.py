@@ -156,11 +156,12 @@ def test_a_page_shortcut_works_right_after_choosing_the_page(
     from desktop.qt import Qt, QtWidgets
 
     asked: list[str] = []
-    monkeypatch.setattr(
-        QtWidgets.QFileDialog,
-        "getOpenFileNames",
-        staticmethod(lambda *a, **k: asked.append("import") or ([], "")),
-    )
+
+    def dialog(*args: Any, **kwargs: Any) -> tuple[list[str], str]:
+        asked.append("import")
+        return [], ""
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileNames", staticmethod(dialog))
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     window.show_page(3)
