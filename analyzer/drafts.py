@@ -233,6 +233,23 @@ class Draft:
     def text(self) -> str:
         return self.render()[0]
 
+    def search_text(self) -> str:
+        """What the draft is about, as a query for similar cases: its title, header values, the
+        brief's notes and results, and the sections' text; no headings (every entry has them,
+        they match everything)."""
+        parts = [self.title.strip(), *(v.strip() for v in self.fields.values())]
+        for value in self.brief.values():
+            if isinstance(value, str):
+                parts.append(value.strip())
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        parts.append(" ".join(str(v).strip() for v in item.values()))
+                    else:
+                        parts.append(str(item).strip())
+        parts += [s.text.strip() for s in self.sections]
+        return "\n".join(p for p in parts if p)
+
     def to_parsed(self) -> Any:
         """The draft as the parser sees it (a ``ParsedDocument``) for the checker."""
         from analyzer.parse import parse_text

@@ -224,7 +224,8 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         )
 
     def draft_text(self) -> str:
-        return self.current_document().text()
+        """The draft as a query for similar cases (no headings)."""
+        return self.current_document().search_text()
 
     def load_document(self, draft: Draft, *, path: Path | None, dirty: bool = False) -> None:
         from analyzer.schema import get_award

@@ -99,6 +99,7 @@ class SimilarPage(QtWidgets.QWidget):
         self.session = session
         self.draft_text_provider: Callable[[], str] | None = None
         self._job: Job | None = None
+        self._pending: SearchRequest | None = None  # asked for while a search was running
         self._section_text: tuple[int, str, str] | None = None  # case id, section key, text
 
         self.query = QtWidgets.QPlainTextEdit()
@@ -229,9 +230,10 @@ class SimilarPage(QtWidgets.QWidget):
             self.session.warn("请先输入要搜索的描述。")
             self.query.setFocus()
             return None
-        if self._job is not None:
+        if self._job is not None:  # the newest request wins: it starts when the old job ends
             self._job.cancel()
-            self.session.warn("上一次搜索仍在进行，已取消；请稍后再试。")
+            self._pending = request
+            self.status.setText("正在停止上一次搜索，随后开始新的搜索…")
             return None
         try:
             empty = len(self.session.library) == 0
@@ -250,9 +252,8 @@ class SimilarPage(QtWidgets.QWidget):
         job.signals.progress.connect(self._progress)
         job.signals.finished.connect(self.show_results)
         job.signals.error.connect(lambda message: self.session.error(f"搜索失败：{message}"))
-        job.signals.cancelled.connect(lambda: self.status.setText("搜索已取消。"))
+        job.signals.cancelled.connect(self._cancelled)
         job.signals.done.connect(self._done)
-        self.search_button.setEnabled(False)
         return job
 
     def _progress(self, p: Progress) -> None:
@@ -261,15 +262,26 @@ class SimilarPage(QtWidgets.QWidget):
         elif p.message:
             self.status.setText(p.message)
 
+    def _cancelled(self) -> None:
+        if self._pending is None:  # else the next search is about to start: say that instead
+            self.status.setText("搜索已取消。")
+
     def _done(self) -> None:
         self._job = None
-        self.search_button.setEnabled(True)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.start_search(pending)
+
+    @property
+    def searching(self) -> bool:
+        return self._job is not None or self._pending is not None
 
     def use_draft(self) -> Job | None:
         text = self.draft_text_provider() if self.draft_text_provider else ""
-        body = "".join(text.split())
-        if len(body) < 10:
-            self.session.warn("当前草稿几乎是空的：先在“撰写”页写点内容或填写简报。")
+        if len("".join(text.split())) < 10:  # headings alone would match every case
+            self.session.warn(
+                "当前草稿还是空的：先在“撰写”页填写简报或写几句正文，再用它搜索相似案例。"
+            )
             return None
         self.query.setPlainText(text)
         return self.start_search()

@@ -153,3 +153,19 @@ def test_a_half_filled_result_row_is_named_in_the_error() -> None:
     d = replace(sample(), brief={"results": [{"measure": "曝光", "value": "", "source": "x"}]})
     with pytest.raises(BriefError, match=r"results\[0\]\.value"):
         d.to_brief()
+
+
+def test_search_text_is_what_the_draft_says_without_its_headings() -> None:
+    from dataclasses import replace
+
+    empty = Draft.new("golden_mouse")
+    assert empty.search_text() == ""  # headings alone are no query
+    d = replace(
+        empty.with_section("strategy", "以 AI 大赛连接开发者与公众"),
+        title="垃圾分类挑战赛",
+        brief={"background": "垃圾分类新规", "results": [{"measure": "曝光", "value": "3000 万"}]},
+    )
+    text = d.search_text()
+    for part in ("垃圾分类挑战赛", "垃圾分类新规", "曝光 3000 万", "以 AI 大赛连接开发者与公众"):
+        assert part in text
+    assert "营销背景" not in text and "策略与创意" not in text

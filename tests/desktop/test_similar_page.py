@@ -75,3 +75,24 @@ def test_a_removed_case_is_not_found_any_more(imported: Any, wait_job: Any) -> N
     imported.library_page.remove_cases([first])
     wait_job(page.start_search())
     assert first not in {h.case_id for h in page.model.records()}
+
+
+def test_a_second_search_replaces_the_running_one(imported: Any, qtbot: Any) -> None:
+    page = imported.similar_page
+    page.query.setPlainText("营销")
+    page.award.setCurrentIndex(page.award.findData("tma"))
+    first = page.start_search()
+    assert first is not None
+    page.award.setCurrentIndex(page.award.findData("golden_mouse"))
+    assert page.start_search() is None  # queued behind the first, which is being stopped
+    assert "随后开始新的搜索" in page.status.text()
+    qtbot.waitUntil(lambda: not page.searching, timeout=60_000)
+    hits = page.model.records()
+    assert hits and {h.award for h in hits} == {"golden_mouse"}
+    assert "找到" in page.status.text()
+
+
+def test_using_an_empty_draft_says_so_instead_of_searching_its_headings(imported: Any) -> None:
+    imported.draft_page.search_requested.emit()
+    assert imported.similar_page._job is None
+    assert "当前草稿还是空的" in imported.message_bar.text
