@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyzer.progress import Progress
 from desktop.models import (
     RECORD_ROLE,
     RecordTableModel,
@@ -18,11 +20,24 @@ from desktop.widgets.caseview import CaseView
 from desktop.widgets.jobbar import JobBar
 
 if TYPE_CHECKING:
-    from analyzer.library import CaseSummary, IngestReport
+    from analyzer.library import CaseSummary, FileResult, IngestReport
     from desktop.session import Session
     from desktop.workers import Job
 
 DOCUMENT_FILTER = "文档 (*.txt *.md *.markdown *.docx *.pdf *.html *.htm);;所有文件 (*)"
+IMPORT_REFRESH_MS = 1000  # results and the table follow a running import at this pace
+
+
+def _counts_text(results: list[FileResult]) -> str:
+    counts = Counter(r.status for r in results)
+    return "，".join(
+        [
+            f"已导入 {counts['imported']}",
+            f"已更新 {counts['updated']}",
+            f"跳过 {counts['unchanged'] + counts['duplicate']}",
+            f"失败 {counts['failed']}",
+        ]
+    )
 
 
 class LibraryPage(QtWidgets.QWidget):
@@ -154,6 +169,12 @@ class LibraryPage(QtWidgets.QWidget):
         layout.addWidget(self.results_box)
 
         session.library_changed.connect(self.refresh)
+        self._import_results: list[FileResult] = []
+        self._import_shown = 0
+        self._import_total = 0
+        self._import_timer = QtCore.QTimer(self)
+        self._import_timer.setInterval(IMPORT_REFRESH_MS)
+        self._import_timer.timeout.connect(self._import_tick)
 
     def focus_widget(self) -> QtWidgets.QWidget:
         """Where the keyboard focus goes when the page is shown."""
@@ -276,48 +297,96 @@ class LibraryPage(QtWidgets.QWidget):
             self.session.error(user_message(exc))
             return None
 
+        # Filled by the worker, one result per file as it goes (list.append is atomic): the
+        # page shows what finished even when the import is cancelled half-way.
+        results: list[FileResult] = []
+
         def work(job: Job) -> IngestReport:
-            return library.ingest(paths, on_progress=job.report, cancel=job.token)
+            from analyzer.library import IngestReport
+            from analyzer.readers import iter_document_paths
+
+            missing = [p for p in paths if not Path(p).exists()]
+            files = [
+                *map(Path, missing),
+                *iter_document_paths(p for p in paths if p not in missing),
+            ]
+            job.report(Progress(0, len(files), "准备导入"))
+            for done, path in enumerate(files, 1):
+                if job.token.cancelled:
+                    break
+                results.extend(library.ingest([path]).results)
+                job.report(Progress(done, len(files), str(path)))
+            return IngestReport(list(results))
 
         job = self.session.runner.start("导入", work)
         self._import_job = job
+        self._import_results = results
+        self._import_shown = 0
+        self._import_total = 0
         self.results_model.set_records([])
         self.job_bar.attach(job, "正在导入…")
         self._set_importing(True)
+        job.signals.progress.connect(self._import_progress)
         job.signals.finished.connect(self._import_done)
         job.signals.error.connect(self.session.error)
-        job.signals.cancelled.connect(
-            lambda: self.session.info("导入已取消；已完成的文件都已保存。")
-        )
+        job.signals.cancelled.connect(self._import_cancelled)
         job.signals.done.connect(self._import_over)
+        self._import_timer.start()
         return job
 
     def _set_importing(self, busy: bool) -> None:
         for action in (self.import_files_action, self.import_folder_action, self.remove_action):
             action.setEnabled(not busy)
 
+    def _import_progress(self, p: Progress) -> None:
+        self._import_total = p.total
+
+    def _import_tick(self) -> None:
+        """While importing, at the timer's pace (never per file): new results, new cases."""
+        results = list(self._import_results)
+        if len(results) == self._import_shown:
+            return
+        new = results[self._import_shown :]
+        self._import_shown = len(results)
+        for r in new:
+            self.results_model.append(r)
+        self.results_summary.setText(
+            f"正在导入：已处理 {len(results)}/{self._import_total or '?'} 个文件；"
+            + _counts_text(results)
+        )
+        self.results_box.show()
+        if any(r.status in ("imported", "updated") for r in new):
+            self.refresh()
+
     def _import_over(self) -> None:
+        self._import_timer.stop()
         self._import_job = None
         self._set_importing(False)
         self.session.library_changed.emit()
 
-    def _import_done(self, report: IngestReport) -> None:
-        self.results_model.set_records(report.results)
+    def _show_results(self, results: list[FileResult], head: str) -> None:
+        self.results_model.set_records(results)
+        self._import_shown = len(results)
         self.results.resizeColumnsToContents()
-        counts = {
-            s: report.count(s) for s in ("imported", "updated", "unchanged", "duplicate", "failed")
-        }
-        parts = [f"已导入 {counts['imported']}", f"已更新 {counts['updated']}"]
-        skipped = counts["unchanged"] + counts["duplicate"]
-        parts.append(f"跳过 {skipped}")
-        parts.append(f"失败 {counts['failed']}")
-        self.results_summary.setText("，".join(parts))
+        self.results_summary.setText(head + _counts_text(results))
         self.results_box.show()
+
+    def _import_cancelled(self) -> None:
+        results = list(self._import_results)
+        left = max(0, self._import_total - len(results))
+        self._show_results(results, f"导入已取消（{left} 个文件未处理）：")
+        self.session.info(
+            f"导入已取消：已处理的 {len(results)} 个文件都已保存，另有 {left} 个文件未导入。"
+        )
+
+    def _import_done(self, report: IngestReport) -> None:
+        self._show_results(report.results, "")
         self.import_finished.emit(report)
-        if counts["failed"]:
-            self.session.warn(f"{counts['failed']} 个文件未能导入，原因见“导入结果”。")
+        failed = report.count("failed")
+        if failed:
+            self.session.warn(f"{failed} 个文件未能导入，原因见“导入结果”。")
         else:
-            self.session.info("导入完成：" + "，".join(parts))
+            self.session.info("导入完成：" + _counts_text(report.results))
 
     @property
     def importing(self) -> bool:

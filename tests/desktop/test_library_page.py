@@ -120,3 +120,27 @@ def test_cancel_import_keeps_finished_files(
     assert 1 <= n < 200
     assert page.model.rowCount() == n
     assert "取消" in window.message_bar.text
+    # What finished is listed, file by file, with what was left undone.
+    results = page.results_model.records()
+    assert len(results) == n and {r.status for r in results} == {"imported"}
+    assert page.results_box.isVisible()
+    assert f"已导入 {n}" in page.results_summary.text()
+    assert f"{200 - n} 个文件未处理" in page.results_summary.text()
+
+
+def test_the_table_fills_while_a_long_import_runs(
+    qtbot: Any, window: Any, wait_job: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    text = (SEEDS / "000_1553ac701a01ae2f.txt").read_text(encoding="utf-8")
+    for i in range(300):
+        (folder / f"{i:03d}.txt").write_text(text + f"\n编号 {i}\n", encoding="utf-8")
+    page = window.library_page
+    job = page.import_paths([str(folder)])
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=60_000)
+    assert page.importing  # cases show up before the import is over
+    assert page.table_stack.currentWidget() is page.table  # not "案例库还是空的"
+    assert 0 < page.results_model.rowCount() and "正在导入" in page.results_summary.text()
+    page.cancel_import()
+    wait_job(job)
