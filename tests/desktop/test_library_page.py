@@ -141,6 +141,6 @@ def test_the_table_fills_while_a_long_import_runs(
     qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=60_000)
     assert page.importing  # cases show up before the import is over
     assert page.table_stack.currentWidget() is page.table  # not "案例库还是空的"
-    assert 0 < page.results_model.rowCount() and "正在导入" in page.results_summary.text()
+    assert page.results_model.rowCount() > 0 and "正在导入" in page.results_summary.text()
     page.cancel_import()
     wait_job(job)
