@@ -40,6 +40,14 @@ def award_labels() -> dict[str, str]:
         return {}
 
 
+SECTION_FALLBACK = {"body": "正文", "": "导语"}  # sections of documents that are no entries
+
+
+def section_label(key: str, title: str = "") -> str:
+    """A section's name for the user: its title, else a Chinese name, never a bare key."""
+    return title or SECTION_FALLBACK.get(key, key)
+
+
 def award_label(key: str | None) -> str:
     if not key:
         return "参考文档"
@@ -160,5 +168,8 @@ def hit_columns() -> list[Column[Any]]:
         Column("得分", lambda h: f"{h.score:.3f}", sort=lambda h: h.score, align_right=True),
         Column("案例", lambda h: h.title, tooltip=lambda h: f"{h.title}\n{h.source}"),
         Column("奖项", lambda h: award_label(getattr(h, "award", None))),
-        Column("匹配章节", lambda h: getattr(h, "section_title", "") or getattr(h, "section", "")),
+        Column(
+            "匹配章节",
+            lambda h: section_label(getattr(h, "section", ""), getattr(h, "section_title", "")),
+        ),
     ]

@@ -90,8 +90,12 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "内存不足：请关闭其他程序，或在设置中换用更小的模型。"
     if isinstance(exc, OSError):
-        return f"文件或系统错误：{exc}"
-    return f"内部错误（{type(exc).__name__}）：{exc}。详情已写入日志。"
+        from analyzer.drafts import os_reason
+
+        where = f"{exc.filename}：" if exc.filename else ""
+        return f"文件或系统错误：{where}{os_reason(exc)}"
+    detail = str(exc).strip().rstrip("。.")  # one full stop, not "database.。"
+    return f"内部错误（{type(exc).__name__}{'：' + detail if detail else ''}）。详情已写入日志。"
 
 
 class Job(QtCore.QRunnable):

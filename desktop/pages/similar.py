@@ -19,6 +19,7 @@ from desktop.models import (
     award_label,
     award_labels,
     hit_columns,
+    section_label,
     sorting_proxy,
 )
 from desktop.qt import Qt, QtGui, QtWidgets, Signal
@@ -327,7 +328,7 @@ class SimilarPage(QtWidgets.QWidget):
         parts = [
             f"<h3>{html.escape(hit.title)}</h3>",
             f"<p style='color:#555'>{html.escape(award_label(hit.award))} · 得分 {hit.score:.3f}"
-            f" · 匹配章节：{html.escape(hit.section_title or hit.section)}</p>",
+            f" · 匹配章节：{html.escape(section_label(hit.section, hit.section_title))}</p>",
             f"<p>{highlighted(hit.snippet, hit.highlights, HIT_MARK)}</p>",
         ]
         self._section_text = None
@@ -339,7 +340,9 @@ class SimilarPage(QtWidgets.QWidget):
         if section is not None:
             body = case.text[section.start : section.end].strip()
             self._section_text = (hit.case_id, hit.section, body)
-            parts.append(f"<h4>{html.escape(section.title or section.key)}（全文）</h4>")
+            parts.append(
+                f"<h4>{html.escape(section_label(section.key, section.title))}（全文）</h4>"
+            )
             at = body.find(hit.snippet.strip("…"))
             spans = [(at, at + len(hit.snippet.strip("…")))] if at >= 0 else []
             parts.append(f"<p>{highlighted(body, spans, HIT_MARK)}</p>")

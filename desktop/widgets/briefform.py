@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from desktop.models import award_labels
+from desktop.models import award_labels, section_label
 from desktop.qt import Qt, QtWidgets, Signal
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class BriefForm(QtWidgets.QWidget):
         self._exemplars = list(exemplars)
         self.exemplar_list.clear()
         for e in self._exemplars:
-            section = e.section_title or e.section
+            section = section_label(e.section, e.section_title) if e.section else ""
             head = f"{e.case_title}" + (f" · {section}" if section else "")
             text = e.text if len(e.text) <= 120 else e.text[:119] + "…"
             item = QtWidgets.QListWidgetItem(f"{head}\n{text}")

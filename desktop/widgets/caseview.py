@@ -6,7 +6,7 @@ import html
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from desktop.models import award_label
+from desktop.models import award_label, section_label
 from desktop.qt import QtWidgets
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def case_html(case: CaseRecord) -> str:
         body = case.text[s.start : s.end]
         n = len(spans)
         badge = f" <span style='color:#888;font-size:small'>（{n} 个指标）</span>" if n else ""
-        parts.append(f"<h3>{html.escape(s.title or s.key)}{badge}</h3>")
+        parts.append(f"<h3>{html.escape(section_label(s.key, s.title))}{badge}</h3>")
         parts.append(f"<p>{highlighted(body.strip(chr(10)), spans, tip=tips)}</p>")
     if case.metrics:
         rows = "".join(
@@ -85,7 +85,8 @@ def case_html(case: CaseRecord) -> str:
 
 
 def _section_title(case: CaseRecord, key: str) -> str:
-    return next((s.title for s in case.sections if s.key == key), key or "导语")
+    title = next((s.title for s in case.sections if s.key == key), "")
+    return section_label(key, title)
 
 
 class CaseView(QtWidgets.QTextBrowser):

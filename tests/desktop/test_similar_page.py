@@ -96,3 +96,14 @@ def test_using_an_empty_draft_says_so_instead_of_searching_its_headings(imported
     imported.draft_page.search_requested.emit()
     assert imported.similar_page._job is None
     assert "当前草稿还是空的" in imported.message_bar.text
+
+
+def test_a_reference_document_hit_names_its_section_in_chinese(imported: Any) -> None:
+    from analyzer.search import SearchHit
+
+    page = imported.similar_page
+    case = next(c for c in imported.session.library.list_cases() if not c.award)
+    hit = SearchHit(case.id, case.title, case.source, 0.03, "body", "", "营销科技", [], None)
+    page.show_results([hit])
+    assert page.proxy.index(0, 3).data() == "正文"
+    assert "匹配章节：正文" in page.detail.toPlainText()

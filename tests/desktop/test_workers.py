@@ -97,3 +97,14 @@ def test_shutdown_cancels_and_waits(qapp: Any) -> None:
     assert runner.shutdown(5000)
     assert finished.is_set()
     assert not runner.busy
+
+
+def test_messages_for_unexpected_errors_are_chinese_and_end_once() -> None:
+    import errno
+
+    from desktop.workers import user_message
+
+    missing = FileNotFoundError(errno.ENOENT, "No such file or directory", "/x/方案.docx")
+    assert user_message(missing) == "文件或系统错误：/x/方案.docx：文件或文件夹不存在"
+    text = user_message(RuntimeError("Cannot operate on a closed database."))
+    assert "。。" not in text and ".。" not in text and text.endswith("详情已写入日志。")
