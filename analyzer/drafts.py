@@ -175,6 +175,18 @@ class Draft:
             sections=tuple(replace(s, text=text) if s.key == key else s for s in self.sections),
         )
 
+    def empty_sections(self) -> list[str]:
+        """Keys of the award's sections that have no text yet, in the award's order (what
+        "draft everything" writes; sections kept from another award are not the model's)."""
+        from analyzer.schema import get_award
+
+        try:
+            keys = [s.key for s in get_award(self.award).sections]
+        except AwardWriterError:
+            return []
+        texts = {s.key: s.text for s in self.sections}
+        return [k for k in keys if k in texts and not texts[k].strip()]
+
     def section(self, key: str) -> DraftSection | None:
         return next((s for s in self.sections if s.key == key), None)
 

@@ -21,7 +21,16 @@ from analyzer.drafts import DraftError, atomic_write
 if TYPE_CHECKING:
     from analyzer.drafts import Draft
 
+# The fact guard's marks, wherever a draft is shown or written (the editor highlights them, the
+# exports keep them highlighted): 【待核实】 after an unverified figure, 【待补充：…】 for a gap.
 MARK_RE = re.compile(r"【(?:待核实|待补充[：:][^】]*)】")
+
+
+def count_marks(text: str) -> int:
+    """How many fact-guard marks are still in ``text`` (each one must be dealt with)."""
+    return len(MARK_RE.findall(text))
+
+
 BODY_FONT = "SimSun"  # 宋体: what award forms are usually typeset in
 HEADING_FONT = "SimHei"  # 黑体
 LATIN_FONT = "Times New Roman"

@@ -312,20 +312,12 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
     def generate_all(self) -> None:
         """Draft every empty section of the award, in order; written ones are left alone."""
-        keys = [k for k in self._schema_keys() if not self.editors[k].text().strip()]
+        draft = self.current_document()
+        keys = draft.empty_sections()
         if not keys:
             self.session.info("所有章节都已有内容；要重写某一节，请点该节的“重新生成”。")
             return
-        self.generation.run(self.current_document(), keys)
-
-    def _schema_keys(self) -> list[str]:
-        from analyzer.schema import get_award
-
-        try:
-            keys = [s.key for s in get_award(self._award).sections]
-        except Exception:
-            keys = []
-        return [k for k in keys if k in self.editors]
+        self.generation.run(draft, keys)
 
     def stop_generation(self) -> None:
         self.generation.stop()

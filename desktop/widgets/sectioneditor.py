@@ -8,11 +8,9 @@ what was there.
 
 from __future__ import annotations
 
-import re
-
+from analyzer.check.context import count_chars
+from analyzer.export import MARK_RE, count_marks
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
-
-MARK_RE = re.compile(r"【待核实】|【待补充[：:][^】]*】")
 
 
 class MarkHighlighter(QtGui.QSyntaxHighlighter):
@@ -142,7 +140,7 @@ class SectionEditor(QtWidgets.QFrame):
         self.edit.setFocus()
 
     def marks(self) -> int:
-        return len(MARK_RE.findall(self.text()))
+        return count_marks(self.text())
 
     # -- generation state
 
@@ -191,7 +189,7 @@ class SectionEditor(QtWidgets.QFrame):
             self.changed.emit()
 
     def _update_count(self) -> None:
-        n = len(re.sub(r"\s", "", self.text()))
+        n = count_chars(self.text())  # as the award and the checker count
         if self.text().strip():
             self.generate_button.setText("重新生成")
         elif not self._streaming:

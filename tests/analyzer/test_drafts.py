@@ -169,3 +169,10 @@ def test_search_text_is_what_the_draft_says_without_its_headings() -> None:
     for part in ("垃圾分类挑战赛", "垃圾分类新规", "曝光 3000 万", "以 AI 大赛连接开发者与公众"):
         assert part in text
     assert "营销背景" not in text and "策略与创意" not in text
+
+
+def test_empty_sections_in_the_awards_order() -> None:
+    d = Draft.new("golden_mouse").with_section("objectives", "曝光 5000 万")
+    assert d.empty_sections() == ["background", "strategy", "execution", "results"]
+    moved = d.with_award("effie")  # objectives has no home in 艾菲: kept as an extra section
+    assert "objectives" not in moved.empty_sections()
