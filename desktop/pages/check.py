@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.models import award_labels
-from desktop.qt import Qt, QtGui, QtWidgets, Signal
+from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from desktop.widgets.jobbar import JobBar
 
 if TYPE_CHECKING:
@@ -50,6 +50,32 @@ def _readonly_table(headers: list[str]) -> QtWidgets.QTableWidget:
     table.horizontalHeader().setStretchLastSection(True)
     table.setWordWrap(True)
     return table
+
+
+class _ColumnFitter(QtCore.QObject):
+    """Keeps a table's columns inside its width: the ``capped`` ones get their content's width
+    up to a share of the view (their text wraps beyond), the stretching one takes the rest; rows
+    grow to the wrapped text. Refitted whenever the view is resized."""
+
+    def __init__(self, table: QtWidgets.QTableWidget, *, capped: dict[int, float]) -> None:
+        super().__init__(table)
+        self.table = table
+        self.capped = capped
+        table.viewport().installEventFilter(self)
+
+    def fit(self) -> None:
+        table, width = self.table, self.table.viewport().width()
+        header = table.horizontalHeader()
+        for col, share in self.capped.items():
+            header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.Interactive)
+            wanted = max(table.sizeHintForColumn(col), header.sectionSizeHint(col))
+            table.setColumnWidth(col, min(wanted, max(60, int(width * share))))
+        table.resizeRowsToContents()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize:
+            QtCore.QTimer.singleShot(0, self.fit)  # after the header has taken the new width
+        return False
 
 
 def _cell(text: str, color: str | None = None, tip: str = "") -> QtWidgets.QTableWidgetItem:
@@ -126,6 +152,14 @@ class CheckPage(QtWidgets.QWidget):
         self.document.setPlaceholderText("被检查的文本会显示在这里；点击左侧的问题可定位到原文。")
         self.sections = _readonly_table(["章节", "必填", "状态", "字数", "指标", "权重"])
         self.evidence = _readonly_table(["评审维度", "章节", "指标", "来源"])
+        # Long criteria wrap in the column that stretches; 指标 and 来源 stay in view.
+        self.evidence.horizontalHeader().setStretchLastSection(False)
+        self.evidence.horizontalHeader().setSectionResizeMode(
+            0, QtWidgets.QHeaderView.ResizeMode.Stretch
+        )
+        self.evidence.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.evidence.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self._evidence_fit = _ColumnFitter(self.evidence, capped={1: 0.22, 2: 0.26, 3: 0.22})
         tabs = QtWidgets.QTabWidget()
         tabs.addTab(self.document, "原文")
         tabs.addTab(self.sections, "章节状态")
@@ -319,8 +353,7 @@ class CheckPage(QtWidgets.QWidget):
             ]
             for col, item in enumerate(values):
                 self.evidence.setItem(row, col, item)
-        self.evidence.resizeColumnsToContents()
-        self.evidence.resizeRowsToContents()
+        self._evidence_fit.fit()
 
     # ------------------------------------------------------------------ findings ↔ text
 

@@ -96,3 +96,19 @@ def test_an_unreadable_file_is_a_message(window: Any, wait_job: Any, tmp_path: P
     wait_job(window.check_page.check_path(bad))
     assert window.message_bar.level == "error"
     assert "broken.docx" in window.message_bar.text
+
+
+def test_the_evidence_table_fits_its_width(window: Any, wait_job: Any, qtbot: Any) -> None:
+    window.resize(1100, 760)
+    page = window.check_page
+    window.show_page(3)
+    wait_job(page.check_path(SEEDS / "002_a53a9a3b271d87af.txt"))
+    page.tabs.setCurrentWidget(page.evidence)
+    table = page.evidence
+
+    def right_edge() -> int:
+        return table.columnViewportPosition(3) + table.columnWidth(3)
+
+    # 指标 and 来源 are on screen (refitted once the tab has its width)
+    qtbot.waitUntil(lambda: 0 < right_edge() <= table.viewport().width(), timeout=5000)
+    assert all(table.columnWidth(c) >= 60 for c in range(4))
