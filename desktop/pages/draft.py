@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from analyzer.drafts import Draft, Exemplar
     from desktop.session import Session
 
-AUTOSAVE_DELAY_MS = 2000
 DEFAULT_AWARD = "golden_mouse"
 
 
@@ -95,13 +94,17 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         layout.addWidget(self.job_bar)
         layout.addWidget(self.doc_label)
 
-        from analyzer.autosave import Autosave, autosave_dir
+        from analyzer.autosave import Autosave, AutosaveSchedule, autosave_dir
 
         self.autosave: Autosave = Autosave(autosave_dir(session.home))
+        self._autosave_schedule = AutosaveSchedule()
         self._autosave_timer = QtCore.QTimer(self)
         self._autosave_timer.setSingleShot(True)
-        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
         self._autosave_timer.timeout.connect(self.autosave_now)
+        # Leaving the page (another page, another program) saves what was just typed.
+        app = QtWidgets.QApplication.instance()
+        if isinstance(app, QtWidgets.QApplication):
+            app.focusChanged.connect(self._focus_changed)
         session.library_changed.connect(self._library_moved)
         session.settings_changed.connect(lambda _: self._update_model_label())
         # Like 设置, the model cannot be switched while it is loading or drafting.
@@ -206,11 +209,14 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ the document
 
-    def current_document(self) -> Draft:
+    def current_document(self, *, for_autosave: bool = False) -> Draft:
+        """The draft in the widgets. ``for_autosave``: a section being regenerated keeps the
+        text it had until its new text is complete (a crash mid-stream loses nothing typed)."""
         from analyzer.drafts import Draft, DraftSection
 
         sections = tuple(
-            DraftSection(key, e.section_title, e.text()) for key, e in self.editors.items()
+            DraftSection(key, e.section_title, e.durable_text() if for_autosave else e.text())
+            for key, e in self.editors.items()
         )
         return Draft(
             award=self.form.current_award(),
@@ -280,8 +286,18 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         if self._loading:
             return
         self._set_dirty(True)
-        if not self._autosave_timer.isActive():
-            self._autosave_timer.start()
+        self._schedule_autosave()
+
+    def _schedule_autosave(self) -> None:
+        """Save soon after the last change, and at the latest a few seconds after the first."""
+        due = self._autosave_schedule.changed(time.monotonic())
+        self._autosave_timer.start(int(due * 1000))
+
+    def _focus_changed(self, old: Any, new: Any) -> None:
+        if not self._autosave_schedule.waiting or old is None or not self.isAncestorOf(old):
+            return
+        if new is None or not self.isAncestorOf(new):
+            self.autosave_now()
 
     def _set_dirty(self, dirty: bool) -> None:
         self._dirty = dirty
@@ -348,6 +364,10 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
             editor.begin_stream()
             self.sections_scroll.ensureWidgetVisible(editor, 0, 40)
         editor.append_stream(text)
+        # Streamed text is autosaved as it comes (at the schedule's pace, not per token).
+        if not self._dirty:
+            self._set_dirty(True)
+        self._schedule_autosave()
 
     def _section_done(self, key: str, text: str | None, status: str) -> None:
         editor = self.editors.get(key)
@@ -362,6 +382,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
             editor.set_status(status)
             return
         self.mark_dirty()
+        self.autosave_now()  # a finished section is worth a copy at once
 
     # ------------------------------------------------------------------ from other pages
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from desktop.qt import QtCore, QtWidgets
 
 if TYPE_CHECKING:
-    from analyzer.autosave import Autosave, Recovery
+    from analyzer.autosave import Autosave, AutosaveSchedule, Recovery
     from analyzer.drafts import Draft
     from desktop.generation import Generation
     from desktop.session import Session
@@ -54,9 +54,10 @@ class DraftDocumentMixin:
     _draft_id: str
     _recoveries: list[Recovery]
     _autosave_timer: QtCore.QTimer
+    _autosave_schedule: AutosaveSchedule
 
     # Provided by DraftPage.
-    def current_document(self) -> Draft:
+    def current_document(self, *, for_autosave: bool = False) -> Draft:
         raise NotImplementedError
 
     def load_document(self, draft: Draft, *, path: Path | None, dirty: bool = False) -> None:
@@ -130,6 +131,7 @@ class DraftDocumentMixin:
             return False
         self.path = written
         self._autosave_timer.stop()
+        self._autosave_schedule.saved()
         self.autosave.discard(self._draft_id)
         self._set_dirty(False)
         self.session.status.emit(f"已保存 {written}")
@@ -170,8 +172,10 @@ class DraftDocumentMixin:
         """The document is going away on purpose: no autosave copy is left for recovery."""
         self.generation.abandon()
         self._autosave_timer.stop()
+        self._autosave_schedule.saved()
         if not self._dirty:
             self.autosave.discard(self._draft_id)
+        self.autosave.flush()
 
     def _folder(self) -> str:
         if self.path is not None:
@@ -187,19 +191,20 @@ class DraftDocumentMixin:
 
         folder = autosave_dir(self.session.home)
         if folder != self.autosave.folder:
+            self.autosave.flush()
             self.autosave = Autosave(folder)
 
     # ------------------------------------------------------------------ autosave and recovery
 
     def autosave_now(self) -> None:
-        if not self._dirty:
-            return
-        try:
-            self.autosave.write(self.current_document(), self.path)
-        except Exception as exc:
-            from desktop.workers import user_message
-
-            self.session.error(f"自动保存失败：{user_message(exc)}")
+        """Queue a copy of the draft for recovery (written in the background)."""
+        self._autosave_timer.stop()
+        self._autosave_schedule.saved()
+        failure = self.autosave.take_failure()  # the previous background write's
+        if failure:
+            self.session.error(f"自动保存失败：{failure}")
+        if self._dirty:
+            self.autosave.write_later(self.current_document(for_autosave=True), self.path)
 
     def offer_recovery(self) -> list[Recovery]:
         self._recoveries = [r for r in self.autosave.pending() if r.draft.id != self._draft_id]

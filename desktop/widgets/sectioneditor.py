@@ -116,6 +116,13 @@ class SectionEditor(QtWidgets.QFrame):
     def text(self) -> str:
         return self.edit.toPlainText()
 
+    def durable_text(self) -> str:
+        """What an autosave keeps: while regenerating, the text the section had until the new
+        one is complete (streamed text only when the section was empty)."""
+        if self._streaming and self._before_stream.strip():
+            return self._before_stream
+        return self.text()
+
     def set_text(self, text: str, *, undoable: bool = False) -> None:
         if not undoable:
             self.edit.setPlainText(text)

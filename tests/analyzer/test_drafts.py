@@ -176,3 +176,42 @@ def test_empty_sections_in_the_awards_order() -> None:
     assert d.empty_sections() == ["background", "strategy", "execution", "results"]
     moved = d.with_award("effie")  # objectives has no home in 艾菲: kept as an extra section
     assert "objectives" not in moved.empty_sections()
+
+
+def test_autosave_is_due_after_the_last_change_but_never_too_late() -> None:
+    from analyzer.autosave import AutosaveSchedule
+
+    s = AutosaveSchedule(delay=0.5, max_delay=3.0)
+    assert not s.waiting
+    assert s.changed(10.0) == 0.5
+    assert s.changed(10.4) == 0.5  # from the last change
+    assert s.changed(12.8) == pytest.approx(0.2)  # but within 3 s of the first
+    assert s.changed(13.5) == 0.0
+    s.saved()
+    assert not s.waiting and s.changed(20.0) == 0.5
+
+
+def test_background_autosave_writes_the_newest_copy_and_discard_wins(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    autosave = Autosave(tmp_path / "autosave")
+    d = sample()
+    for i in range(20):
+        autosave.write_later(replace(d, title=f"第 {i} 版"))
+    [recovery] = autosave.pending()  # waits for the queue
+    assert recovery.draft.title == "第 19 版"
+    autosave.write_later(replace(d, title="马上丢弃"))
+    autosave.discard(d.id)
+    autosave.flush()
+    assert autosave.pending() == []
+
+
+def test_a_failed_background_autosave_is_reported_once(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    autosave = Autosave(blocker / "autosave")  # a folder under a file: cannot be created
+    autosave.write_later(sample())
+    autosave.flush()
+    failure = autosave.take_failure()
+    assert failure and "autosave" in failure
+    assert autosave.take_failure() is None

@@ -197,3 +197,48 @@ def test_exported_and_saved_files_are_readable_by_others_like_any_new_file(
     assert page.save_to(tmp_path / "entry.awdraft")
     for name in ("entry.docx", "entry.pdf", "entry.awdraft"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+
+
+def test_leaving_the_page_saves_what_was_just_typed(qtbot: Any, window: Any) -> None:
+    from desktop.qt import QtWidgets
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.show_page(2)
+    page = window.draft_page
+    editor = page.editors["strategy"]
+    editor.edit.setFocus()
+    editor.edit.insertPlainText("刚打的字")  # typed (keyClicks takes ASCII only)
+    assert QtWidgets.QApplication.focusWidget() is editor.edit
+    window.show_page(0)  # focus moves to 案例库: the copy is written now, not seconds later
+    [copy] = page.autosave.pending()
+    assert copy.draft.section("strategy").text == "刚打的字"
+
+
+def test_generated_text_is_autosaved_as_it_streams_and_when_done(
+    qtbot: Any, window: Any, fake_generator: Any
+) -> None:
+    page = window.draft_page
+    page.form.notes["strategy"].setPlainText("以 AI 大赛连接开发者与公众")
+    page.editors["background"].set_text("手写的背景")
+    page.autosave_now()
+    fake_generator.delay = 0.15  # about ten seconds for the whole section
+
+    def saved(key: str) -> str:
+        copies = page.autosave.pending()
+        return copies[0].draft.section(key).text if copies else ""
+
+    page.generate_section("strategy")
+    qtbot.waitUntil(lambda: len(saved("strategy")) >= 2, timeout=30_000)
+    assert page.generating  # saved while the section was still being written
+    page.stop_generation()
+    qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
+    assert saved("strategy") == page.editors["strategy"].text()  # at once when it ended
+
+    fake_generator.delay = 0.15
+    page.generate_section("background")  # regenerating: the typed text is what a crash keeps
+    qtbot.waitUntil(lambda: len(page.editors["background"].text()) >= 2, timeout=10_000)
+    page.autosave_now()
+    assert saved("background") == "手写的背景"
+    page.stop_generation()
+    qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
