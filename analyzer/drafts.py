@@ -389,6 +389,62 @@ def exemplar_source(draft: Draft, library: Any = None) -> Any:
     return find
 
 
+@dataclass(frozen=True)
+class DraftSpan:
+    """Where a piece of a checked draft is in the draft's own section text."""
+
+    section: str
+    start: int
+    end: int
+    text: str
+
+
+def locate_in_draft(draft: Draft, start: int, end: int) -> DraftSpan | None:
+    """Map a span of the checked text (``draft.to_parsed().text``, what the checker reports
+    offsets in) to the section of ``draft`` it lies in and the offsets in that section's text.
+
+    The parser tidies whitespace, so offsets do not carry over one to one; the span's text does,
+    and so does its rank among the same text's occurrences before it: a phrase that appears
+    twice is found where the finding is, not at its first occurrence.
+    """
+    parsed = draft.to_parsed()
+    needle = parsed.text[start:end]
+    sec = next((s for s in parsed.sections if s.start <= start and end <= s.end), None)
+    own = draft.section(sec.key) if sec is not None else None
+    if sec is None or own is None or not needle.strip():
+        return None
+    rank = _count(parsed.text[sec.start : start], needle)
+    at = -1
+    for _ in range(rank + 1):
+        at = own.text.find(needle, at + 1)
+        if at < 0:
+            break
+    if at < 0:  # the tidied text differs inside the span: the nearest by relative position
+        body_len = max(1, sec.end - sec.start)
+        at = nearest(own.text, needle, round((start - sec.start) / body_len * len(own.text)))
+        if at < 0:
+            return None
+    return DraftSpan(own.key, at, at + len(needle), needle)
+
+
+def nearest(text: str, needle: str, around: int) -> int:
+    """The offset of the occurrence of ``needle`` in ``text`` closest to ``around``; -1: none."""
+    best, at = -1, text.find(needle)
+    while at >= 0:
+        if best < 0 or abs(at - around) < abs(best - around):
+            best = at
+        at = text.find(needle, at + 1)
+    return best
+
+
+def _count(text: str, needle: str) -> int:
+    n, at = 0, text.find(needle)
+    while at >= 0:
+        n += 1
+        at = text.find(needle, at + 1)
+    return n
+
+
 def _filled(value: Any) -> bool:
     if isinstance(value, str):
         return bool(value.strip())

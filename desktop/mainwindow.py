@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.config import Store
 from desktop.pages.check import CheckPage
@@ -18,6 +19,9 @@ from desktop.pages.similar import SimilarPage
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets
 from desktop.session import Session
 from desktop.widgets.messagebar import MessageBar
+
+if TYPE_CHECKING:
+    from analyzer.drafts import DraftSpan
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +173,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_page(self.pages.index(self.check_page))
         self.check_page.check_current_draft()
 
-    def _locate_in_draft(self, section: str, text: str) -> None:
+    def _locate_in_draft(self, where: DraftSpan) -> None:
         self.show_page(self.pages.index(self.draft_page))
-        self.draft_page.select_text_in_section(section, text)
+        self.draft_page.select_span(where)
 
     def _search_like_draft(self) -> None:
         self.show_page(self.pages.index(self.similar_page))

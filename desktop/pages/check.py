@@ -89,7 +89,7 @@ def _cell(text: str, color: str | None = None, tip: str = "") -> QtWidgets.QTabl
 
 class CheckPage(QtWidgets.QWidget):
     title = "检查"
-    locate_in_draft = Signal(str, str)  # section key, the text of the finding's span
+    locate_in_draft = Signal(object)  # analyzer.drafts.DraftSpan: where a finding is in the draft
     report_ready = Signal(object)  # Report
 
     def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
@@ -98,6 +98,7 @@ class CheckPage(QtWidgets.QWidget):
         self.draft_provider: Callable[[], Draft] | None = None
         self.report: Report | None = None
         self.checked_draft = False  # the report is about the 撰写 page's draft
+        self._checked: Draft | None = None  # that draft, as it was checked
         self._job: Job | None = None
 
         self.check_draft_action = self._action("检查当前草稿", self.check_current_draft, "Ctrl+R")
@@ -208,7 +209,7 @@ class CheckPage(QtWidgets.QWidget):
 
             return check_document(draft.to_parsed(), schema=get_award(award), library=library)
 
-        return self._start(work, "正在检查草稿…", from_draft=True)
+        return self._start(work, "正在检查草稿…", draft=draft)
 
     def choose_file(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "检查文件", "", FILE_FILTER)
@@ -231,7 +232,7 @@ class CheckPage(QtWidgets.QWidget):
                 )
             return check_file(path, award, library=library)
 
-        return self._start(work, f"正在检查 {path.name}…", from_draft=False)
+        return self._start(work, f"正在检查 {path.name}…", draft=None)
 
     def _library(self) -> Any:
         try:
@@ -239,14 +240,16 @@ class CheckPage(QtWidgets.QWidget):
         except Exception:
             return None  # the check runs without the comparison with similar cases
 
-    def _start(self, work: Callable[[Job], Report], title: str, *, from_draft: bool) -> Job | None:
+    def _start(
+        self, work: Callable[[Job], Report], title: str, *, draft: Draft | None
+    ) -> Job | None:
         if self._job is not None:
             self.session.warn("正在检查，请稍候。")
             return None
         job = self.session.runner.start("检查", work)
         self._job = job
         self.job_bar.attach(job, title)
-        job.signals.finished.connect(lambda report: self.show_report(report, from_draft=from_draft))
+        job.signals.finished.connect(lambda report: self.show_report(report, draft=draft))
         job.signals.error.connect(lambda message: self.session.error(f"检查失败：{message}"))
         job.signals.done.connect(self._done)
         for action in (self.check_draft_action, self.check_file_action):
@@ -260,9 +263,11 @@ class CheckPage(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ showing
 
-    def show_report(self, report: Report, *, from_draft: bool = False) -> None:
+    def show_report(self, report: Report, *, draft: Draft | None = None) -> None:
+        """Show ``report``; ``draft``: the 撰写 page's draft it is about (findings locate in it)."""
         self.report = report
-        self.checked_draft = from_draft
+        self._checked = draft
+        self.checked_draft = draft is not None
         self.export_action.setEnabled(True)
         counts = {s: report.count(s) for s in SEVERITY}  # type: ignore[arg-type]
         if report.is_entry:
@@ -390,10 +395,12 @@ class CheckPage(QtWidgets.QWidget):
 
     def _finding_activated(self, item: QtWidgets.QTreeWidgetItem, _column: int) -> None:
         finding = item.data(0, FINDING_ROLE)
-        if finding is None or self.report is None or not self.checked_draft:
+        if finding is None or self.report is None or self._checked is None:
             return
-        text = self.report.text[finding.span[0] : finding.span[1]] if finding.span else ""
-        self.locate_in_draft.emit(finding.section, text)
+        from analyzer.drafts import DraftSpan, locate_in_draft
+
+        where = locate_in_draft(self._checked, *finding.span) if finding.span else None
+        self.locate_in_draft.emit(where or DraftSpan(finding.section, 0, 0, ""))
 
     # ------------------------------------------------------------------ export
 

@@ -21,7 +21,7 @@ from desktop.widgets.sectioneditor import SectionEditor
 
 if TYPE_CHECKING:
     from analyzer.autosave import Autosave, Recovery
-    from analyzer.drafts import Draft, Exemplar
+    from analyzer.drafts import Draft, DraftSpan, Exemplar
     from desktop.session import Session
 
 DEFAULT_AWARD = "golden_mouse"
@@ -390,19 +390,25 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.form.add_exemplar(exemplar)
         self.session.info(f"已把“{exemplar.case_title}”的段落加入范例。")
 
-    def select_text_in_section(self, key: str, text: str) -> bool:
-        """Select ``text`` (a checker finding's span) in the section's editor; True if found."""
-        editor = self.editors.get(key)
-        if editor is None and text:
-            editor = next((e for e in self.editors.values() if text in e.text()), None)
+    def select_span(self, where: DraftSpan) -> bool:
+        """Select a checker finding's text in its section; True if it is (still) there.
+
+        The draft may have been edited since it was checked: the finding's text is then looked
+        for near where it was."""
+        from analyzer.drafts import nearest
+
+        editor = self.editors.get(where.section)
         if editor is None:
             return False
         self.sections_scroll.ensureWidgetVisible(editor, 0, 40)
-        start = editor.text().find(text) if text else -1
-        if start < 0:
+        text = editor.text()
+        start = where.start
+        if where.text and text[start : where.end] != where.text:
+            start = nearest(text, where.text, where.start)
+        if not where.text or start < 0:
             editor.edit.setFocus()
             return False
-        editor.select(start, start + len(text))
+        editor.select(start, start + len(where.text))
         return True
 
 

@@ -215,3 +215,15 @@ def test_a_failed_background_autosave_is_reported_once(tmp_path: Path) -> None:
     failure = autosave.take_failure()
     assert failure and "autosave" in failure
     assert autosave.take_failure() is None
+
+
+def test_a_checked_span_maps_to_its_occurrence_in_the_section() -> None:
+    from analyzer.drafts import locate_in_draft
+
+    text = "首创一。\n\n\n   首创二。"  # the parser tidies the blank lines and the indent
+    d = Draft.new("golden_mouse").with_section("strategy", text)
+    parsed = d.to_parsed()
+    second = parsed.text.index("首创", parsed.text.index("首创") + 1)
+    where = locate_in_draft(d, second, second + 2)
+    assert where is not None and where.section == "strategy"
+    assert (where.start, where.text) == (text.rindex("首创"), "首创")

@@ -74,11 +74,47 @@ def test_check_the_current_draft_and_locate_a_finding_in_it(window: Any, wait_jo
         "广告主" in f.message and f.rule.startswith("fields.missing") for f in report.findings
     )
     spanned = next(f for f in report.findings if f.section == "results" and f.span)
-    window.check_page.locate_in_draft.emit(
-        spanned.section, report.text[spanned.span[0] : spanned.span[1]]
-    )
+    activate(window.check_page, spanned)
     assert window.current_page() is draft
-    assert draft.editors["results"].edit.textCursor().hasSelection()
+    cursor = draft.editors["results"].edit.textCursor()
+    assert cursor.hasSelection()
+    assert cursor.selectedText() == report.text[spanned.span[0] : spanned.span[1]]
+
+
+def activate(page: Any, finding: Any) -> None:
+    """Double-click the finding in the tree."""
+    from desktop.pages.check import FINDING_ROLE
+    from desktop.qt import QtWidgets
+
+    it = QtWidgets.QTreeWidgetItemIterator(page.findings)
+    while it.value() is not None:
+        item = it.value()
+        if item.data(0, FINDING_ROLE) == finding:
+            page.findings.itemDoubleClicked.emit(item, 0)
+            return
+        it += 1
+    raise AssertionError("finding not in the tree")
+
+
+def test_locating_a_repeated_phrase_selects_the_one_the_finding_is_about(
+    window: Any, wait_job: Any
+) -> None:
+    draft = window.draft_page
+    text = (
+        "我们首创的分类方法获中国广告协会认证，排名行业第一。\n\n"
+        "活动上线后，我们又首创了线下打卡玩法。"
+    )
+    draft.editors["strategy"].set_text(text)
+    draft.check_requested.emit()
+    wait_job(window.check_page._job)
+    report = window.check_page.report
+    claims = [f for f in report.findings if f.section == "strategy" and "首创" in f.message]
+    assert claims, [f.message for f in report.findings]
+    second = text.index("首创", text.index("首创") + 1)
+    finding = max(claims, key=lambda f: f.span[0])  # the one about the second 首创
+    activate(window.check_page, finding)
+    cursor = draft.editors["strategy"].edit.textCursor()
+    assert (cursor.selectionStart(), cursor.selectionEnd()) == (second, second + 2)
 
 
 def test_export_the_report(window: Any, wait_job: Any, tmp_path: Path) -> None:
