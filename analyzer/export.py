@@ -170,6 +170,51 @@ def _add_runs(paragraph: Any, text: str, size_pt: float = 12) -> None:
         _set_fonts(paragraph.add_run(text[pos:]), BODY_FONT, size_pt)
 
 
+def _set_style(
+    doc: Any,
+    name: str,
+    east_asia: str,
+    size_pt: float,
+    *,
+    bold: bool = False,
+    color: tuple[int, int, int] = (0, 0, 0),
+) -> Any:
+    """Give one of Word's built-in styles the award form's look, CJK font included.
+
+    Word's own Title/Heading styles are used (not bold Normal paragraphs), so the navigation
+    pane and a table of contents see the structure. Their theme fonts would override the
+    explicit ones, and a theme has no Chinese font worth the name: they are removed.
+    """
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    style = doc.styles[name]
+    style.font.name = LATIN_FONT
+    style.font.size = Pt(size_pt)
+    style.font.bold = bold
+    style.font.italic = False
+    style.font.color.rgb = RGBColor(*color)
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:ascii"), LATIN_FONT)
+    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+    color_el = rpr.find(qn("w:color"))
+    if color_el is not None:  # an explicit colour, not the theme's
+        for attr in ("w:themeColor", "w:themeShade", "w:themeTint"):
+            color_el.attrib.pop(qn(attr), None)
+    ppr = style.element.get_or_add_pPr()
+    border = ppr.find(qn("w:pBdr"))
+    if border is not None:  # Title's blue rule under it
+        ppr.remove(border)
+    return style
+
+
 def _shade(cell: Any, fill: str) -> None:
     from docx.oxml.ns import qn
 
@@ -195,14 +240,21 @@ def to_docx_bytes(draft: Draft) -> bytes:
     doc.core_properties.title = _title(draft)
     doc.core_properties.subject = _award_name(draft)
 
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _set_fonts(title.add_run(_title(draft)), HEADING_FONT, 18, bold=True)
-    award = doc.add_paragraph()
-    award.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = award.add_run(_award_name(draft))
-    _set_fonts(run, BODY_FONT, 10.5)
-    run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    _set_style(doc, "Normal", BODY_FONT, 12)
+    title_style = _set_style(doc, "Title", HEADING_FONT, 18, bold=True)
+    title_style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title_style.paragraph_format.space_after = Pt(6)
+    subtitle = _set_style(doc, "Subtitle", BODY_FONT, 10.5, color=(0x55, 0x55, 0x55))
+    subtitle.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    subtitle.paragraph_format.space_after = Pt(12)
+    for name, size in (("Heading 1", 14), ("Heading 2", 12)):
+        heading_style = _set_style(doc, name, HEADING_FONT, size, bold=True)
+        heading_style.paragraph_format.space_before = Pt(12)
+        heading_style.paragraph_format.space_after = Pt(6)
+        heading_style.paragraph_format.keep_with_next = True
+
+    doc.add_paragraph(_title(draft), style="Title")
+    doc.add_paragraph(_award_name(draft), style="Subtitle")
 
     rows = _header_rows(draft)
     if rows:
@@ -217,11 +269,7 @@ def to_docx_bytes(draft: Draft) -> bytes:
         doc.add_paragraph()
 
     for s in draft.sections:
-        heading = doc.add_paragraph()
-        heading.paragraph_format.space_before = Pt(12)
-        heading.paragraph_format.space_after = Pt(6)
-        heading.paragraph_format.keep_with_next = True
-        _set_fonts(heading.add_run(s.title), HEADING_FONT, 14, bold=True)
+        doc.add_paragraph(s.title, style="Heading 1")
         paragraphs = _paragraphs(s.text)
         if not paragraphs:
             p = doc.add_paragraph()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +36,30 @@ def test_docx_has_title_field_table_and_section_headings(tmp_path: Path) -> None
     marked = [r for p in doc.paragraphs for r in p.runs if r.font.highlight_color is not None]
     assert [r.text for r in marked] == ["【待核实】", "【待补充：转化数据】"]
     body = next(p for p in doc.paragraphs if p.text == "第一段。")
-    rfonts = body.runs[0]._element.rPr.rFonts
-    assert rfonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+    rpr = body.runs[0]._element.rPr
+    assert rpr is not None and rpr.rFonts is not None
+    assert rpr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+
+
+def test_docx_structure_uses_words_title_and_heading_styles(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(export_draft(sample(), tmp_path / "entry.docx")))
+
+    def style(p: Any) -> str:
+        return p.style.name if p.style is not None else ""
+
+    styles = {p.text: style(p) for p in doc.paragraphs if p.text}
+    assert styles["华为云 AI 垃圾分类大赛"] == "Title"  # what the navigation pane and a TOC see
+    headings = [p.text for p in doc.paragraphs if style(p) == "Heading 1"]
+    assert headings == [s.title for s in sample().sections]
+    for name, font in (("Title", "SimHei"), ("Heading 1", "SimHei"), ("Normal", "SimSun")):
+        fonts = doc.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == font  # Chinese headings in 黑体, body in 宋体
+        assert fonts.get(qn("w:eastAsiaTheme")) is None  # no theme font overriding it
+    assert doc.styles["Heading 1"].font.color.rgb == (0, 0, 0)
+    assert len(doc.tables) == 1  # the header-field table stays
 
 
 def test_markdown_keeps_structure_and_paragraphs() -> None:
