@@ -105,7 +105,8 @@ def make_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
     if not isinstance(app, QtWidgets.QApplication):
         app = QtWidgets.QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("Award Writer")
-    app.setApplicationDisplayName("Award Writer")
+    # Window titles read "<document> — Award Writer 奖项案例写作助手" (Qt appends this name).
+    app.setApplicationDisplayName("Award Writer 奖项案例写作助手")
     app.setOrganizationName("award-writer")
     app.setDesktopFileName("award-writer")
     font = app.font()

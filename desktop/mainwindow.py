@@ -19,6 +19,7 @@ from desktop.pages.similar import SimilarPage
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets
 from desktop.session import Session
 from desktop.widgets.messagebar import MessageBar
+from desktop.widgets.shortcuts import ShortcutsDialog
 
 if TYPE_CHECKING:
     from analyzer.drafts import DraftSpan
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1200, 780)
-SHORTCUTS = (
-    "Ctrl+1…5 切换页面 · F1 快捷键\n"
-    "案例库：Ctrl+I 导入文件 · Ctrl+Shift+I 导入文件夹 · Ctrl+F 筛选 · Delete 删除 · F5 刷新\n"
-    "相似案例：Ctrl+Enter 搜索 · Ctrl+Shift+C 复制为范例\n"
-    "撰写：Ctrl+N 新建 · Ctrl+O 打开 · Ctrl+S 保存 · Ctrl+Shift+S 另存为 · Ctrl+E 导出 · "
-    "Ctrl+Enter 生成全文 · Esc 停止 · Ctrl+K 检查此稿 · Ctrl+Shift+F 找相似案例\n"
-    "检查：Ctrl+R 检查当前草稿 · Ctrl+O 检查文件 · Ctrl+E 导出报告"
-)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -41,7 +34,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.session = session or Session(store)
         self.store = self.session.store
-        self.setWindowTitle("Award Writer 奖项案例写作助手[*]")
+        self.setWindowTitle("未命名草稿[*]")  # the document's name; Qt adds the app's
         self.setWindowIcon(_app_icon())
 
         self.library_page = LibraryPage(self.session)
@@ -113,7 +106,9 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
 
+        self.shortcuts_dialog: ShortcutsDialog | None = None
         self._wire_pages()
+        self._update_title()
         self._restore_state()
         QtCore.QTimer.singleShot(0, self._after_show)
 
@@ -124,6 +119,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.similar_page.exemplar_requested.connect(self.draft_page.add_exemplar)
         self.similar_page.draft_text_provider = self.draft_page.draft_text
         self.draft_page.check_requested.connect(self.check_draft)
+        self.draft_page.document_changed.connect(self._update_title)
         self.check_page.draft_provider = self.draft_page.current_document
         self.check_page.locate_in_draft.connect(self._locate_in_draft)
         self.draft_page.search_requested.connect(self._search_like_draft)
@@ -133,7 +129,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session.settings_changed.connect(lambda _: self.settings_page.load())
 
     def show_shortcuts(self) -> None:
-        self.session.info(SHORTCUTS)
+        """The shortcut list in its own small window: it stays until closed."""
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+        self.shortcuts_dialog.activateWindow()
+
+    def _update_title(self) -> None:
+        page = self.draft_page
+        name = page.path.name if page.path else (page.form.title.text().strip() or "未命名草稿")
+        self.setWindowFilePath(str(page.path) if page.path else "")
+        self.setWindowTitle(f"{name}[*]")
+        self.setWindowModified(page.dirty)
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)

@@ -18,6 +18,7 @@ T = TypeVar("T")
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
+BAR_ROLE = Qt.ItemDataRole.UserRole + 3  # 0…1, drawn as a bar (desktop.widgets.bars)
 
 STATUS_LABELS = {
     "imported": "已导入",
@@ -62,6 +63,7 @@ class Column(Generic[T]):
     align_right: bool = False
     tooltip: Callable[[T], str] | None = None
     color: Callable[[T], str | None] | None = None
+    bar: Callable[[T], float] | None = None  # 0…1 drawn as a bar behind the text
 
 
 class RecordTableModel(QtCore.QAbstractTableModel, Generic[T]):
@@ -113,6 +115,8 @@ class RecordTableModel(QtCore.QAbstractTableModel, Generic[T]):
             return col.tooltip(rec) if col.tooltip else col.display(rec)
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == BAR_ROLE and col.bar:
+            return col.bar(rec)
         if role == Qt.ItemDataRole.ForegroundRole and col.color:
             color = col.color(rec)
             return QtGui.QBrush(QtGui.QColor(color)) if color else None
@@ -162,10 +166,30 @@ def import_columns() -> list[Column[Any]]:
     ]
 
 
-def hit_columns() -> list[Column[Any]]:
-    """Columns of the 相似案例 results over ``SearchHit``."""
+def match_percent(score: float, best: float) -> int:
+    """A hit's match strength for the user: its score as a share of the best hit's. The raw
+    score (a rank fusion of vector and keyword search, ~0.03) means nothing on its own."""
+    return round(100 * score / best) if best > 0 else 0
+
+
+def hit_columns(best: Callable[[], float] = lambda: 0.0) -> list[Column[Any]]:
+    """Columns of the 相似案例 results over ``SearchHit``; ``best``: the best score shown."""
+
+    def tip(h: Any) -> str:
+        return (
+            f"匹配度 {match_percent(h.score, best())}%：相对本次最佳结果。\n"
+            f"检索得分 {h.score:.4f}（向量与关键词检索的融合得分，只在同一次搜索的结果之间可比）"
+        )
+
     return [
-        Column("得分", lambda h: f"{h.score:.3f}", sort=lambda h: h.score, align_right=True),
+        Column(
+            "匹配度",
+            lambda h: f"{match_percent(h.score, best())}%",
+            sort=lambda h: h.score,
+            align_right=True,
+            tooltip=tip,
+            bar=lambda h: match_percent(h.score, best()) / 100,
+        ),
         Column("案例", lambda h: h.title, tooltip=lambda h: f"{h.title}\n{h.source}"),
         Column("奖项", lambda h: award_label(getattr(h, "award", None))),
         Column(

@@ -19,10 +19,12 @@ from desktop.models import (
     award_label,
     award_labels,
     hit_columns,
+    match_percent,
     section_label,
     sorting_proxy,
 )
 from desktop.qt import Qt, QtGui, QtWidgets, Signal
+from desktop.widgets.bars import BarDelegate
 from desktop.widgets.caseview import HIT_MARK, highlighted
 from desktop.widgets.jobbar import JobBar
 from desktop.workers import gc_paused
@@ -150,7 +152,10 @@ class SimilarPage(QtWidgets.QWidget):
             filters.addWidget(w)
         filters.addStretch(1)
 
-        self.model: RecordTableModel[SearchHit] = RecordTableModel(hit_columns(), self)
+        self._best = 0.0  # the best score shown: match strengths are relative to it
+        self.model: RecordTableModel[SearchHit] = RecordTableModel(
+            hit_columns(lambda: self._best), self
+        )
         self.proxy = sorting_proxy(self.model, self)
         self.table = QtWidgets.QTableView()
         self.table.setModel(self.proxy)
@@ -159,6 +164,7 @@ class SimilarPage(QtWidgets.QWidget):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setItemDelegateForColumn(0, BarDelegate(self.table))
         self.table.horizontalHeader().setSectionResizeMode(
             1, QtWidgets.QHeaderView.ResizeMode.Stretch
         )
@@ -294,6 +300,7 @@ class SimilarPage(QtWidgets.QWidget):
         return self.start_search(self.request(like_case=hit.case_id))
 
     def show_results(self, hits: list[SearchHit]) -> None:
+        self._best = max((h.score for h in hits), default=0.0)
         self.model.set_records(hits)
         self.proxy.sort(-1)  # keep the ranking order until the user sorts
         self.table.resizeColumnsToContents()
@@ -327,7 +334,8 @@ class SimilarPage(QtWidgets.QWidget):
     def _hit_html(self, hit: SearchHit) -> str:
         parts = [
             f"<h3>{html.escape(hit.title)}</h3>",
-            f"<p style='color:#555'>{html.escape(award_label(hit.award))} · 得分 {hit.score:.3f}"
+            f"<p style='color:#555'>{html.escape(award_label(hit.award))}"
+            f" · 匹配度 {match_percent(hit.score, self._best)}%"
             f" · 匹配章节：{html.escape(section_label(hit.section, hit.section_title))}</p>",
             f"<p>{highlighted(hit.snippet, hit.highlights, HIT_MARK)}</p>",
         ]

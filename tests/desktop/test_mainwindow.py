@@ -118,10 +118,25 @@ def test_gui_command_is_registered() -> None:
 
 
 def test_f1_lists_the_shortcuts(window: Any, qtbot: Any) -> None:
-    from desktop.qt import Qt
+    from desktop.qt import Qt, QtCore
 
     qtbot.keyClick(window, Qt.Key.Key_F1)
-    assert "Ctrl+S 保存" in window.message_bar.text and "Esc 停止" in window.message_bar.text
+    dialog = window.shortcuts_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "Ctrl+S 保存" in dialog.text and "Esc 停止" in dialog.text
+    assert "Ctrl+S" in dialog.label.text()
+    assert not dialog.findChildren(QtCore.QTimer)  # it stays until the user closes it
+
+
+def test_the_window_title_names_the_document(window: Any, tmp_path: Any) -> None:
+    page = window.draft_page
+    assert window.windowTitle() == "未命名草稿[*]" and not window.isWindowModified()
+    page.form.title.setText("城市垃圾分类挑战赛")
+    assert window.windowTitle() == "城市垃圾分类挑战赛[*]" and window.isWindowModified()
+    assert page.save_to(tmp_path / "entry.awdraft")
+    assert window.windowTitle() == "entry.awdraft[*]" and not window.isWindowModified()
+    assert window.windowFilePath() == str(tmp_path / "entry.awdraft")
+    assert "Award Writer" not in window.windowTitle()  # Qt adds the app's name once
 
 
 def test_a_long_session_does_not_abort_the_process() -> None:

@@ -8,6 +8,8 @@ from typing import Any
 def test_search_lists_cases_with_score_section_and_highlighted_snippet(
     imported: Any, wait_job: Any
 ) -> None:
+    from desktop.qt import Qt
+
     page = imported.similar_page
     page.query.setPlainText("环保公益主题的开发者大赛，垃圾分类")
     wait_job(page.start_search())
@@ -15,6 +17,12 @@ def test_search_lists_cases_with_score_section_and_highlighted_snippet(
     assert hits and "华为" in hits[0].title
     assert all(h.score > 0 for h in hits)
     assert page.proxy.index(0, 3).data()  # 匹配章节 is shown
+    # Match strength relative to the best hit, the raw score only in the tooltip.
+    strengths = [page.proxy.index(r, 0).data() for r in range(page.proxy.rowCount())]
+    assert strengths[0] == "100%" and all(s.endswith("%") for s in strengths)
+    assert int(strengths[-1].rstrip("%")) <= 100
+    assert f"{hits[0].score:.4f}" in page.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "匹配度 100%" in page.detail.toPlainText()
     html = page.detail.toHtml()
     assert "background-color:#c8e6ff" in html  # matched terms highlighted
     assert "找到" in page.status.text()
