@@ -46,7 +46,9 @@ SECTION_FALLBACK = {"body": "正文", "": "导语"}  # sections of documents tha
 
 def section_label(key: str, title: str = "") -> str:
     """A section's name for the user: its title, else a Chinese name, never a bare key."""
-    return title or SECTION_FALLBACK.get(key, key)
+    if title and title != key:
+        return title
+    return SECTION_FALLBACK.get(key, title or key)
 
 
 def award_label(key: str | None) -> str:

@@ -302,7 +302,8 @@ class SimilarPage(QtWidgets.QWidget):
     def show_results(self, hits: list[SearchHit]) -> None:
         self._best = max((h.score for h in hits), default=0.0)
         self.model.set_records(hits)
-        self.proxy.sort(-1)  # keep the ranking order until the user sorts
+        # The ranking order is 匹配度 from high to low: the header says so.
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(
             1, QtWidgets.QHeaderView.ResizeMode.Stretch

@@ -111,7 +111,8 @@ def test_a_reference_document_hit_names_its_section_in_chinese(imported: Any) ->
 
     page = imported.similar_page
     case = next(c for c in imported.session.library.list_cases() if not c.award)
-    hit = SearchHit(case.id, case.title, case.source, 0.03, "body", "", "营销科技", [], None)
-    page.show_results([hit])
-    assert page.proxy.index(0, 3).data() == "正文"
-    assert "匹配章节：正文" in page.detail.toPlainText()
+    for title in ("", "body"):  # no title, or the key standing in for one
+        hit = SearchHit(case.id, case.title, case.source, 0.03, "body", title, "营销科技", [], None)
+        page.show_results([hit])
+        assert page.proxy.index(0, 3).data() == "正文"
+        assert "匹配章节：正文" in page.detail.toPlainText()
