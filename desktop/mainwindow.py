@@ -85,7 +85,12 @@ class MainWindow(QtWidgets.QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(right, 1)
         self.setCentralWidget(central)
-        self.statusBar().showMessage(f"案例库：{self.session.home}　　F1 查看快捷键")
+        # Where the library is, always visible (passing messages appear on the left).
+        self.home_label = QtWidgets.QLabel()
+        self.home_label.setStyleSheet("color:#555; padding:0 8px")
+        self.statusBar().addPermanentWidget(self.home_label)
+        self._show_home()
+        self.session.library_changed.connect(self._show_home)
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 10_000))
 
         help_action = QtGui.QAction("快捷键", self)
@@ -127,6 +132,9 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.show_page(self.pages.index(self.settings_page))
         )
         self.session.settings_changed.connect(lambda _: self.settings_page.load())
+
+    def _show_home(self) -> None:
+        self.home_label.setText(f"案例库：{self.session.home}　　F1 查看快捷键")
 
     def show_shortcuts(self) -> None:
         """The shortcut list in its own small window: it stays until closed."""

@@ -83,6 +83,13 @@ class SettingsPage(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(library_box)
         form.addRow("案例库文件夹：", self.library_dir)
         form.addRow("", self.library_note)
+        self.library_busy_note = QtWidgets.QLabel(
+            "后台任务（导入、搜索、检查或生成）进行中：完成或取消后才能更换案例库文件夹。"
+        )
+        self.library_busy_note.setStyleSheet("color:#8a5300")
+        self.library_busy_note.setWordWrap(True)
+        self.library_busy_note.hide()
+        form.addRow("", self.library_busy_note)
 
         embed_box = QtWidgets.QGroupBox("相似案例检索")
         form = QtWidgets.QFormLayout(embed_box)
@@ -94,14 +101,6 @@ class SettingsPage(QtWidgets.QWidget):
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#666")
         form.addRow("", hint)
-
-        self.library_busy_note = QtWidgets.QLabel(
-            "后台任务（导入、搜索、检查或生成）进行中：完成或取消后才能更换案例库文件夹。"
-        )
-        self.library_busy_note.setStyleSheet("color:#8a5300")
-        self.library_busy_note.setWordWrap(True)
-        self.library_busy_note.hide()
-        form.addRow("", self.library_busy_note)
 
         gen_box = QtWidgets.QGroupBox("撰写")
         self.gen_box = gen_box

@@ -145,3 +145,18 @@ def test_unloading_a_model_process_does_not_wait_on_the_gui_thread(qtbot: Any, w
     assert "generator" not in window.session.models
     qtbot.waitUntil(lambda: bool(closed), timeout=10_000)
     assert closed != [threading.main_thread().name]
+
+
+def test_the_status_bar_names_the_library_in_use(
+    window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWARD_WRITER_CONFIG", str(tmp_path / "desktop.ini"))
+    monkeypatch.delenv("AWARD_WRITER_HOME")
+    page = window.settings_page
+    page.load()
+    page.library_dir.setText(str(tmp_path / "other"))
+    assert page.apply()
+    assert str(tmp_path / "other") in window.home_label.text()
+    window.session.status.emit("已保存 x")  # a passing message does not hide it
+    assert window.home_label.isVisible() or not window.isVisible()
+    assert page.library_busy_note.parentWidget() is page.library_dir.parentWidget()
