@@ -142,7 +142,8 @@ def _choose(splits: list[_Split], head: str, field_counts: list[int]) -> _Split:
     named = [
         (score, s) for score, s in scored if s.named(head) and len(s.sections) >= MIN_ENTRY_SECTIONS
     ]
-    pool = named or scored
+    # awards with the common sections only are taken when named (they would tie with others)
+    pool = named or [(score, s) for score, s in scored if s.schema.guess_from_structure] or scored
     specific = [(score, s) for score, s in pool if s.schema.key != "generic"]
     generic = [(score, s) for score, s in pool if s.schema.key == "generic"]
     best_score, best = max(specific, key=lambda p: p[0]) if specific else (-1e9, None)

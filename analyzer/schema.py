@@ -52,8 +52,12 @@ class AwardSchema:
     fields: tuple[FieldSpec, ...]
     sections: tuple[SectionSpec, ...]
     forbid_agency_names: bool = False
-    sources_required: bool = False
+    sources_required: bool = False  # every figure, in any section, cites its source (Effie)
+    result_sources_required: bool = False  # every result figure does (TopDigital)
     max_total_chars: int | None = None
+    # False for awards whose sections are the common ones (generic-like): a document is taken
+    # for one of them only when it names the award near its top (or --award says so).
+    guess_from_structure: bool = True
     source: Path = field(default=Path(), compare=False)
 
     def section(self, key: str) -> SectionSpec:
@@ -129,7 +133,9 @@ def _load_file(path: Path, kinds: dict[str, str]) -> AwardSchema:
             sections=tuple(sections),
             forbid_agency_names=bool(data.get("forbid_agency_names", False)),
             sources_required=bool(data.get("sources_required", False)),
+            result_sources_required=bool(data.get("result_sources_required", False)),
             max_total_chars=data.get("max_total_chars"),
+            guess_from_structure=bool(data.get("guess_from_structure", True)),
             source=path,
         )
     except KeyError as exc:
@@ -163,4 +169,4 @@ def get_award(key: str) -> AwardSchema:
     try:
         return awards[key]
     except KeyError:
-        raise UnknownAwardError(f"unknown award {key!r}; known: {', '.join(awards)}") from None
+        raise UnknownAwardError(f"没有这个奖项：{key!r}（可用：{', '.join(awards)}）") from None

@@ -15,7 +15,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from analyzer.check import vocab
-from analyzer.check.measures import informative, measure_label, measures_in
+from analyzer.check.measures import (
+    exact_words,
+    informative,
+    keywords_in,
+    measure_label,
+    measures_in,
+)
 from analyzer.check.model import Eligibility, Finding, Severity
 from analyzer.models import Metric, ParsedDocument, Section
 from analyzer.schema import AwardSchema, SectionSpec
@@ -49,6 +55,10 @@ class Objective:
     section: str
     measures: frozenset[str]
     clauses: tuple[tuple[str, int, int], ...] = ()  # (measure, start, end) of the clause naming it
+    # keywords only a result naming the same thing answers (复购, 好感度): (keyword, start, end)
+    exact: tuple[tuple[str, int, int], ...] = ()
+    # goal clauses with a target figure but no measure named ("提升到 15%"): (start, end)
+    unnamed: tuple[tuple[int, int], ...] = ()
 
     def clause_of(self, measure: str) -> tuple[int, int]:
         return next(((a, b) for m, a, b in self.clauses if m == measure), (self.start, self.end))
@@ -343,11 +353,13 @@ class CheckContext:
     def result_measures(self) -> dict[str, Metric]:
         """Measure → the first result metric reporting it (measures named beside a figure count)."""
         out: dict[str, Metric] = {}
-        for m in self.result_metrics:
+        # the value reached, not where a change started ("从 12% 提升到 27%" reports 27%)
+        ranked = sorted(self.result_metrics, key=self.is_from_value)
+        for m in ranked:
             if informative(m.measure) and m.measure not in out:
-                out[m.measure] = m
+                out[m.measure] = self.reached(m)
         seen: set[int] = set()
-        for m in self.result_metrics:
+        for m in ranked:
             sentence = self.sentence_at(m.start)
             if sentence is None or sentence.start in seen:
                 continue
@@ -371,6 +383,7 @@ class CheckContext:
                 if not dedicated and not vocab.OBJECTIVE_CUE.search(text):
                     continue
                 clauses = self._goal_clauses(sentence)
+                exact, unnamed = self._exact_and_unnamed(sentence)
                 out.append(
                     Objective(
                         vocab.LIST_MARK.sub("", text, count=1).strip(),
@@ -379,9 +392,49 @@ class CheckContext:
                         spec.key,
                         frozenset(m for m, _, _ in clauses),
                         tuple(clauses),
+                        exact,
+                        unnamed,
                     )
                 )
         return out
+
+    def _exact_and_unnamed(
+        self, sentence: Span
+    ) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[int, int], ...]]:
+        exact: list[tuple[str, int, int]] = []
+        unnamed: list[tuple[int, int]] = []
+        for clause in vocab.CLAUSE.finditer(self.text, sentence.start, sentence.end):
+            goal = vocab.GOAL_VERB.search(clause.group()) or vocab.OBJECTIVE_CUE.search(
+                clause.group()
+            )
+            if not goal:
+                continue
+            words = keywords_in(clause.group())
+            for _, word in words:
+                if exact_words(word) and word not in {w for w, _, _ in exact}:
+                    exact.append((word, *clause.span()))
+            figures = [m for m in self.metrics_within(*clause.span()) if not self.is_from_value(m)]
+            if (
+                figures
+                and not any(informative(m) for m, _ in words)
+                and not any(informative(f.measure) for f in figures)
+            ):
+                unnamed.append(clause.span())
+        return tuple(exact), tuple(unnamed)
+
+    @cached_property
+    def result_text(self) -> str:
+        """The sentences holding the results, lower case: what an exact keyword is looked for in."""
+        seen: dict[int, str] = {}
+        for m in self.result_metrics:
+            sentence = self.sentence_at(m.start)
+            if sentence is not None and sentence.start not in seen:
+                seen[sentence.start] = self.text[sentence.start : sentence.end]
+        return "\n".join(seen.values()).lower()
+
+    def answers_exact(self, keyword: str) -> bool:
+        words = exact_words(keyword) or (keyword,)
+        return any(w in self.result_text for w in words)
 
     def _goal_clauses(self, sentence: Span) -> list[tuple[str, int, int]]:
         """(measure, clause start, clause end) for measures named in goal-setting clauses."""
@@ -398,6 +451,48 @@ class CheckContext:
                     seen.add(measure)
                     out.append((measure, *clause.span()))
         return out
+
+    def clause_span(self, pos: int) -> tuple[int, int]:
+        """The clause (between commas, 、 and sentence ends) around ``pos``."""
+        sentence = self.sentence_at(pos)
+        lo, hi = (sentence.start, sentence.end) if sentence else (0, len(self.text))
+        for clause in vocab.CLAUSE.finditer(self.text, lo, hi):
+            if clause.start() <= pos < clause.end():
+                return clause.span()
+        return (pos, pos)
+
+    def is_from_value(self, m: Metric) -> bool:
+        """The starting value of a change ("从 12% 提升到 27%"): a baseline, not the result."""
+        before = self.text[max(0, m.start - 8) : m.start]
+        after = self.text[m.end : m.end + 12]
+        return bool(vocab.FROM_BEFORE.search(before) and vocab.TO_AFTER.match(after))
+
+    def reached(self, m: Metric) -> Metric:
+        """For the starting value of a change, the value it reached (the next figure in its
+        clause); any other figure is itself."""
+        if not self.is_from_value(m):
+            return m
+        _, end = self.clause_span(m.start)
+        after = [n for n in self.metrics_within(m.end, end) if n.start >= m.end]
+        return after[0] if after else m
+
+    @cached_property
+    def targets(self) -> frozenset[tuple[int, int]]:
+        """Spans of the figures an objective sets ("提升到 25%", "曝光达到 1 亿次"), as opposed to
+        facts stated in the same sentence ("知名度只有 12%"), which still need their source."""
+        out = set()
+        for objective in self.objectives:
+            for m in self.metrics_within(objective.start, max(objective.end, objective.start)):
+                if self.is_from_value(m):
+                    continue
+                a, b = self.clause_span(m.start)
+                clause = self.text[a:b]
+                if vocab.GOAL_VERB.search(clause) or vocab.OBJECTIVE_CUE.search(clause):
+                    out.add((m.start, m.end))
+        return frozenset(out)
+
+    def is_target(self, m: Metric) -> bool:
+        return (m.start, m.end) in self.targets
 
     def measure_names(self, measures: Iterable[str]) -> str:
         return "、".join(sorted({measure_label(m) for m in measures}))

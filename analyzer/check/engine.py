@@ -85,16 +85,48 @@ def check_file(
     *,
     library: Library | None = None,
     eligibility: Eligibility | None = None,
+    max_total_chars: int | None = None,
+    max_section_chars: dict[str, int] | None = None,
 ) -> Report:
-    """Read, parse and check one file; raises ReadError subclasses when it cannot be read."""
+    """Read, parse and check one file (a document, or a draft saved by the app as
+    ``.awdraft``); raises ReadError subclasses when it cannot be read.
+
+    ``max_total_chars`` / ``max_section_chars`` (section key → limit) set length limits the
+    award's schema does not carry (this year's rules, a client's brief); a section key the award
+    does not have is a ValueError.
+    """
+    from analyzer.drafts import DRAFT_SUFFIX, load_draft
     from analyzer.parse import parse_file
 
-    doc = parse_file(path, award=award)
-    return check_document(
-        doc,
-        schema=get_award(award) if award else None,
-        library=library,
-        eligibility=eligibility,
+    schema = get_award(award) if award else None
+    if os.fspath(path).lower().endswith(DRAFT_SUFFIX):
+        draft = load_draft(path)
+        doc = draft.to_parsed()
+        schema = schema or get_award(draft.award)
+    else:
+        doc = parse_file(path, award=award)
+    if max_total_chars or max_section_chars:
+        schema = with_limits(
+            schema or get_award(doc.award or "generic"), max_total_chars, max_section_chars or {}
+        )
+    return check_document(doc, schema=schema, library=library, eligibility=eligibility)
+
+
+def with_limits(schema: AwardSchema, total: int | None, sections: dict[str, int]) -> AwardSchema:
+    """The schema with these length limits (characters, spaces not counted) in force."""
+    import dataclasses
+
+    keys = {s.key for s in schema.sections}
+    if unknown := sorted(set(sections) - keys):
+        raise ValueError(
+            f"{schema.name}没有章节 {', '.join(unknown)}（可用：{', '.join(s.key for s in schema.sections)}）"
+        )
+    specs = tuple(
+        dataclasses.replace(s, max_chars=sections[s.key]) if s.key in sections else s
+        for s in schema.sections
+    )
+    return dataclasses.replace(
+        schema, sections=specs, max_total_chars=total or schema.max_total_chars
     )
 
 
@@ -208,7 +240,9 @@ def _evidence(ctx: CheckContext) -> tuple[EvidenceRow, ...]:
                 )
             )
             continue
-        matched = [m for m in results if m.measure in objective.measures]
+        matched = [
+            m for m in results if m.measure in objective.measures and not ctx.is_from_value(m)
+        ]
         for measure in objective.measures:
             m = ctx.result_measures.get(measure)
             if m is not None and m not in matched:
@@ -246,7 +280,8 @@ def _evidence(ctx: CheckContext) -> tuple[EvidenceRow, ...]:
             rows.append(EvidenceRow(f"{spec.title}：量化结果（缺少章节）", spec.key, (), (), None))
     if ctx.schema.sources_required:
         for spec in ctx.schema.sections:
-            metrics = ctx.metrics_by_section.get(spec.key, [])
+            # facts the entry reports; the targets it sets are in the objective rows
+            metrics = [m for m in ctx.metrics_by_section.get(spec.key, []) if not ctx.is_target(m)]
             if spec.needs_metrics or not metrics:
                 continue
             section = ctx.present[spec.key]

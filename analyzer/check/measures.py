@@ -21,6 +21,7 @@ class _Matcher:
     regex: re.Pattern[str]
     measure_of: dict[str, str]  # keyword (lower case) → measure
     measures: frozenset[str]  # the informative measures
+    exact: dict[str, tuple[str, ...]]  # objective keyword (lower case) → words a result must use
 
 
 @cache
@@ -30,8 +31,12 @@ def _matcher() -> _Matcher:
     try:
         data = tomllib.loads((templates_dir() / MEASURES_FILE).read_text(encoding="utf-8"))
         fallback = {str(m) for m in data.get("fallback", [])}
+        exact = {
+            str(k).lower(): tuple(str(w).lower() for w in v)
+            for k, v in dict(data.get("exact", {})).items()
+        }
     except (OSError, tomllib.TOMLDecodeError):
-        fallback = set()
+        fallback, exact = set(), {}
     skip = {OTHER, *fallback}
     measure_of = {
         word.lower(): name
@@ -42,6 +47,8 @@ def _matcher() -> _Matcher:
     # One flat alternation, longest keyword first, matched against lower-cased text: every
     # branch starts with a literal, so ``re`` skips to candidate characters (see vocab.py).
     branches = []
+    for word in exact:  # an exact keyword is found even when it is not a measure keyword
+        measure_of.setdefault(word, next((m for w, m in measure_of.items() if w in word), ""))
     for word in sorted(measure_of, key=len, reverse=True):
         escaped = re.escape(word)
         if word.isascii() and word[:1].isalpha():
@@ -49,7 +56,7 @@ def _matcher() -> _Matcher:
             escaped += rf"(?<![a-z]{'.' * len(word)})(?![a-z])"
         branches.append(escaped)
     regex = re.compile("|".join(branches) or "(?!)")
-    return _Matcher(regex, measure_of, frozenset(measure_of.values()))
+    return _Matcher(regex, measure_of, frozenset(v for v in measure_of.values() if v), exact)
 
 
 def measures_in(text: str) -> list[str]:
@@ -61,6 +68,23 @@ def measures_in(text: str) -> list[str]:
         if measure and measure not in out:
             out.append(measure)
     return out
+
+
+def keywords_in(text: str) -> list[tuple[str, str]]:
+    """(measure, keyword as matched, lower case) for every measure keyword in ``text``."""
+    matcher = _matcher()
+    out: list[tuple[str, str]] = []
+    for m in matcher.regex.finditer(text.lower()):
+        measure = matcher.measure_of.get(m.group())
+        if measure and (measure, m.group()) not in out:
+            out.append((measure, m.group()))
+    return out
+
+
+def exact_words(keyword: str) -> tuple[str, ...] | None:
+    """The words a result must use to answer an objective that names ``keyword`` (复购, 好感度 …),
+    or None when any result of the keyword's measure answers it."""
+    return _matcher().exact.get(keyword.lower())
 
 
 def informative(measure: str) -> bool:

@@ -24,43 +24,60 @@ SENTENCE = re.compile(r"(?=\S)[^。！？!?；;\n]+[。！？!?；;]*")
 PARAGRAPH = re.compile(r"[^\n]+")
 CLAUSE = re.compile(r"[^，,、；;。！？!?\n]+")
 
-# Where a figure comes from: 数据来源 / 据…统计 / 第三方监测 / 报告 / 截至… .
+# Where a figure comes from: 数据来源 / 据…统计 / 经…监测 / …报告显示 / a named provider.
+# Bare 监测, 统计, 报告 or 截至 are not sources: "我们持续监测投放" names no one, and
+# "截至 8 月底" only dates a figure.
 _SAYS = r"[^，。；;\n]{0,24}?(?:统计|显示|数据|报告|监测|调研|调查|测算|公布)"
+PROVIDERS = (
+    "秒针",
+    "尼尔森",
+    "艾瑞",
+    "凯度",
+    "友盟",
+    "易观",
+    "益普索",
+    "热云",
+    "新榜",
+    "蝉妈妈",
+    "飞瓜",
+    "千瓜",
+    "巨量算数",
+    "百度指数",
+    "微信指数",
+    "微博指数",
+    "生意参谋",
+    "京东商智",
+    "CTR媒介",
+    "Nielsen",
+    "NIELSEN",
+    "QuestMobile",
+    "Questmobile",
+    "Kantar",
+    "KANTAR",
+    "GfK",
+    "GFK",
+    "Ipsos",
+    "IPSOS",
+    "AdMaster",
+    "Admaster",
+    "TalkingData",
+)
 SOURCE = re.compile(
     _any(
         "来源",
         "出处",
         "出自",
         "引自",
+        "数据来自",
         "根据" + _SAYS,
         "依据" + _SAYS,
         "据(?<![数证占凭票单收].)" + _SAYS,  # not the 据 of 数据/证据
+        "经" + r"[^，。；;\n]{1,16}?(?:监测|统计|核实|审计|认证)",
         "第三方",
-        "监测",
-        "统计",
-        "报告",
-        "截至",
-        "截止",
-        "秒针",
-        "尼尔森",
-        "艾瑞",
-        "凯度",
-        "友盟",
-        "易观",
-        "益普索",
-        "CTR媒介",
-        "Nielsen",
-        "NIELSEN",
-        "QuestMobile",
-        "Questmobile",
-        "Kantar",
-        "KANTAR",
-        "GfK",
-        "GFK",
-        "Ipsos",
-        "IPSOS",
-        "AdMaster",
-        "Admaster",
+        "后台",
+        "报告》",
+        "POS",
+        *PROVIDERS,
         "Source",
         "source",
         "SOURCE",
@@ -82,6 +99,9 @@ CHANGE_AFTER = re.compile(
 )
 # What a change is measured against: 同比 / 环比 / 较去年 / 从…到… / 相比 / 行业平均 …
 _TO = r"[^，。；;\n]{0,24}?(?:到|至|升至|增至|提升至|增长至|提升到|增长到|降至|降到)"
+# "从 12% 提升到 27%": the figure after 从/由 is where the change started.
+FROM_BEFORE = re.compile(r"(?:从|由)[^，。；;\n\d]{0,6}$")
+TO_AFTER = re.compile(r"[^，。；;\n\d]{0,8}?(?:到|至)")
 BASELINE = re.compile(
     _any(
         "同比",
@@ -197,6 +217,107 @@ AGENCY_COMPANY_END = re.compile(
             w + r"(?:顾问|策划|科技|集团|股份)?(?:有限责任公司|有限公司|公司|集团|事务所)"
             for w in ("广告", "传播", "公关", "咨询", "传媒", "营销", "互动", "创意")
         )
+    )
+)
+# Any company name ("杭州星河网络科技有限公司"): not always an agency, so only a warning.
+COMPANY_END = re.compile(_any("有限责任公司", "股份有限公司", "有限公司"))
+# "蓝海广告团队负责…": an agency named by its team.
+AGENCY_TEAM_END = re.compile(
+    _any(*(w + "团队" for w in ("广告", "传播", "公关", "营销", "创意", "互动", "数字")))
+)
+# Agencies and agency groups well known in China, found anywhere in the text. Names that are
+# also ordinary words or other firms are excluded by a lookahead (麦肯锡 is a consultancy).
+KNOWN_AGENCY = re.compile(
+    _any(
+        "奥美",
+        "电通安吉斯",
+        "电通(?!信|讯|话|电)",
+        "安吉斯",
+        "阳狮",
+        "群邑",
+        "李奥贝纳",
+        "麦肯(?!锡)",
+        "智威汤逊",
+        "睿狮",
+        "华扬联众",
+        "蓝色光标",
+        "蓝标传媒",
+        "省广集团",
+        "省广股份",
+        "利欧数字",
+        "天与空",
+        "灵智精实",
+        "盛世长城",
+        "扬罗必凯",
+        "凯络",
+        "浩腾媒体",
+        "竞立媒体",
+        "尚扬媒介",
+        "传立媒体",
+        "实力传播",
+        "星传媒体",
+        "宏盟",
+        "汉威士",
+        "博报堂",
+        "意类广告",
+        "环时互动",
+        "W+K",
+        "Ogilvy",
+        "OGILVY",
+        "Dentsu",
+        "DENTSU",
+        "Publicis",
+        "GroupM",
+        "WPP",
+        "BBDO",
+        "TBWA",
+        "Havas",
+        "Leo Burnett",
+        "McCann",
+        "JWT",
+    )
+)
+# Media owners and platforms: naming where an ad ran is no agency name (长城奖's rules except
+# media and the brand owner explicitly).
+MEDIA_OWNER = re.compile(
+    _any(
+        "分众",
+        "新潮传媒",
+        "央视",
+        "中央电视台",
+        "卫视",
+        "电视台",
+        "广播电台",
+        "日报",
+        "晚报",
+        "报社",
+        "抖音",
+        "微博",
+        "小红书",
+        "腾讯",
+        "字节",
+        "巨量",
+        "百度",
+        "阿里",
+        "爱奇艺",
+        "优酷",
+        "芒果",
+        "快手",
+        "哔哩哔哩",
+        "喜马拉雅",
+        "人民网",
+        "新华",
+        "凤凰",
+        "网易",
+        "搜狐",
+        "新浪",
+        "今日头条",
+        "京东",
+        "美团",
+        "携程",
+        "地铁",
+        "机场",
+        "高铁",
     )
 )
 AGENCY_NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,12}$")

@@ -39,6 +39,16 @@ def _parse_date(end: bool) -> Any:
     return parse
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of characters: {text!r}")
+    return value
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser(
         "check",
@@ -62,6 +72,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--eligible-to", metavar="DATE", type=_parse_date(True), help="eligibility window end"
     )
     p.add_argument(
+        "--max-chars",
+        metavar="N",
+        type=_positive,
+        help="the whole entry's length limit in characters (when this year's rules set one)",
+    )
+    p.add_argument(
+        "--section-max",
+        metavar="KEY=N",
+        action="append",
+        default=[],
+        help="a section's length limit, e.g. results=800 (repeatable)",
+    )
+    p.add_argument(
         "--no-library",
         action="store_true",
         help="do not compare with similar cases in the library",
@@ -70,10 +93,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from analyzer.check import Eligibility, check_document
+    from analyzer.check import Eligibility, check_file
     from analyzer.check.render import to_html, to_json, to_markdown
-    from analyzer.errors import ReadError
-    from analyzer.parse import parse_file
+    from analyzer.errors import ReadError, UnknownAwardError
     from analyzer.schema import get_award
 
     eligibility = None
@@ -83,15 +105,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"check: {exc}", file=sys.stderr)
             return 2
-    schema = get_award(args.award) if args.award else None
+    # An award or a limit the command cannot use is a usage error (2), not a finding (1).
     try:
-        doc = parse_file(args.file, award=args.award)
-    except ReadError as exc:
+        if args.award:
+            get_award(args.award)
+        limits = _section_limits(args.section_max)
+    except (UnknownAwardError, ValueError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     library = None if args.no_library else _library_if_any(args)
     try:
-        report = check_document(doc, schema=schema, library=library, eligibility=eligibility)
+        report = check_file(
+            args.file,
+            args.award,
+            library=library,
+            eligibility=eligibility,
+            max_total_chars=args.max_chars,
+            max_section_chars=limits,
+        )
+    except ReadError as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a --section-max key the award does not have
+        print(f"check: {exc}", file=sys.stderr)
+        return 2
     finally:
         if library is not None:
             library.close()
@@ -100,11 +137,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif args.html or args.markdown:
         target = Path(args.html or args.markdown)
         text = to_html(report) if args.html else to_markdown(report)
-        target.write_text(text, encoding="utf-8")
+        from analyzer.drafts import DraftError, atomic_write
+
+        try:
+            atomic_write(target, text.encode("utf-8"))
+        except DraftError as exc:
+            print(f"check: 无法写入报告：{exc}", file=sys.stderr)
+            return 2
         print(f"{_summary(report)} → {target}")
     else:
         _print(report)
     return 0 if report.ok else 1
+
+
+def _section_limits(items: list[str]) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key.strip() or not value.strip().isdigit() or int(value) <= 0:
+            raise ValueError(f"--section-max {item!r}: use KEY=N, e.g. results=800")
+        limits[key.strip()] = int(value)
+    return limits
 
 
 def _library_if_any(args: argparse.Namespace) -> Any:

@@ -221,15 +221,8 @@ class CheckPage(QtWidgets.QWidget):
         library = self._library()
 
         def work(job: Job) -> Report:
-            from analyzer.check import check_document, check_file
-            from analyzer.drafts import DRAFT_SUFFIX, load_draft
-            from analyzer.schema import get_award
+            from analyzer.check import check_file
 
-            if path.suffix.lower() == DRAFT_SUFFIX:
-                draft = load_draft(path)
-                return check_document(
-                    draft.to_parsed(), schema=get_award(award or draft.award), library=library
-                )
             return check_file(path, award, library=library)
 
         return self._start(work, f"正在检查 {path.name}…", draft=None)

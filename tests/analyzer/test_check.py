@@ -440,3 +440,167 @@ def test_check_never_raises(pieces):
 def test_check_never_raises_with_a_named_award(text, award):
     report = check_document(parse_text(text, award=award), schema=get_award(award))
     assert report.award == award
+
+
+# ---------------------------------------------------------------- sources, targets, evidence
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        "年轻人知名度从 12% 提升到 27%（数据来源：凯度 2023 年 9 月调研）。\n"
+        "夏季销量同比增长 35%，截至 2023 年 8 月底。",  # a date is not a source
+        "年轻人知名度从 12% 提升到 27%（数据来源：凯度 2023 年 9 月调研）。\n"
+        "我们持续监测投放，夏季销量同比增长 35%。",  # naming no one is not a source
+    ],
+)
+def test_a_date_or_a_vague_word_is_not_a_source(results):
+    report = check(effie(replace={"效果": results}), "effie")
+    finding = only(report, "results.no_source")
+    assert cut(report, finding) == "35%" and finding.severity == "error"
+
+
+def test_named_providers_and_back_office_data_are_sources():
+    for cue in (
+        "据尼尔森零售监测",
+        "经秒针第三方监测",
+        "品牌后台数据显示",
+        "数据来自品牌 POS 系统",
+    ):
+        results = (
+            f"年轻人知名度从 12% 提升到 27%（数据来源：凯度调研）。\n{cue}，夏季销量同比增长 35%。"
+        )
+        assert check(effie(replace={"效果": results}), "effie").findings == (), cue
+
+
+def test_a_fact_in_an_objective_sentence_still_needs_its_source():
+    challenge = (
+        "夏季饮料市场竞争激烈，清泉在年轻人中的知名度只有 12%，我们的目标是把年轻人知名度提升到 25%，"
+        "并让夏季销量同比增长 30%。"
+    )
+    report = check(effie(replace={"挑战/背景/目标": challenge}), "effie")
+    finding = only(report, "results.no_source")
+    assert finding.section == "challenge" and cut(report, finding) == "12%"  # 25%, 30% are targets
+
+
+def test_evidence_shows_the_value_reached_and_no_targets_as_data():
+    report = check(effie(), "effie")
+    goal = next(r for r in report.evidence if r.criterion.startswith("目标"))
+    assert "27%" in goal.metrics and "12%" not in goal.metrics  # 从 12% 提升到 27%
+    data = next(r for r in report.evidence if r.criterion.endswith("文中数据"))
+    assert data.metrics == ("12%",)  # the fact, not the targets 25% and 30%
+
+
+# ---------------------------------------------------------------- objectives, precisely
+
+
+def test_a_precise_objective_is_not_answered_by_its_broad_measure():
+    objectives = "活动期曝光达到 1 亿次，并把老客复购率提升到 20%。"
+    results = "活动总曝光量达 1.2 亿次，夏季销量同比增长 35%。数据来源：第三方监测平台。"
+    report = check(
+        golden_mouse(replace={"营销目标": objectives, "营销效果与市场反馈": results}),
+        "golden_mouse",
+    )
+    finding = only(report, "alignment.objective_unmatched")
+    assert "复购" in finding.message and "复购率提升到 20%" in cut(report, finding)
+    answered = results + "\n老客复购率达到 22%，数据来源：品牌会员系统。"
+    report = check(
+        golden_mouse(replace={"营销目标": objectives, "营销效果与市场反馈": answered}),
+        "golden_mouse",
+    )
+    assert "alignment.objective_unmatched" not in {f.rule for f in report.findings}
+
+
+def test_market_share_is_a_measure_objectives_can_name():
+    challenge = EFFIE_SECTIONS["挑战/背景/目标"] + "同时希望市场份额提升到 15%。"
+    report = check(effie(replace={"挑战/背景/目标": challenge}), "effie")
+    finding = only(report, "alignment.objective_unmatched")
+    assert "市场份额" in finding.message
+
+
+def test_a_target_with_no_measure_named_is_reported():
+    objectives = "活动期曝光达到 1 亿次，互动达到 100 万次，整体提升到原来的 3 倍。"
+    report = check(golden_mouse(replace={"营销目标": objectives}), "golden_mouse")
+    finding = only(report, "alignment.objective_unclear")
+    assert "整体提升到原来的 3 倍" in cut(report, finding)
+
+
+# ---------------------------------------------------------------- agencies, awards, limits
+
+
+def test_well_known_agencies_and_agency_teams_are_named_as_such():
+    for sentence, name in (
+        ("由奥美负责创意，电通安吉斯负责媒介投放。", "奥美"),
+        ("蓝海广告团队负责全部物料。", "蓝海广告团队"),
+    ):
+        ideas = EFFIE_SECTIONS["将创意付诸实践"] + sentence
+        report = check(effie(replace={"将创意付诸实践": ideas}), "effie")
+        errors = [f for f in report.findings if f.rule == "award.agency_name"]
+        assert errors and all(f.severity == "error" for f in errors), sentence
+        assert cut(report, errors[0]) == name
+    both = check(
+        effie(replace={"将创意付诸实践": EFFIE_SECTIONS["将创意付诸实践"] + "由电通安吉斯执行。"}),
+        "effie",
+    )
+    assert [cut(both, f) for f in both.findings] == ["电通安吉斯"]  # one agency, one finding
+
+
+def test_media_owners_are_not_agencies_and_other_companies_only_warn():
+    media = EFFIE_SECTIONS["将创意付诸实践"] + "同时在分众传媒集团的电梯屏投放广告。"
+    assert check(effie(replace={"将创意付诸实践": media}), "effie").findings == ()
+    maker = EFFIE_SECTIONS["将创意付诸实践"] + "互动小程序由杭州星河网络科技有限公司开发。"
+    report = check(effie(replace={"将创意付诸实践": maker}), "effie")
+    finding = only(report, "award.agency_name")
+    assert finding.severity == "warning" and cut(report, finding) == "杭州星河网络科技有限公司"
+
+
+def test_topdigital_demands_a_source_for_every_result():
+    text = golden_mouse(
+        head=("TopDigital创新营销奖参赛案例", "清泉城市瓶夏日营销"),
+        replace={"营销效果与市场反馈": "活动总曝光量达 1.2 亿次，互动量 150 万次，超额完成目标。"},
+    )
+    report = check(text)
+    assert report.award == "topdigital"
+    finding = only(report, "results.no_source")
+    assert finding.severity == "error" and "1.2 亿次" in finding.message
+
+
+def test_changcheng_entries_are_read_as_such_and_ban_partner_names():
+    text = golden_mouse(
+        head=("2025 商业广告长城奖 营销案例", "清泉城市瓶夏日营销"),
+        replace={"执行过程/媒体表现": GOLDEN_MOUSE_SECTIONS["执行过程/媒体表现"] + "由奥美执行。"},
+    )
+    report = check(text)
+    assert report.award == "changcheng"
+    assert {s.key for s in report.sections if s.present} >= {
+        "background",
+        "objectives",
+        "strategy",
+        "execution",
+        "results",
+    }
+    assert ("award.agency_name", "execution") in found(report)
+
+
+def test_length_limits_given_by_the_user(tmp_path):
+    path = tmp_path / "entry.txt"
+    path.write_text(golden_mouse(), encoding="utf-8")
+    report = check_file(path, max_total_chars=100, max_section_chars={"results": 20})
+    assert {"length.total_over", "length.section_over"} <= {f.rule for f in report.findings}
+    with pytest.raises(ValueError, match="nosuch"):
+        check_file(path, max_section_chars={"nosuch": 20})
+
+
+def test_a_saved_draft_checks_like_the_entry_it_holds(tmp_path):
+    from analyzer.drafts import draft_from_parsed, save_draft
+
+    draft = draft_from_parsed(
+        parse_text(golden_mouse(drop_section="营销目标"), award="golden_mouse")
+    )
+    path = save_draft(draft, tmp_path / "entry.awdraft")
+    report = check_file(path)
+    assert report.award == "golden_mouse"
+    assert ("sections.missing", "objectives") in found(report) or (
+        "sections.empty",
+        "objectives",
+    ) in found(report)

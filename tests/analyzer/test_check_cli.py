@@ -121,3 +121,35 @@ def test_markdown_report(capsys, tmp_path, seeds):
     assert md.startswith("# 完整性检查：上汽通用智能营销中枢系统")
     assert "| 营销效果与市场反馈 |" in md and "results.no_baseline" in md
     assert "## 证据表" in md
+
+
+def test_usage_problems_exit_2_with_one_line(capsys, tmp_path):
+    path = tmp_path / "entry.txt"
+    path.write_text(golden_mouse(), encoding="utf-8")
+    code, out, err = run(capsys, "check", str(path), "--award", "nosuch")
+    assert code == 2 and out == "" and "nosuch" in err and len(err.strip().splitlines()) == 1
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    code, out, err = run(capsys, "check", str(path), "--html", str(blocker / "out.html"))
+    assert code == 2 and "out.html" in err and "Traceback" not in err
+    code, _, err = run(capsys, "check", str(path), "--section-max", "nosuch=10")
+    assert code == 2 and "nosuch" in err
+
+
+def test_length_limits_on_the_command_line(capsys, tmp_path):
+    path = tmp_path / "entry.txt"
+    path.write_text(golden_mouse(), encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path), "--json", "--section-max", "results=20")
+    assert code == 1
+    rules = {(f["rule"], f["section"]) for f in json.loads(out)["findings"]}
+    assert ("length.section_over", "results") in rules
+
+
+def test_a_draft_file_is_checked(capsys, tmp_path):
+    from analyzer.drafts import draft_from_parsed, save_draft
+    from analyzer.parse import parse_text
+
+    draft = draft_from_parsed(parse_text(golden_mouse(), award="golden_mouse"))
+    path = save_draft(draft, tmp_path / "entry.awdraft")
+    code, out, _ = run(capsys, "check", str(path), "--json")
+    assert code == 0 and json.loads(out)["award"] == "golden_mouse"

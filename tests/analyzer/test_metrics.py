@@ -84,7 +84,7 @@ PERCENTAGES = [
     ("OTT 端平均频次下降 17%", 17.0, "exact", "频次", "decrease", "频次"),
     ("TAUV%提升 48%", 48.0, "exact", "覆盖", "increase", "TAUV%"),
     ("助力各大电商达成超50%的同比增长", 50.0, "lower", "增长", "increase", "同比增长"),
-    ("占有率提升至 48%", 48.0, "exact", "增长", "", "提升"),  # a level reached, not a change
+    ("占有率提升至 48%", 48.0, "exact", "份额", "", "占有率"),  # a level reached, not a change
 ]
 
 

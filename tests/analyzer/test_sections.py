@@ -160,7 +160,7 @@ def test_a_short_sub_label_does_not_displace_a_longer_heading_with_text():
 
 def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
     doc = parse_text(
-        f"长城奖参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
+        f"金投赏参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
         f"效果\n{BODY}\n亮点\n{BODY}"
     )
     assert doc.award == "generic"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.check.context import CheckContext
-from analyzer.check.measures import informative, measure_label
+from analyzer.check.measures import informative, keywords_in, measure_label
 from analyzer.check.model import Finding
 from analyzer.check.registry import rule
 
@@ -39,7 +39,20 @@ def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
         return  # no results at all: results.no_metrics / sections.missing say so
     answered = ctx.result_measures
     for objective in ctx.objectives:
-        unanswered = objective.measures - answered.keys()
+        # a precise keyword (复购率, 好感度) is answered only by a result naming it
+        missed = [(w, a, b) for w, a, b in objective.exact if not ctx.answers_exact(w)]
+        for word, start, end in missed:
+            clause = ctx.text[start:end].strip()
+            yield ctx.warning(
+                objective.section,
+                f"{ctx.title(objective.section)}：目标“{_short(clause)}”要求{word}，"
+                f"但效果部分没有{word}的数据（其他指标不能代替）。请补上{word}的结果，或修改目标。",
+                (start, end),
+            )
+        exact_measures = {
+            ctx_measure for w, _, _ in missed for ctx_measure, word in keywords_in(w) if word == w
+        }
+        unanswered = objective.measures - answered.keys() - exact_measures
         if not unanswered:
             continue
         names = ctx.measure_names(unanswered)
@@ -72,3 +85,16 @@ def result_unmatched(ctx: CheckContext) -> Iterator[Finding]:
             f"如果{name}是本次的目标之一，请在目标里写明；否则说明它如何支撑已写明的目标。",
             (m.start, m.end),
         )
+
+
+@rule("alignment.objective_unclear")
+def objective_unclear(ctx: CheckContext) -> Iterator[Finding]:
+    for objective in ctx.objectives:
+        for start, end in objective.unnamed:
+            clause = ctx.text[start:end].strip()
+            yield ctx.warning(
+                objective.section,
+                f"{ctx.title(objective.section)}：目标“{_short(clause)}”有目标值，但没有写明是哪项指标"
+                "（曝光、互动、销量、知名度、市场份额……），无法与效果对应。请写明指标名称。",
+                (start, end),
+            )

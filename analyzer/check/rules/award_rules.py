@@ -44,26 +44,67 @@ def agency_name(ctx: CheckContext) -> Iterator[Finding]:
             first.span(),
         )
     seen: set[str] = set()
-    for m in vocab.AGENCY_COMPANY_END.finditer(ctx.text):
-        lead = vocab.AGENCY_NAME_CHARS.search(ctx.text, max(0, m.start() - 12), m.start())
-        if lead is None:
-            continue  # "广告公司" with no name before it is not a name
-        start = lead.start()
-        if cut := vocab.AGENCY_NAME_BREAK.match(ctx.text, start, m.start()):
-            start = cut.end()
-        if m.start() - start < 2:
-            continue
-        name = ctx.text[start : m.end()]
-        if name in seen or any(name in f for f in field_names) or any(o in name for o in own):
+    for m in vocab.KNOWN_AGENCY.finditer(ctx.text):
+        name = m.group()
+        if name in seen or any(name in f for f in field_names) or any(name in o for o in own):
             continue
         seen.add(name)
-        key = _section_at(ctx, start)
+        key = _section_at(ctx, m.start())
         yield ctx.error(
             key,
-            f"{ctx.title(key) if key else '正文'}：出现了公司名「{name}」，{award}不允许出现代理公司名称。"
+            f"{ctx.title(key) if key else '正文'}：出现了代理公司「{name}」，{award}不允许出现代理公司名称。"
             "请删去，或改为「代理团队」等不具名的说法。",
-            (start, m.end()),
+            m.span(),
         )
+    for pattern, agency_like in (
+        (vocab.AGENCY_COMPANY_END, True),
+        (vocab.AGENCY_TEAM_END, True),
+        (vocab.COMPANY_END, False),
+    ):
+        for m in pattern.finditer(ctx.text):
+            found = _company_name(ctx, m.start(), m.end())
+            if found is None:
+                continue
+            start, name = found
+            if (
+                name in seen
+                or any(name in f or f in name for f in field_names)
+                or any(o in name for o in own)
+                or vocab.MEDIA_OWNER.search(name)
+                or any(name in s or s in name for s in seen)
+            ):
+                continue  # the brand owner, a media owner, or already reported
+            seen.add(name)
+            key = _section_at(ctx, start)
+            where = ctx.title(key) if key else "正文"
+            if agency_like:
+                yield ctx.error(
+                    key,
+                    f"{where}：出现了公司名「{name}」，{award}不允许出现代理公司名称。"
+                    "请删去，或改为「代理团队」等不具名的说法。",
+                    (start, m.end()),
+                )
+            else:
+                yield ctx.warning(
+                    key,
+                    f"{where}：出现了公司名「{name}」。如果它是代理、制作或其他合作公司，"
+                    f"{award}不允许出现，请删去或改为不具名的说法；如果是品牌方或媒体，可以保留。",
+                    (start, m.end()),
+                )
+
+
+def _company_name(ctx: CheckContext, start: int, end: int) -> tuple[int, str] | None:
+    """(start, name) of the company whose name ends at ``start:end``, or None when there is
+    no name before the ending ("广告公司" alone is not a name)."""
+    lead = vocab.AGENCY_NAME_CHARS.search(ctx.text, max(0, start - 12), start)
+    if lead is None:
+        return None
+    begin = lead.start()
+    if cut := vocab.AGENCY_NAME_BREAK.match(ctx.text, begin, start):
+        begin = cut.end()
+    if start - begin < 2:
+        return None
+    return begin, ctx.text[begin:end]
 
 
 @rule("length.section_over")

@@ -65,27 +65,34 @@ def _clause_before(ctx: CheckContext, floor: int, m: Metric) -> str:
 @rule("results.no_source")
 def no_source(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.schema.sources_required:
-        yield from _every_figure(ctx)
+        yield from _unsourced(ctx, [m for m in ctx.doc.metrics if not ctx.is_target(m)], "每个数字")
         return
-    # Where the award does not demand sources, one gentle note per results section.
-    for section in ctx.results_present:
-        metrics = ctx.metrics_by_section.get(section.key, [])
+    if ctx.schema.result_sources_required:
+        yield from _unsourced(ctx, ctx.result_metrics, "每项效果数据")
+        return
+    # Where the award does not demand sources, one gentle note per results section (or for
+    # the results written at the end of another section).
+    groups = [
+        (section.key, ctx.metrics_by_section.get(section.key, []))
+        for section in ctx.results_present
+    ]
+    if ctx.elsewhere is not None:
+        groups.append((ctx.result_section(ctx.elsewhere.metrics[0]), list(ctx.elsewhere.metrics)))
+    for key, metrics in groups:
         if metrics and not any(ctx.source_of(m.start, m.end, m.section) for m in metrics):
             yield ctx.suggestion(
-                section.key,
-                f"{ctx.title(section.key)}：效果数据都没有注明来源。建议写明数据来源"
+                key,
+                f"{ctx.title(key)}：效果数据都没有注明来源。建议写明数据来源"
                 "（如「数据来源：第三方监测」「据后台统计，截至 2019 年 9 月」），评审更信服。",
                 (metrics[0].start, metrics[-1].end),
             )
 
 
-def _every_figure(ctx: CheckContext) -> Iterator[Finding]:
-    """Awards like Effie: every figure, in any section, cites where it comes from."""
+def _unsourced(ctx: CheckContext, candidates: list[Metric], what: str) -> Iterator[Finding]:
+    """Awards like Effie (every figure) or TopDigital (every result): one error per sentence
+    whose figures do not say where they come from."""
     by_sentence: dict[tuple[int, int], list[Metric]] = {}
-    targets = [(o.start, o.end) for o in ctx.objectives]
-    for m in ctx.doc.metrics:
-        if any(a <= m.start < b for a, b in targets):
-            continue  # a target the entry sets, not a fact it reports
+    for m in candidates:
         if ctx.source_of(m.start, m.end, m.section):
             continue
         sentence = ctx.sentence_at(m.start)
@@ -93,12 +100,13 @@ def _every_figure(ctx: CheckContext) -> Iterator[Finding]:
         by_sentence.setdefault(key, []).append(m)
     for metrics in by_sentence.values():
         first = metrics[0]
+        section = ctx.result_section(first)
         figures = "、".join(f"「{m.text}」" for m in metrics[:4]) + (
             "等" if len(metrics) > 4 else ""
         )
         yield ctx.error(
-            first.section,
-            f"{ctx.title(first.section)}：{figures}没有注明数据来源，{ctx.schema.name}要求每个数字都有来源。"
+            section,
+            f"{ctx.title(section)}：{figures}没有注明数据来源，{ctx.schema.name}要求{what}都有来源。"
             "请在同一句或紧接的一行写明来源（如「数据来源：秒针监测，截至 2019 年 9 月」）。",
             (first.start, metrics[-1].end),
         )
