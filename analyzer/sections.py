@@ -175,16 +175,21 @@ def match_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[Fi
 
 # ---------------------------------------------------------------- periods
 
-_DATE = r"(?P<{p}y>(?:19|20)\d{{2}})?\s*[./年-]?\s*(?P<{p}m>\d{{1,2}})(?:\s*[./月-]\s*(?P<{p}d>\d{{1,2}}))?\s*[日号]?"
-_PERIOD = re.compile(
-    r"^\s*" + _DATE.format(p="a") + r"\s*(?:-|–|—|~|～|至|到)+\s*" + _DATE.format(p="b") + r"\s*$"
+_DATE = (
+    r"(?P<{p}y>(?:19|20)\d{{2}})?\s*[./年-]?\s*(?P<{p}m>\d{{1,2}})"
+    r"(?:\s*[./月-]\s*(?P<{p}d>\d{{1,2}})\s*[日号]?|\s*月)?"
+)
+_SEPARATOR = r"\s*(?:-|–|—|~|～|至|到)+\s*"
+_PERIOD = re.compile(r"^\s*" + _DATE.format(p="a") + _SEPARATOR + _DATE.format(p="b") + r"\s*$")
+_ONGOING = re.compile(
+    r"^\s*" + _DATE.format(p="a") + _SEPARATOR + r"(?:至今|今|现在|目前|今天|now)\s*$"
 )
 
 
 @dataclass(frozen=True)
 class Period:
     start: tuple[int, int, int]  # (year, month, day); day 1 when the text gives none
-    end: tuple[int, int, int]
+    end: tuple[int, int, int]  # the month's last day when the text gives none
 
     @property
     def year(self) -> int:
@@ -192,24 +197,47 @@ class Period:
 
 
 def parse_period(text: str) -> Period | None:
-    """``2019.07.12-09.19``, ``2018/04~2019/03``, ``2017年10月10日至11月12日`` → Period; else None."""
-    m = _PERIOD.match(text.replace(" ", ""))
-    if not m or not m.group("ay"):
-        return None
-    try:
-        ay, am, ad = int(m["ay"]), int(m["am"]), int(m["ad"] or 1)
-        by = int(m["by"]) if m["by"] else ay
-        bm, bd = int(m["bm"]), int(m["bd"] or 28)
-    except (TypeError, ValueError):
-        return None
-    if not (1 <= am <= 12 and 1 <= bm <= 12 and 1 <= ad <= 31 and 1 <= bd <= 31):
-        return None
-    if not m["by"] and not m["bd"] and m["ad"]:
+    """``2019.07.12-09.19``, ``2018/04~2019/03``, ``2017年10月10日至11月12日``, ``2019年7月-9月``
+    → Period; anything else (see :func:`period_problem`) → None."""
+    found = _read_period(text)
+    return found if isinstance(found, Period) else None
+
+
+def period_problem(text: str) -> str:
+    """Why ``text`` is not a campaign period: "" (it is one), "ongoing" (…-至今), "reversed"
+    (ends before it starts), "no_date" (a day that does not exist), "no_year", "malformed"."""
+    found = _read_period(text)
+    return "" if isinstance(found, Period) else found
+
+
+def _read_period(text: str) -> Period | str:
+    import calendar
+    from datetime import date
+
+    compact = text.replace(" ", "")
+    m = _PERIOD.match(compact)
+    if not m:
+        ongoing = _ONGOING.match(compact)
+        return "ongoing" if ongoing and ongoing["ay"] else "malformed"
+    if not m["ay"]:
+        return "no_year"
+    if not m["by"] and not m["bd"] and m["ad"] and not compact.rstrip().endswith("月"):
         # "2019.07.12-19": the second part is a day of the same month
-        return None
-    if (by, bm, bd) < (ay, am, ad):
-        return None
-    return Period((ay, am, ad), (by, bm, bd))
+        return "malformed"
+    ay, am = int(m["ay"]), int(m["am"])
+    by = int(m["by"]) if m["by"] else ay
+    bm = int(m["bm"])
+    if not (1 <= am <= 12 and 1 <= bm <= 12):
+        return "no_date"
+    ad = int(m["ad"]) if m["ad"] else 1
+    bd = int(m["bd"]) if m["bd"] else calendar.monthrange(by, bm)[1]
+    try:
+        start, end = date(ay, am, ad), date(by, bm, bd)
+    except ValueError:
+        return "no_date"
+    if end < start:
+        return "reversed"
+    return Period((start.year, start.month, start.day), (end.year, end.month, end.day))
 
 
 def normalized(text: str) -> str:

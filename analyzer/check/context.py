@@ -147,11 +147,27 @@ class CheckContext:
         return [self.present[s.key] for s in self.results_specs if s.key in self.present]
 
     def heading_span(self, section: Section) -> tuple[int, int]:
-        """The heading line's span when it can be found, else the body's first line."""
-        line_start = self.text.rfind("\n", 0, section.start) + 1
+        """The heading's span: on the body's first line when run into it ("背景：…"), else the
+        nearest line above that holds the title; the body's first line when neither is found."""
+        text = self.text
+        line_start = text.rfind("\n", 0, section.start) + 1
         if section.title and line_start < section.start:
             return (line_start, section.start)
-        nl = self.text.find("\n", section.start, section.end)
+        if section.title:
+            want = "".join(section.title.split())
+            end = line_start - 1  # the line break before the body
+            for _ in range(3):  # the heading, maybe with blank lines between
+                if end < 0:
+                    break
+                start = text.rfind("\n", 0, end) + 1
+                line = text[start:end]
+                if want and want in "".join(line.split()):
+                    lead = len(line) - len(line.lstrip())
+                    return (start + lead, start + len(line.rstrip()))
+                if line.strip():
+                    break
+                end = start - 1
+        nl = text.find("\n", section.start, section.end)
         return (section.start, nl if nl != -1 else section.end)
 
     # ------------------------------------------------------------------ sentences

@@ -145,7 +145,7 @@ CLAIM = re.compile(
     _any(
         *(p + "首" + s for p, s in product(_FIRST_OF, "创个家款次")),
         *(p + "首" for p in _FIRST_OF),
-        *("首" + s for s in "创个家款次"),
+        *("首" + s for s in "创个家款"),  # 首次 alone ("首次入驻小红书") claims nothing
         "率先",
         "第一(?!时间|步|届|阶段|个小时|天|批|章|部分|季度|周|轮|波|期|次|层|条|点|类|节|则|页|眼|反应|印象|手)",
         "遥遥领先",
@@ -163,6 +163,28 @@ CLAIM = re.compile(
     )
 )
 
+# What backs a claim: a ranking, a share or a certification (a source cue counts too, see
+# SOURCE). A plain number does not: "联合 30 位达人，打造行业首创的玩法" proves nothing first.
+CLAIM_EVIDENCE = re.compile(
+    _any(
+        "排名",
+        "排行",
+        "榜",
+        "位列",
+        "名列",
+        "位居",
+        "份额",
+        "占比",
+        "市占",
+        "占有率",
+        "认证",
+        "证书",
+        "专利",
+        "吉尼斯",
+        "荣获",
+        "获评",
+    )
+)
 # Results written as results: 带来 / 达成 / 累计 / 共为 …; used to find results in other sections.
 RESULT_CUE = re.compile(
     _any(

@@ -91,8 +91,12 @@ def test_seed_004_is_not_an_entry(seeds):
 
 def test_seed_002_unsupported_first_and_changes_without_baseline(seeds):
     report = check_file(seeds["002"])
-    claim = only(report, "claims.unsupported")
-    assert claim.section == "strategy" and cut(report, claim) == "首创"
+    claims = [f for f in report.findings if f.rule == "claims.unsupported"]
+    # "超过 20+ 主流媒体…领跑行业": a count of media proves no lead
+    assert {(f.section, cut(report, f)) for f in claims} == {
+        ("strategy", "首创"),
+        ("results", "领跑"),
+    }
     baselines = [f for f in report.findings if f.rule == "results.no_baseline"]
     assert {cut(report, f) for f in baselines} == {"48%", "17%", "24%+"}
     assert all(f.section == "results" and f.severity == "warning" for f in baselines)
@@ -604,3 +608,45 @@ def test_a_saved_draft_checks_like_the_entry_it_holds(tmp_path):
         "sections.empty",
         "objectives",
     ) in found(report)
+
+
+@pytest.mark.parametrize(
+    "period, words",
+    [
+        ("2023.06.01-至今", "至今"),
+        ("2023.08.31-2023.06.01", "早于"),
+        ("2023.02.30-2023.03.31", "不存在"),
+    ],
+)
+def test_a_period_that_is_not_one_says_why(period, words):
+    text = golden_mouse(replace={}, extra_fields={"执行时间": period})
+    finding = only(check(text, "golden_mouse"), "fields.period_malformed")
+    assert words in finding.message and period in finding.message
+
+
+def test_a_month_long_period_ends_on_the_months_last_day():
+    text = golden_mouse(extra_fields={"执行时间": "2019年7月-9月"})
+    window = Eligibility(date(2019, 9, 30), date(2020, 6, 30))
+    report = check(text, "golden_mouse", eligibility=window)
+    finding = only(report, "fields.period_outside_window")
+    assert finding.severity == "warning"  # partly inside (September 30), not entirely outside
+
+
+def test_a_claim_needs_a_ranking_share_or_source_nearby_not_any_number():
+    number = GOLDEN_MOUSE_SECTIONS["策略与创意"] + "联合 30 位达人，打造行业首创的城市瓶玩法。"
+    report = check(golden_mouse(replace={"策略与创意": number}), "golden_mouse")
+    assert cut(report, only(report, "claims.unsupported")) == "行业首创"
+    next_sentence = (
+        GOLDEN_MOUSE_SECTIONS["策略与创意"] + "话题登上热搜第一。（来源：微博热搜榜截图）"
+    )
+    assert check(golden_mouse(replace={"策略与创意": next_sentence}), "golden_mouse").findings == ()
+    first_time = GOLDEN_MOUSE_SECTIONS["策略与创意"] + "品牌首次入驻小红书，开设官方账号。"
+    assert check(golden_mouse(replace={"策略与创意": first_time}), "golden_mouse").findings == ()
+
+
+def test_heading_findings_point_at_the_heading_line():
+    report = check(golden_mouse(replace={"营销目标": ""}), "golden_mouse")
+    assert cut(report, only(report, "sections.empty")) == "营销目标"
+    shuffled = ["营销背景", "策略与创意", "营销目标", "执行过程/媒体表现", "营销效果与市场反馈"]
+    report = check(golden_mouse(order=shuffled), "golden_mouse")
+    assert cut(report, only(report, "sections.order")) in {"营销目标", "策略与创意"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analyzer.parse import parse_text
-from analyzer.sections import parse_period
+from analyzer.sections import parse_period, period_problem
 
 BODY = "这是一段足够长的正文内容，用来说明本节讲了什么。"
 
@@ -238,13 +238,29 @@ def test_header_field_forms(line, value):
     "text, start, end",
     [
         ("2019.07.12-09.19", (2019, 7, 12), (2019, 9, 19)),
-        ("2018/04~2019/03", (2018, 4, 1), (2019, 3, 28)),
+        ("2018/04~2019/03", (2018, 4, 1), (2019, 3, 31)),  # a month ends on its last day
         ("2017年10月10日至11月12日", (2017, 10, 10), (2017, 11, 12)),
+        ("2019年7月-9月", (2019, 7, 1), (2019, 9, 30)),
+        ("2024.01-2024.02", (2024, 1, 1), (2024, 2, 29)),
     ],
 )
 def test_periods(text, start, end):
     period = parse_period(text)
     assert period is not None and period.start == start and period.end == end
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("2023.06.01-至今", "ongoing"),
+        ("2023.08.31-2023.06.01", "reversed"),
+        ("2023.02.30-2023.03.01", "no_date"),
+        ("7月-9月", "no_year"),
+        ("去年夏天", "malformed"),
+    ],
+)
+def test_why_a_period_is_not_one(text, problem):
+    assert parse_period(text) is None and period_problem(text) == problem
 
 
 @pytest.mark.parametrize("text", ["2019", "去年", "2019.13.01-2019.14.01", "2019.09.01-2019.08.01"])

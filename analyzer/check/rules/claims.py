@@ -1,13 +1,26 @@
-"""Claims: superlatives and firsts (首创, 第一, 领跑, 唯一 …) need evidence in the same sentence."""
+"""Claims: superlatives and firsts (首创, 第一, 领跑, 唯一 …) need evidence nearby: a ranking, a
+share, a certification or a source, in the claim's sentence or the one before or after it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from analyzer.check import vocab
-from analyzer.check.context import CheckContext
+from analyzer.check.context import CheckContext, Span
 from analyzer.check.model import Finding
 from analyzer.check.registry import rule
+
+
+def _window(
+    ctx: CheckContext, sentence: Span, section_start: int, section_end: int
+) -> tuple[int, int]:
+    """The claim's sentence with the one before and the one after it, within the section."""
+    lo, hi = sentence.start, sentence.end
+    if lo - 1 > section_start and (before := ctx.sentence_at(lo - 1)) is not None:
+        lo = min(lo, before.start)
+    if hi + 1 < section_end and (after := ctx.sentence_at(hi + 1)) is not None:
+        hi = max(hi, after.end)
+    return lo, hi
 
 
 @rule("claims.unsupported")
@@ -19,13 +32,12 @@ def unsupported(ctx: CheckContext) -> Iterator[Finding]:
             if sentence is None or sentence.start in done:
                 continue
             done.add(sentence.start)
-            if ctx.metrics_within(sentence.start, sentence.end):
-                continue  # a number backs it
-            if ctx.source_within(sentence.start, sentence.end):
-                continue  # a source backs it
+            lo, hi = _window(ctx, sentence, section.start, section.end)
+            if ctx.source_within(lo, hi) or vocab.CLAIM_EVIDENCE.search(ctx.text, lo, hi):
+                continue  # a ranking, share, certification or source backs it
             yield ctx.warning(
                 section.key,
-                f"{ctx.title(section.key)}：「{claim.group()}」是没有证据的说法。请在同一句给出依据"
-                "（具体数字、排名及其来源、第三方认证），或删去这一说法。",
+                f"{ctx.title(section.key)}：「{claim.group()}」是没有证据的说法。请在这句或紧挨的一句给出依据"
+                "（排名或份额及其来源、第三方认证），或删去这一说法。",
                 claim.span(),
             )

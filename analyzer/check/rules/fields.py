@@ -8,7 +8,7 @@ from datetime import date
 from analyzer.check.context import CheckContext
 from analyzer.check.model import Finding
 from analyzer.check.registry import rule
-from analyzer.sections import Period, parse_period
+from analyzer.sections import Period, parse_period, period_problem
 
 _EXAMPLES = {"period": "2019.07.12-2019.09.19"}
 
@@ -37,15 +37,27 @@ def missing(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+_PERIOD_PROBLEMS = {
+    "ongoing": "还没有结束日期（「至今」）。参评需要写明截止到哪一天，效果数据也按这个日期统计",
+    "reversed": "结束日期早于开始日期，请核对",
+    "no_date": "包含不存在的日期，请核对",
+    "no_year": "没有年份，请写上年份",
+    "malformed": "不是完整的起止日期",
+}
+
+
 @rule("fields.period_malformed")
 def period_malformed(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.fields:
         value = ctx.doc.field_value(spec.key)
-        if spec.type != "period" or not value or parse_period(value) is not None:
+        if spec.type != "period" or not value:
+            continue
+        problem = period_problem(value)
+        if not problem:
             continue
         yield ctx.error(
             "",
-            f"{spec.title}「{value}」不是完整的起止日期。请写成带年份的起止日期，"
+            f"{spec.title}「{value}」{_PERIOD_PROBLEMS[problem]}。请写成带年份的起止日期，"
             f"如「{spec.title}：{_EXAMPLES['period']}」。",
             field_span(ctx, value),
         )
