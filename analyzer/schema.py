@@ -119,7 +119,9 @@ def _load_file(path: Path, kinds: dict[str, str]) -> AwardSchema:
                     required=bool(s.get("required", False)),
                     needs_metrics=bool(s.get("needs_metrics", False)),
                     max_chars=s.get("max_chars"),
-                    min_chars=int(s.get("min_chars", 40)),
+                    min_chars=int(
+                        s.get("min_chars", min_chars(path.parent.parent).get(s["kind"], 40))
+                    ),
                     weight=s.get("weight"),
                     covers=covers,
                 )
@@ -149,6 +151,17 @@ def kinds(root: Path | None = None) -> dict[str, str]:
     try:
         return dict(tomllib.loads(path.read_text(encoding="utf-8"))["kinds"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise SchemaError(f"{path}: {exc}") from exc
+
+
+@cache
+def min_chars(root: Path | None = None) -> dict[str, int]:
+    """Kind → the fewest characters a section of that kind needs (``kinds.toml`` [min_chars])."""
+    path = (root or templates_dir()) / "kinds.toml"
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("min_chars", {})
+        return {str(k): int(v) for k, v in table.items()}
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise SchemaError(f"{path}: {exc}") from exc
 
 

@@ -27,6 +27,11 @@ DOCUMENT_PENALTY = {"error": 5.0, "warning": 1.0, "suggestion": 0.0}
 ELSEWHERE_CREDIT = 0.25  # results that exist but sit under another heading
 _SEVERITY_RANK = {"error": 0, "warning": 1, "suggestion": 2}
 EVIDENCE_METRICS = 8  # metrics listed per evidence row
+# Findings for which an award disqualifies an entry outright (an agency named where forbidden,
+# a campaign run entirely outside the eligibility window): the score cannot pass half.
+BLOCKING = frozenset({"award.agency_name", "fields.period_outside_window"})
+BLOCKED_SCORE = 50.0
+MAX_PER_RULE = 30  # findings of one rule listed; the rest are summed up in one more
 
 
 def check_document(
@@ -56,7 +61,21 @@ def check_document(
         if not doc.is_entry and not spec.references:
             continue
         ctx.rule = spec.id
-        findings.extend(spec.function(ctx))
+        found = list(spec.function(ctx))
+        if len(found) > MAX_PER_RULE:
+            rest = len(found) - MAX_PER_RULE
+            found = found[:MAX_PER_RULE]
+            last = found[-1]
+            found.append(
+                Finding(
+                    spec.id,
+                    last.severity,
+                    last.section,
+                    f"同类问题还有 {rest} 处没有逐条列出（规则 {spec.id}）。请先改正上面列出的，再检查一次。",
+                    (last.span[1], last.span[1]) if last.span else None,
+                )
+            )
+        findings.extend(found)
     rank = {s.key: i for i, s in enumerate(schema.sections)}
     findings.sort(
         key=lambda f: (
@@ -145,6 +164,8 @@ def _weights(schema: AwardSchema) -> dict[str, float]:
 def _statuses(ctx: CheckContext, findings: list[Finding]) -> tuple[SectionStatus, ...]:
     weights = _weights(ctx.schema)
     total = sum(weights.values()) or 1.0
+    # the award's own figures (Effie 23.3 / 30) when they are percentages already
+    scale = 1.0 if abs(total - 100.0) <= 1.0 else 100.0 / total
     worst: dict[str, str] = {}
     for f in findings:
         if f.section and f.severity != "suggestion" and worst.get(f.section) != "error":
@@ -171,8 +192,8 @@ def _statuses(ctx: CheckContext, findings: list[Finding]) -> tuple[SectionStatus
                 present=section is not None,
                 chars=chars,
                 metrics=metrics,
-                status=status if ctx.doc.is_entry else "missing",
-                weight=100.0 * weights.get(spec.key, 0.0) / total,
+                status=status if ctx.doc.is_entry else ("missing" if spec.required else "absent"),
+                weight=scale * weights.get(spec.key, 0.0),
             )
         )
     return tuple(out)
@@ -198,6 +219,8 @@ def _score(ctx: CheckContext, findings: list[Finding], statuses: tuple[SectionSt
             quality[f.section] = max(0.0, quality[f.section] - SECTION_PENALTY[f.severity])
     total = sum(weights.values()) or 1.0
     value = 100.0 * sum(w * quality.get(k, 0.0) for k, w in weights.items()) / total - penalty
+    if any(f.rule in BLOCKING and f.severity == "error" for f in findings):
+        value = min(value, BLOCKED_SCORE)  # the award would refuse the entry as it stands
     return max(0, min(100, round(value)))
 
 

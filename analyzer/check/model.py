@@ -67,7 +67,7 @@ class SectionStatus:
             "chars": self.chars,
             "metrics": self.metrics,
             "status": self.status,
-            "weight": round(self.weight, 2),
+            "weight": round(self.weight, 1),
         }
 
 

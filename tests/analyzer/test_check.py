@@ -177,7 +177,9 @@ def test_golden_mouse_does_not_demand_a_source_per_figure():
 def test_empty_and_thin_sections():
     report = check(golden_mouse(replace={"策略与创意": "城市限定瓶。"}), "golden_mouse")
     assert found(report) == {("sections.thin", "strategy")}
-    assert "至少 40 字" in report.findings[0].message
+    assert "至少 50 字" in report.findings[0].message  # a strategy needs more than objectives
+    short_goal = "活动期曝光达到 1 亿次，互动达到 100 万次。"  # 20+ characters are enough here
+    assert check(golden_mouse(replace={"营销目标": short_goal}), "golden_mouse").findings == ()
     text = golden_mouse().replace(GOLDEN_MOUSE_SECTIONS["策略与创意"], "")
     report = check(text, "golden_mouse")
     assert found(report) == {("sections.empty", "strategy")}
@@ -650,3 +652,70 @@ def test_heading_findings_point_at_the_heading_line():
     shuffled = ["营销背景", "策略与创意", "营销目标", "执行过程/媒体表现", "营销效果与市场反馈"]
     report = check(golden_mouse(order=shuffled), "golden_mouse")
     assert cut(report, only(report, "sections.order")) in {"营销目标", "策略与创意"}
+
+
+def test_with_a_search_index_only_the_most_similar_cases_count(tmp_path):
+    from search_fakes import FakeEmbedder
+
+    from analyzer.index import open_index
+
+    lib = Library(tmp_path / "lib")
+    drinks = "清泉饮料夏日城市限定瓶，便利店铺货，抖音小红书挑战赛"
+    cars = "新能源汽车试驾预约，经销商留资线索，汽车垂直媒体投放"
+    cases = [
+        (drinks, "夏季销量同比增长 35%，销售额 2 亿元。"),
+        (drinks + "，城市瓶", "夏季销量同比增长 20%，复购率 18%。"),
+        (cars, "收集销售线索 3 万条，转化订单 2000 单。"),
+        (cars + "，试驾", "收集销售线索 5 万条，转化订单 4000 单。"),
+    ]
+    for i, (story, results) in enumerate(cases):
+        text = golden_mouse(
+            replace={"策略与创意": story * 3, "执行过程/媒体表现": story * 3,
+                     "营销效果与市场反馈": results + "数据来源：第三方监测。"},
+        )  # fmt: skip
+        lib.add_parsed(f"case{i}.txt", parse_text(text, award="golden_mouse"))
+    entry = golden_mouse(replace={"策略与创意": drinks * 3, "执行过程/媒体表现": drinks * 3})
+    without_index = only(check(entry, "golden_mouse", library=lib), "library.missing_measures")
+    assert "转化" in without_index.message  # every Golden Mouse case of the library counts
+    open_index(lib.home).update(lib, FakeEmbedder())
+    finding = only(check(entry, "golden_mouse", library=lib), "library.missing_measures")
+    assert "最相似" in finding.message and "销量（2/2）" in finding.message
+    assert "转化" not in finding.message  # the car cases are not like this entry
+    lib.close()
+
+
+def test_a_heading_written_twice_is_reported():
+    text = golden_mouse() + "\n营销背景\n补充一点背景：夏季是饮料旺季。\n"
+    report = check(text, "golden_mouse")
+    finding = only(report, "sections.duplicate")
+    assert finding.section == "results" and cut(report, finding) == "营销背景"
+
+
+def test_the_awards_own_weights_are_reported():
+    report = check(effie(), "effie")
+    assert [s.to_json()["weight"] for s in report.sections] == [23.3, 23.3, 23.3, 30.0]
+
+
+def test_a_disqualifying_error_keeps_the_score_below_half():
+    text = effie(extra_fields={"代理公司": "上海蓝海广告有限公司"})
+    report = check(text, "effie")
+    assert not report.ok and report.score <= 50
+    window = Eligibility(date(2024, 1, 1), date(2024, 12, 31))
+    assert check(effie(), "effie", eligibility=window).score <= 50  # ran entirely in 2023
+
+
+def test_a_reference_document_shows_optional_sections_as_optional(seeds):
+    report = check_file(seeds["004"], "golden_mouse")
+    statuses = {s.key: s.status for s in report.sections}
+    assert set(statuses.values()) == {"missing"}  # every Golden Mouse section is required
+    report = check_file(seeds["004"], "generic")
+    assert {s.key: s.status for s in report.sections}["overview"] == "absent"
+
+
+def test_a_rule_with_very_many_findings_is_summed_up():
+    claims = "".join(f"第{i}段是行业首创。\n" for i in range(1, 80))
+    report = check(
+        golden_mouse(replace={"策略与创意": GOLDEN_MOUSE_SECTIONS["策略与创意"] + claims})
+    )
+    listed = [f for f in report.findings if f.rule == "claims.unsupported"]
+    assert len(listed) == 31 and "还有 49 处" in listed[-1].message  # listed after the 30

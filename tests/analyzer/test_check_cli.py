@@ -153,3 +153,12 @@ def test_a_draft_file_is_checked(capsys, tmp_path):
     path = save_draft(draft, tmp_path / "entry.awdraft")
     code, out, _ = run(capsys, "check", str(path), "--json")
     assert code == 0 and json.loads(out)["award"] == "golden_mouse"
+
+
+def test_the_markdown_report_shows_a_title_as_text(capsys, tmp_path):
+    path = tmp_path / "entry.txt"
+    path.write_text(golden_mouse(head=("<script>alert(1)</script>清泉",)), encoding="utf-8")
+    out = tmp_path / "report.md"
+    run(capsys, "check", str(path), "--markdown", str(out))
+    assert "<script>" not in out.read_text(encoding="utf-8")
+    assert "&lt;script&gt;" in out.read_text(encoding="utf-8")

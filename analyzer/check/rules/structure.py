@@ -10,7 +10,7 @@ from analyzer.check.context import CheckContext, count_chars
 from analyzer.check.model import Finding
 from analyzer.check.registry import rule
 from analyzer.schema import load_awards
-from analyzer.sections import normalized
+from analyzer.sections import HeadingMatcher, normalized
 
 UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
 
@@ -170,3 +170,38 @@ def _looks_like_field(line: str) -> bool:
         if found and value.strip() and 0 < len(normalized(name)) <= 8:
             return True
     return False
+
+
+@rule("sections.duplicate")
+def duplicate(ctx: CheckContext) -> Iterator[Finding]:
+    """A heading written a second time, inside another section: the parser keeps the first, so
+    what follows the second one is read as part of the section above it."""
+    matcher = _matcher(ctx.schema.key)
+    reported: set[str] = set()
+    for section in ctx.doc.sections:
+        body = ctx.text[section.start : section.end]
+        pos = section.start
+        for line in body.split("\n"):
+            start, pos = pos, pos + len(line) + 1
+            m = matcher.match(line) if line.strip() else None
+            if m is None or not m.standalone or m.spec.key == section.key:
+                continue
+            if m.spec.key not in ctx.present or m.spec.key in reported:
+                continue
+            if len(normalized(m.title)) < 4 and normalized(m.title) != normalized(m.spec.title):
+                continue  # a short word alone on a line ("创意") is a sub-label, not a heading
+            reported.add(m.spec.key)
+            lead = len(line) - len(line.lstrip())
+            yield ctx.warning(
+                section.key,
+                f"「{m.title}」这个章节标题出现了两次，第二次在「{ctx.title(section.key)}」里，"
+                f"它后面的内容会被算进「{ctx.title(section.key)}」。请把两处「{m.spec.title}」合并成一个章节。",
+                (start + lead, start + len(line.rstrip())),
+            )
+
+
+@cache
+def _matcher(award: str) -> HeadingMatcher:
+    from analyzer.schema import get_award
+
+    return HeadingMatcher(get_award(award))
