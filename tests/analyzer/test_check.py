@@ -427,18 +427,36 @@ _PIECES = st.sampled_from(
         "【",
         "】",
         "：",
+        "2019年7月-9月",
+        "至今",
+        "从 12% 提升到 27%",
+        "奥美",
+        "营销背景\n",
+        "<b>&",
     ]
+)
+_WINDOWS = st.one_of(
+    st.none(),
+    st.builds(
+        Eligibility,
+        st.none() | st.just(date(2019, 1, 1)),
+        st.none() | st.just(date(2019, 12, 31)),
+    ),
 )
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=40))
-def test_check_never_raises(pieces):
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=40), _WINDOWS)
+def test_check_never_raises(pieces, window):
+    from analyzer.check.render import to_html, to_json, to_markdown
+
     text = "".join(pieces)
-    report = check_document(parse_text(text))
+    report = check_document(parse_text(text), eligibility=window)
     assert 0 <= report.score <= 100
     for f in report.findings:
         assert f.span is None or 0 <= f.span[0] <= f.span[1] <= len(report.text)
+    for render in (to_json, to_markdown, to_html):
+        assert render(report)  # every report renders
 
 
 @settings(max_examples=60, deadline=None)
