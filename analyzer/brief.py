@@ -154,46 +154,92 @@ def load_brief(path: str | Path) -> Brief:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BriefError(f"{path}: {exc.strerror or exc}") from exc
+        raise BriefError(f"简报 {path} 无法读取：{exc.strerror or exc}") from exc
     try:
         text = raw.decode("utf-8-sig")
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except UnicodeDecodeError as exc:
-        raise BriefError(f"{path}: not UTF-8 text ({exc})") from exc
+        raise BriefError(f"简报 {path} 不是 UTF-8 文本（{exc}）") from exc
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise BriefError(f"{path}: {exc}") from exc
+        raise BriefError(f"简报 {path} 格式有误：{exc}") from exc
     try:
         return brief_from_dict(data)
     except BriefError as exc:
-        raise BriefError(f"{path}: {exc}") from exc
+        raise BriefError(f"简报 {path}：{exc}") from exc
 
 
 def brief_from_dict(data: Any) -> Brief:
-    """Validate a mapping (a parsed file, the GUI form) into a Brief."""
+    """Validate a mapping (a parsed file, the GUI form) into a Brief.
+
+    Every problem is reported at once, at every level (top-level keys, result rows, ``[fields]``
+    keys checked against the award's header fields when the brief names its award), so a user
+    fixes the file in one go."""
     if not isinstance(data, Mapping):
-        raise BriefError(f"a brief must be a table of fields, got {type(data).__name__}")
+        raise BriefError(f"简报必须是一张字段表，实际是{_kind(data)}")
+    problems: list[str] = []
     known = {f.name for f in fields(Brief)}
-    unknown = [str(k) for k in data if k not in known]
-    if unknown:
-        raise BriefError(
-            f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-            f"known fields: {', '.join(sorted(known))}"
-        )
+    if unknown := [str(k) for k in data if k not in known]:
+        problems.append(f"未知字段 {_names(unknown)}（可用字段：{', '.join(sorted(known))}）")
     values: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         if name in data:
-            values[name] = _text(data[name], name)
+            _collect(problems, values, name, lambda n=name: _text(data[n], n))
     for name in FACT_FIELDS:
         if name in data:
-            values[name] = _lines(data[name], name)
+            _collect(problems, values, name, lambda n=name: _lines(data[n], n))
     if "results" in data:
-        values["results"] = _results(data["results"])
+        values["results"] = _results(data["results"], problems)
     if "fields" in data:
         extra = data["fields"]
         if not isinstance(extra, Mapping):
-            raise BriefError(f"field 'fields' must be a table of key = text, got {_kind(extra)}")
-        values["fields"] = {str(k): _text(v, f"fields.{k}") for k, v in extra.items()}
+            problems.append(f"字段 'fields' 必须是「键 = 文本」的表，实际是{_kind(extra)}")
+        else:
+            out = {}
+            for k, v in extra.items():
+                try:
+                    out[str(k)] = _text(v, f"fields.{k}")
+                except BriefError as exc:
+                    problems.append(str(exc))
+            values["fields"] = out
+            award = data.get("award")
+            if isinstance(award, str) and award.strip():
+                problems += _field_problems(out, award.strip())
+    if problems:
+        raise BriefError("；".join(problems))
     return Brief(**values)
+
+
+def check_header_fields(brief: Brief, schema: Any) -> None:
+    """Raise a BriefError naming every ``[fields]`` key that is no header field of ``schema``
+    (an ``analyzer.schema.AwardSchema``): ``advertizer`` would otherwise be silently dropped."""
+    if problems := _field_problems(dict(brief.fields), schema):
+        raise BriefError("；".join(problems))
+
+
+def _field_problems(extra: Mapping[str, str], award: Any) -> list[str]:
+    if not extra:
+        return []
+    if isinstance(award, str):
+        from analyzer.errors import UnknownAwardError
+        from analyzer.schema import get_award
+
+        try:
+            award = get_award(award)
+        except UnknownAwardError:
+            return []  # an unknown award is reported where the award is used
+    keys = {f.key for f in award.fields}
+    bad = [k for k in extra if k not in keys]
+    if not bad:
+        return []
+    listing = "、".join(f"{f.key}（{f.title}）" for f in award.fields)
+    return [f"[fields] 中的未知字段 {_names(bad)}：{award.name}的表头字段是 {listing}"]
+
+
+def _collect(problems: list[str], values: dict[str, Any], name: str, read: Any) -> None:
+    try:
+        values[name] = read()
+    except BriefError as exc:
+        problems.append(str(exc))
 
 
 def brief_to_dict(brief: Brief) -> dict[str, Any]:
@@ -209,15 +255,19 @@ def brief_to_dict(brief: Brief) -> dict[str, Any]:
     return out
 
 
+def _names(keys: list[str]) -> str:
+    return "、".join(repr(k) for k in keys)
+
+
 def _kind(value: Any) -> str:
-    return {str: "text", list: "a list", dict: "a table", bool: "true/false"}.get(
+    return {str: "文本", list: "列表", dict: "表", bool: "true/false"}.get(
         type(value), type(value).__name__
     )
 
 
 def _text(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BriefError(f"field {name!r} must be text, got {_kind(value)}")
+        raise BriefError(f"字段 {name!r} 必须是文本，实际是{_kind(value)}")
     return str(value).strip()
 
 
@@ -227,39 +277,47 @@ def _lines(value: Any, name: str) -> tuple[str, ...]:
     elif isinstance(value, list):
         items = value
     else:
-        raise BriefError(f"field {name!r} must be text or a list of texts, got {_kind(value)}")
+        raise BriefError(f"字段 {name!r} 必须是文本或文本列表，实际是{_kind(value)}")
     out = []
+    problems: list[str] = []
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise BriefError(f"field {name}[{i}] must be text, got {_kind(item)}")
-        if item.strip():
+            problems.append(f"字段 {name}[{i}] 必须是文本，实际是{_kind(item)}")
+        elif item.strip():
             out.append(item.strip())
+    if problems:
+        raise BriefError("；".join(problems))
     return tuple(out)
 
 
-def _results(value: Any) -> tuple[ResultRow, ...]:
+def _results(value: Any, problems: list[str]) -> tuple[ResultRow, ...]:
     if not isinstance(value, list):
-        raise BriefError(
-            f"field 'results' must be a list of rows (measure, value, source), got {_kind(value)}"
+        problems.append(
+            f"字段 'results' 必须是结果行（measure、value、source）的列表，实际是{_kind(value)}"
         )
+        return ()
     rows = []
     for i, row in enumerate(value):
         where = f"results[{i}]"
         if not isinstance(row, Mapping):
-            raise BriefError(f"field {where} must be a table (measure, value, source)")
+            problems.append(f"字段 {where} 必须是一张表（measure、value、source）")
+            continue
         if unknown := [str(k) for k in row if k not in RESULT_KEYS]:
-            raise BriefError(
-                f"unknown field{'s' if len(unknown) > 1 else ''} in {where}: "
-                f"{', '.join(map(repr, unknown))}; a result row has measure, value, source"
+            problems.append(
+                f"{where} 中的未知字段 {_names(unknown)}（结果行只有 measure、value、source）"
             )
+        ok = True
         for key in ("measure", "value"):
             if key not in row or not str(row[key]).strip():
-                raise BriefError(f"field {where}.{key} is missing")
-        rows.append(
-            ResultRow(
-                measure=_text(row["measure"], f"{where}.measure"),
-                value=_text(row["value"], f"{where}.value"),
-                source=_text(row.get("source", ""), f"{where}.source"),
-            )
-        )
+                problems.append(f"字段 {where}.{key} 缺失")
+                ok = False
+        texts = {}
+        for key in RESULT_KEYS:
+            try:
+                texts[key] = _text(row.get(key, ""), f"{where}.{key}")
+            except BriefError as exc:
+                problems.append(str(exc))
+                ok = False
+        if ok:
+            rows.append(ResultRow(texts["measure"], texts["value"], texts["source"]))
     return tuple(rows)

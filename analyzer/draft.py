@@ -5,11 +5,21 @@
 
 The award's sections and header fields come from :mod:`analyzer.schema`; the prompt of each
 section is a Jinja2 template chosen by :func:`prompt_template` from ``templates/prompts/``, given
-the brief's facts for that section and 1-3 exemplar passages from similar cases. A small model
-stays on task one section at a time, and the user can regenerate one section.
+the brief's facts for that section and the shape of 1-3 passages from really similar cases
+(:mod:`analyzer.exemplars`). A small model stays on task one section at a time, and the user can
+regenerate one section.
 
-Every generated section passes the fact guard (:mod:`analyzer.factguard`). A section the brief has
-no facts for is not generated: it gets a 【待补充：…】 note telling the user what to add.
+What the model writes is checked before anyone sees it as final:
+
+* :mod:`analyzer.copyguard` drops sentences copied from an exemplar or from the prompt, and
+  sentences naming an exemplar's brand; a section mostly copied is written again without
+  exemplars; a brief name the model altered is put back;
+* :mod:`analyzer.factguard` marks every number the brief does not hold ``【待核实】``;
+* a results section lists the brief's result rows (measure, value, source) itself: the model only
+  writes the prose around them, so every brief figure appears and no other.
+
+A section the brief has no facts for is not generated: it gets a 【待补充：…】 note telling the
+user what to add. Every change is listed in the draft's review notes.
 """
 
 from __future__ import annotations
@@ -21,12 +31,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from analyzer.brief import LABELS, Brief
+from analyzer.brief import LABELS, Brief, ResultRow
+from analyzer.copyguard import CopyFlag, Source, check_copies, restore_names
 from analyzer.errors import AwardWriterError, BriefError
-from analyzer.factguard import Flag, allowed_values, guard
-from analyzer.llm.base import Generator, Message
+from analyzer.exemplars import Candidate, ExemplarLike, choose, outline
+from analyzer.factguard import Allowed, Flag, allowed_values, guard
+from analyzer.llm.base import LIST_PREFIX, Generator, Message, repeat_key
 from analyzer.paths import templates_dir
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 from analyzer.schema import AwardSchema, SectionSpec, get_award
@@ -37,22 +49,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 320  # per section; ~250 Chinese characters with Qwen's tokenizer
-EXEMPLAR_CHARS = 240  # each exemplar passage in the prompt: longer ones cost prefill time
-TARGET_CHARS = {"overview": 200, "results": 260, "highlights": 180}
+SUMMARY_TOKENS = 160  # the prose of a results section (its figures are listed, not generated)
+EXEMPLAR_CHARS = 240  # each exemplar passage shown in "passage" form
+# How exemplars reach the prompt: "none" (listed for the user only), "outline" (their shape) or
+# "passage" (a fenced excerpt). Measured with the bundled 0.5B model on the four sample briefs
+# (bench/exemplar_forms.py, relevance cut off so every section had two): without exemplars its
+# sections stated 72 % of their brief figures and copied nothing; with outlines 52 % (and JSON
+# once); with passages 48 %, and 12 % of the text was copied from the other cases. So by default
+# the model sees none; a bigger model can be given outlines (--exemplar-form).
+EXEMPLAR_FORMS = ("none", "outline", "passage")
+EXEMPLAR_FORM = "none"
+CANDIDATES = 6  # exemplars asked of the search, before the relevance cut
+TARGET_CHARS = {"overview": 200, "results": 120, "highlights": 180}
+SOURCE_MISSING = "【待补充：来源】"
 _TRIM_AT = "。！？!?」）)"
 
-
-class ExemplarLike(Protocol):
-    @property
-    def title(self) -> str: ...
-    @property
-    def section_title(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-
-
-# (text, *, award, section_key, kind, k) → passages; analyzer.search.find_exemplars bound to a
-# library fits: functools.partial(find_exemplars, library).
+# (text, *, award, section_key, kind, k) → passages; analyzer.exemplars.library_exemplars(library)
+# or analyzer.search.find_exemplars bound to a library fits.
 ExemplarFn = Callable[..., Sequence[ExemplarLike]]
 
 
@@ -65,8 +78,20 @@ class DraftedSection:
     status: str  # "generated" | "placeholder"
     flags: tuple[Flag, ...] = ()
     exemplars: tuple[str, ...] = ()  # "case title · section title" of each exemplar used
-    finish_reason: str = ""  # eos | max_tokens | time ("" for a placeholder)
+    finish_reason: str = ""  # eos | max_tokens | time | repetition ("" for a placeholder)
     seconds: float = 0.0
+    copies: tuple[CopyFlag, ...] = ()  # sentences dropped as copied
+    notes: tuple[str, ...] = ()  # other changes: a name put back, a section rewritten …
+    exemplar_form: str = EXEMPLAR_FORM  # how the exemplars reached the prompt ("none": not at all)
+
+    def review_lines(self) -> list[str]:
+        """Everything the guards changed in this section, for the user to check."""
+        lines = [f.describe(self.title) for f in self.flags]
+        lines += [c.describe(self.title) for c in self.copies]
+        lines += [f"{self.title}：{note}" for note in self.notes]
+        if self.status == "placeholder":
+            lines.append(f"{self.title}：简报中没有相应信息，已留【待补充】")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -79,10 +104,15 @@ class EntryDraft:
     header: tuple[tuple[str, str], ...]  # (field title, value) in the award's order
     sections: tuple[DraftedSection, ...]
     notes: tuple[str, ...] = field(default=())  # problems that did not stop the draft
+    missing: tuple[str, ...] = ()  # titles of sections not drafted (the run was stopped)
 
     @property
     def flags(self) -> tuple[Flag, ...]:
         return tuple(f for s in self.sections for f in s.flags)
+
+    @property
+    def copies(self) -> tuple[CopyFlag, ...]:
+        return tuple(c for s in self.sections for c in s.copies)
 
     @property
     def placeholders(self) -> tuple[DraftedSection, ...]:
@@ -99,14 +129,24 @@ class EntryDraft:
         return replace(self, sections=tuple(new if s.key == new.key else s for s in self.sections))
 
     def review_lines(self) -> list[str]:
-        """Where the fact guard changed the text and which sections await facts."""
-        titles = {s.key: s.title for s in self.sections}
-        lines = [f.describe(titles.get(f.section, f.section)) for f in self.flags]
-        lines += [f"{s.title}：简报中没有相应信息，已留【待补充】" for s in self.placeholders]
-        return lines + list(self.notes)
+        """Where the guards changed the text, which sections await facts, which cases were
+        shown as exemplars."""
+        lines = [line for s in self.sections for line in s.review_lines()]
+        used = [
+            f"{s.title}：参考了「{e}」的结构"
+            if s.exemplar_form != "none"
+            else f"{s.title}：可参考相似获奖案例「{e}」（未提供给模型，以免照抄）"
+            for s in self.sections
+            for e in s.exemplars
+        ]
+        if self.missing:
+            lines.append(f"草稿未完成：{'、'.join(self.missing)} 尚未生成")
+        return lines + used + list(self.notes)
 
     def to_markdown(self) -> str:
         out = [f"# {self.title}", ""]
+        if self.missing:
+            out += ["> **未完成的草稿**：生成被中断，缺少 " + "、".join(self.missing), ""]
         out += [f"- **{name}**：{value}" for name, value in self.header]
         for s in self.sections:
             out += ["", f"## {s.title}", "", s.text.strip()]
@@ -160,28 +200,51 @@ def header_fields(brief: Brief, schema: AwardSchema) -> tuple[tuple[str, str], .
     return tuple(out)
 
 
+def brand_name(brief: Brief) -> str:
+    """The name the draft must use for the brand: 示例茶饮, not 示例茶饮（虚构品牌）."""
+    name = brief.brand or brief.advertiser or ""
+    return re.sub(r"[（(][^）)]*[）)]\s*$", "", name).strip()
+
+
 def build_messages(
     brief: Brief,
     schema: AwardSchema,
     section: SectionSpec,
     exemplars: Sequence[ExemplarLike] = (),
+    *,
+    form: str = EXEMPLAR_FORM,
 ) -> list[Message]:
     """The system and user messages that ask for one section."""
+    if form not in EXEMPLAR_FORMS:
+        raise ValueError(f"unknown exemplar form {form!r}: use {', '.join(EXEMPLAR_FORMS)}")
+    if form == "none":
+        exemplars = ()
     facts = brief.facts_for_kinds(section.kinds)
+    groups = [{"label": LABELS.get(name, name), "lines": lines} for name, lines in facts.items()]
+    if brief.period and section.kind in ("execution", "overview"):
+        # Without the year the model dates "5 月" to a year of its own (2023).
+        groups.insert(0, {"label": "执行时间", "lines": (f"执行时间：{brief.period}",)})
     target = min(section.max_chars or 10**6, TARGET_CHARS.get(section.kind, 240))
     context: dict[str, Any] = {
         "award": schema,
         "section": section,
         "brief": brief,
-        "header": [(t, v) for t, v in header_fields(brief, schema) if "【待补充" not in v],
-        "facts": [
-            {"label": LABELS.get(name, name), "lines": lines} for name, lines in facts.items()
-        ],
+        "brand": brand_name(brief) or brief.name or "本品牌",
+        "industry": brief.industry,
+        "project": brief.title or brief.name or "本项目",
+        "facts": groups,
+        "objectives": list(brief.objectives),
+        "rows": [_row_line(r, schema) for r in brief.results],
         "exemplars": [
-            {"title": e.title, "section_title": e.section_title, "text": _cut(e.text)}
+            {
+                "title": e.title,
+                "section_title": e.section_title,
+                "text": _cut(e.text),
+                "outline": outline(e.text),
+            }
             for e in exemplars
         ],
-        "target_chars": target,
+        "form": form,
         "length": _length_hint(target),
     }
     return [
@@ -191,6 +254,25 @@ def build_messages(
 
 
 # ---------------------------------------------------------------------------- drafting
+
+
+@dataclass
+class _Run:
+    """What every section of one draft shares."""
+
+    brief: Brief
+    generator: Generator
+    schema: AwardSchema
+    allowed: Allowed
+    own: tuple[str, ...]  # text a draft may repeat: the brief, the award's own titles
+    exemplars: ExemplarFn | None
+    k: int
+    max_new_tokens: int
+    time_budget: float | None
+    on_token: Callable[[str, str], None] | None
+    cancel: CancelToken | None
+    form: str
+    notes: list[str]
 
 
 def draft_entry(
@@ -206,37 +288,38 @@ def draft_entry(
     on_token: Callable[[str, str], None] | None = None,
     on_progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    exemplar_form: str = EXEMPLAR_FORM,
 ) -> EntryDraft:
     """Draft every section of the award in order; ``on_token(section_key, piece)`` streams.
 
     ``time_budget`` is per section (seconds). Raises ``Cancelled`` when ``cancel`` is set; the
-    sections finished before were already handed to ``on_section``.
+    sections finished before were already handed to ``on_section`` (and :func:`partial_entry`
+    turns them into an incomplete draft).
     """
-    schema = _award(brief, award)
-    allowed = allowed_values(brief)
-    notes: list[str] = []
+    run = _start(brief, generator, award, exemplars, k, max_new_tokens, time_budget, on_token,
+                 cancel, exemplar_form)  # fmt: skip
     sections = []
-    total = len(schema.sections)
-    for i, spec in enumerate(schema.sections):
+    total = len(run.schema.sections)
+    for i, spec in enumerate(run.schema.sections):
         if cancel is not None:
             cancel.raise_if_cancelled()
         on_progress(Progress(i, total, spec.title))
-        drafted = _draft_one(
-            brief, generator, schema, spec, allowed, exemplars, k, max_new_tokens,
-            time_budget, on_token, cancel, notes,
-        )  # fmt: skip
+        drafted = _draft_one(run, spec)
         sections.append(drafted)
         if on_section is not None:
             on_section(drafted)
     on_progress(Progress(total, total, "完成"))
-    return EntryDraft(
-        award=schema.key,
-        award_name=schema.name,
-        title=f"{brief.name or '参赛案例'}｜{schema.name}参赛稿",
-        header=header_fields(brief, schema),
-        sections=tuple(sections),
-        notes=tuple(dict.fromkeys(notes)),
-    )
+    return _entry(brief, run.schema, sections, run.notes)
+
+
+def partial_entry(
+    brief: Brief, sections: Sequence[DraftedSection], *, award: str | None = None
+) -> EntryDraft:
+    """The sections finished before a draft was stopped, marked as an incomplete draft."""
+    schema = _award(brief, award)
+    done = {s.key for s in sections}
+    missing = tuple(s.title for s in schema.sections if s.key not in done)
+    return replace(_entry(brief, schema, list(sections), []), missing=missing)
 
 
 def draft_section(
@@ -251,18 +334,20 @@ def draft_section(
     time_budget: float | None = None,
     on_token: Callable[[str, str], None] | None = None,
     cancel: CancelToken | None = None,
+    exemplar_form: str = EXEMPLAR_FORM,
 ) -> DraftedSection:
     """Draft (or regenerate) one section; put it back with ``EntryDraft.with_section``."""
-    schema = _award(brief, award)
+    run = _start(brief, generator, award, exemplars, k, max_new_tokens, time_budget, on_token,
+                 cancel, exemplar_form)  # fmt: skip
     try:
-        spec = schema.section(section_key)
+        spec = run.schema.section(section_key)
     except KeyError:
-        keys = ", ".join(s.key for s in schema.sections)
-        raise BriefError(f"{schema.key} has no section {section_key!r}; sections: {keys}") from None
-    return _draft_one(
-        brief, generator, schema, spec, allowed_values(brief), exemplars, k, max_new_tokens,
-        time_budget, on_token, cancel, [],
-    )  # fmt: skip
+        keys = ", ".join(s.key for s in run.schema.sections)
+        raise BriefError(
+            f"奖项 {run.schema.key} 没有 {section_key!r} 这一部分；可选：{keys}"
+        ) from None
+    drafted = _draft_one(run, spec)
+    return replace(drafted, notes=(*drafted.notes, *dict.fromkeys(run.notes)))
 
 
 def placeholder(brief: Brief, spec: SectionSpec) -> str:
@@ -270,55 +355,86 @@ def placeholder(brief: Brief, spec: SectionSpec) -> str:
     return f"【待补充：简报中没有可用于「{spec.title}」的信息。请在简报中填写{wanted}，再重新生成本部分。】"
 
 
-def _award(brief: Brief, award: str | None) -> AwardSchema:
-    key = award or brief.award
-    if not key:
-        raise BriefError('no award: set award = "…" in the brief or pass --award KEY')
-    return get_award(key)
-
-
-def _draft_one(
+def _start(
     brief: Brief,
     generator: Generator,
-    schema: AwardSchema,
-    spec: SectionSpec,
-    allowed: frozenset[float],
+    award: str | None,
     exemplars: ExemplarFn | None,
     k: int,
     max_new_tokens: int,
     time_budget: float | None,
     on_token: Callable[[str, str], None] | None,
     cancel: CancelToken | None,
-    notes: list[str],
-) -> DraftedSection:
+    form: str,
+) -> _Run:
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+    schema = _award(brief, award)
+    from analyzer.brief import check_header_fields
+
+    check_header_fields(brief, schema)
+    own = (
+        *brief.all_text(),
+        schema.name,
+        schema.name_en,
+        *schema.names,
+        *(t for s in schema.sections for t in (s.title, *s.aliases)),
+        *(t for f in schema.fields for t in (f.title, *f.aliases)),
+    )
+    return _Run(
+        brief, generator, schema, allowed_values(brief), own, exemplars, k, max_new_tokens,
+        time_budget, on_token, cancel, form, [],
+    )  # fmt: skip
+
+
+def _entry(
+    brief: Brief, schema: AwardSchema, sections: list[DraftedSection], notes: list[str]
+) -> EntryDraft:
+    return EntryDraft(
+        award=schema.key,
+        award_name=schema.name,
+        title=f"{brief.name or '参赛案例'}｜{schema.name}参赛稿",
+        header=header_fields(brief, schema),
+        sections=tuple(sections),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _award(brief: Brief, award: str | None) -> AwardSchema:
+    key = award or brief.award
+    if not key:
+        raise BriefError('简报没有指定奖项：在简报中写 award = "…"，或使用 --award KEY')
+    return get_award(key)
+
+
+def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
     start = time.perf_counter()
+    brief = run.brief
     facts = brief.facts_for_kinds(spec.kinds)
     if not facts:
         text = placeholder(brief, spec)
-        if on_token is not None:
-            on_token(spec.key, text)
+        if run.on_token is not None:
+            run.on_token(spec.key, text)
         return DraftedSection(spec.key, spec.title, spec.kind, text, "placeholder")
-    found: Sequence[ExemplarLike] = ()
-    if exemplars is not None and k > 0:
-        query = "\n".join([brief.name, *[line for lines in facts.values() for line in lines]])
-        try:
-            found = list(
-                exemplars(query, award=schema.key, section_key=spec.key, kind=spec.kind, k=k)
-            )[:k]
-        except AwardWriterError as exc:  # no index yet, an empty library: draft without
-            log.info("no exemplars for %s: %s", spec.key, exc)
-            notes.append(f"没有使用范例：{exc}")
-    messages = build_messages(brief, schema, spec, found)
-    pieces: list[str] = []
-    for piece in generator.stream(
-        messages, max_new_tokens=max_new_tokens, cancel=cancel, time_budget=time_budget
-    ):
-        pieces.append(piece)
-        if on_token is not None:
-            on_token(spec.key, piece)
-    reason = str(getattr(generator, "finish_reason", ""))
-    text = tidy("".join(pieces), spec, cut=reason in ("max_tokens", "time", "repetition"))
-    text, flags = guard(text, allowed, section=spec.key)
+    found = _exemplars_for(run, spec, facts)
+    cases = [c.exemplar for c in found]  # always guarded against, shown to the model or not
+    shown = cases if run.form != "none" else []
+    notes: list[str] = []
+    written = _write(run, spec, shown, cases)
+    if shown and (written.mostly_copied or not written.text.strip()):
+        why = "大部分照抄了范例" if written.mostly_copied else "删去照抄的句子后没有剩下内容"
+        notes.append(f"初稿{why}，已不用范例重写")
+        written = _write(run, spec, [], cases)
+        found = []
+    text = written.text
+    text, restored = restore_names(text, _brief_names(brief), "\n".join(brief.all_text()))
+    notes += restored
+    if spec.kind == "results":
+        text, row_notes = _results_text(run, text)
+        notes += row_notes
+    if not text.strip():
+        text = "【待补充：模型没有写出可用的内容，请重新生成本部分或自行填写。】"
+    text, flags = guard(text, run.allowed, section=spec.key)
     return DraftedSection(
         key=spec.key,
         title=spec.title,
@@ -326,19 +442,134 @@ def _draft_one(
         text=text,
         status="generated",
         flags=flags,
-        exemplars=tuple(f"{e.title} · {e.section_title}" for e in found),
-        finish_reason=reason,
+        exemplars=tuple(c.label for c in found),
+        finish_reason=written.reason,
         seconds=time.perf_counter() - start,
+        copies=written.copies,
+        notes=tuple(notes),
+        exemplar_form=run.form,
     )
 
+
+@dataclass(frozen=True)
+class _Written:
+    text: str
+    reason: str
+    copies: tuple[CopyFlag, ...]
+    mostly_copied: bool
+
+
+def _write(
+    run: _Run,
+    spec: SectionSpec,
+    exemplars: Sequence[ExemplarLike],
+    guarded: Sequence[ExemplarLike] = (),
+) -> _Written:
+    """Generate one section's text (showing ``exemplars``), tidied, with sentences copied from
+    ``guarded`` cases or from the prompt dropped."""
+    messages = build_messages(run.brief, run.schema, spec, exemplars, form=run.form)
+    budget = min(run.max_new_tokens, SUMMARY_TOKENS) if spec.kind == "results" else None
+    pieces: list[str] = []
+    for piece in run.generator.stream(
+        messages,
+        max_new_tokens=budget or run.max_new_tokens,
+        cancel=run.cancel,
+        time_budget=run.time_budget,
+    ):
+        pieces.append(piece)
+        if run.on_token is not None:
+            run.on_token(spec.key, piece)
+    reason = str(getattr(run.generator, "finish_reason", ""))
+    text = tidy(
+        "".join(pieces),
+        spec,
+        cut=reason in ("max_tokens", "time", "repetition"),
+        header=header_fields(run.brief, run.schema),
+        prose_only=spec.kind == "results",
+    )
+    sources = [
+        Source(f"{e.title} · {e.section_title}", e.text, tuple(getattr(e, "names", ()) or ()))
+        for e in (guarded or exemplars)
+    ]
+    prompt = "\n".join(str(m["content"]) for m in messages)
+    sources.append(Source("提示词", prompt, kind="prompt"))
+    check = check_copies(text, sources, run.own, section=spec.key)
+    return _Written(check.text, reason, check.flags, check.mostly_copied)
+
+
+def _exemplars_for(
+    run: _Run, spec: SectionSpec, facts: dict[str, tuple[str, ...]]
+) -> list[Candidate]:
+    if run.exemplars is None or run.k <= 0:
+        return []
+    query = "\n".join([run.brief.name, *[line for lines in facts.values() for line in lines]])
+    try:
+        candidates = list(
+            run.exemplars(
+                query,
+                award=run.schema.key,
+                section_key=spec.key,
+                kind=spec.kind,
+                k=max(run.k, CANDIDATES),
+            )
+        )
+    except AwardWriterError as exc:  # no index yet, an empty library: draft without
+        log.info("no exemplars for %s: %s", spec.key, exc)
+        run.notes.append(f"没有使用范例：{exc}")
+        return []
+    kept, dropped = choose(query, candidates, run.k, industry=run.brief.industry)
+    if dropped:
+        titles = "、".join(dict.fromkeys(f"「{c.exemplar.title}」" for c in dropped))
+        run.notes.append(f"与本简报相关度低、未作范例的相似案例：{titles}")
+    return kept
+
+
+def _results_text(run: _Run, prose: str) -> tuple[str, list[str]]:
+    """The brief's result rows as a list, then the model's prose around them."""
+    rows = [f"- {_row_line(r, run.schema)}" for r in run.brief.results]
+    notes = []
+    if run.schema.sources_required:
+        missing = [r.measure for r in run.brief.results if not r.source]
+        if missing:
+            notes.append(
+                f"{run.schema.name}要求每个数据注明来源；简报 results 中「{'」「'.join(missing)}」"
+                f"没有 source，已留{SOURCE_MISSING}"
+            )
+    parts = ["\n".join(rows)] if rows else []
+    if prose.strip():
+        parts.append(prose.strip())
+    return "\n\n".join(parts), notes
+
+
+def _row_line(row: ResultRow, schema: AwardSchema) -> str:
+    source = row.source or (SOURCE_MISSING if schema.sources_required else "")
+    return f"{row.measure}：{row.value}" + (f"（来源：{source}）" if source else "")
+
+
+def _brief_names(brief: Brief) -> list[str]:
+    names = [brand_name(brief), re.sub(r"[（(][^）)]*[）)]\s*$", "", brief.advertiser).strip()]
+    return [n for n in names if n]
+
+
+# ---------------------------------------------------------------------------- tidying
 
 _MD_HEADING = re.compile(r"^\s*#+\s*")
 _RULE = re.compile(r"[-*_=]{3,}")
 _HEADING = re.compile(r"^\s*(?:#+\s*|【)?(?P<t>[^\n】]{1,40}?)(?:】)?\s*[:：]?\s*$")
+_PROMPT_LABELS = ("可用事实", "简报提供的事实", "关于「", "项目：", "品牌：", "范例")
 
 
-def tidy(text: str, spec: SectionSpec, *, cut: bool = False) -> str:
-    """Model output as section text: no echoed heading, no Markdown emphasis, whole sentences."""
+def tidy(
+    text: str,
+    spec: SectionSpec,
+    *,
+    cut: bool = False,
+    header: Sequence[tuple[str, str]] = (),
+    prose_only: bool = False,
+) -> str:
+    """Model output as section text: no echoed heading, header or prompt label, no Markdown
+    emphasis, no repeated paragraph (numbered or not), whole sentences. ``prose_only`` also drops
+    list items (a results section lists the brief's figures itself)."""
     text = text.replace("**", "").replace("\r\n", "\n").strip()
     lines = text.split("\n")
     if lines and (m := _HEADING.match(lines[0])):
@@ -353,9 +584,13 @@ def tidy(text: str, spec: SectionSpec, *, cut: bool = False) -> str:
         line = _MD_HEADING.sub("", line).rstrip()  # "### 模块一" would read as a section heading
         if _RULE.fullmatch(line.strip()):
             continue  # a Markdown rule ("---") would end the section for the parser
-        key = line.strip(" \t-*>")
+        if _echoes_header(line, header) or line.strip().startswith(_PROMPT_LABELS):
+            continue
+        if prose_only and line.strip() and LIST_PREFIX.match(line.lstrip()).end() > 0:  # type: ignore[union-attr]
+            continue
+        key = repeat_key(line)
         if len(key) >= 6 and key in seen:
-            continue  # a line the model repeated
+            continue  # a paragraph the model repeated, perhaps under a new number
         seen.add(key)
         kept.append(line)
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
@@ -366,10 +601,30 @@ def tidy(text: str, spec: SectionSpec, *, cut: bool = False) -> str:
     return text
 
 
+def _echoes_header(line: str, header: Sequence[tuple[str, str]]) -> bool:
+    """ "广告主：示例茶饮（虚构品牌）。所属行业：餐饮/新茶饮。": the prompt's header, echoed."""
+    rest = re.sub(r"\s+", "", LIST_PREFIX.sub("", line))
+    if not rest:
+        return False
+    hits = 0
+    for title, value in header:
+        compact = re.sub(r"\s+", "", value)
+        for sep in ("：", ":"):
+            pair = f"{title}{sep}{compact}"
+            if pair in rest:
+                rest = rest.replace(pair, "")
+                hits += 1
+    return hits > 0 and len(re.sub(r"[。，,.；;、\s]", "", rest)) < 6
+
+
 def _length_hint(chars: int) -> str:
-    """The length asked for, in words: a digit in the prompt is a digit the model may echo."""
-    hundreds = max(1, round(chars / 100))
-    return f"{'一两三四五六七八九十'[min(hundreds, 10) - 1]}百字左右"
+    """The length asked for, in words without a numeral: a numeral in the prompt is a numeral
+    the model may echo ("两百字左右" ended up in drafts)."""
+    if chars <= 150:
+        return "写得简短，一段即可"
+    if chars <= 220:
+        return "篇幅简短"
+    return "篇幅适中"
 
 
 def _cut(text: str, limit: int = EXEMPLAR_CHARS) -> str:

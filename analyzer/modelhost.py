@@ -76,7 +76,7 @@ class GeneratorProcess:
         except BaseException:
             self.close()
             raise
-        raise ModelError("the model process ended before the model was loaded")
+        raise ModelError("模型进程在模型加载完成前退出了")
 
     def _receive(
         self, cancel: CancelToken | None, timeout: float, on_poll: Any = None
@@ -92,17 +92,17 @@ class GeneratorProcess:
                 waited += POLL_SECONDS
                 if not self._proc.is_alive():
                     raise ModelError(
-                        f"the model process stopped unexpectedly (exit code {self._proc.exitcode}); "
-                        "the model may need more memory than is free"
+                        f"模型进程意外退出（退出码 {self._proc.exitcode}）；"
+                        "模型需要的内存可能超过了可用内存"
                     )
                 if waited > timeout:
-                    raise ModelError(f"the model process did not answer within {timeout:.0f} s")
+                    raise ModelError(f"模型进程在 {timeout:.0f} 秒内没有响应")
                 continue
             waited = 0.0
             try:
                 msg = self._conn.recv()
             except (EOFError, OSError) as exc:
-                raise ModelError(f"the model process stopped unexpectedly ({exc})") from exc
+                raise ModelError(f"模型进程意外退出（{exc}）") from exc
             if msg[0] == "error":
                 raise _error(str(msg[1]), str(msg[2]))
             yield msg
@@ -117,7 +117,7 @@ class GeneratorProcess:
     ) -> Iterator[str]:
         with self._lock:  # one reply at a time over the pipe
             if not self._proc.is_alive():
-                raise ModelError("the model process is not running; load the model again")
+                raise ModelError("模型进程没有在运行，请重新加载模型")
             self.finish_reason = ""
             request = [dict(m) for m in prompt_messages]
             self._conn.send(("stream", request, max_new_tokens, time_budget))
@@ -247,5 +247,5 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, AwardWriterError):
         return str(exc)
     if isinstance(exc, MemoryError):
-        return "out of memory while loading or running the model; try a smaller model"
+        return "加载或运行模型时内存不足，请关闭其他程序或换用更小的模型"
     return f"{type(exc).__name__}: {exc}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import print_json, progress_bar
@@ -38,11 +37,25 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--award", metavar="KEY", help="award schema (default: the brief's award)")
     p.add_argument("-o", "--output", metavar="OUT.md", help="write the draft as Markdown")
     p.add_argument(
-        "--max-tokens", type=int, default=None, metavar="N", help="tokens per section (default 320)"
+        "--max-tokens",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="tokens per section (default 320)",
     )
-    p.add_argument("--time-budget", type=float, default=None, metavar="SEC", help="per section")
+    p.add_argument(
+        "--time-budget", type=_positive_float, default=None, metavar="SEC", help="per section"
+    )
     p.add_argument(
         "--no-exemplars", action="store_true", help="do not look up similar cases in the library"
+    )
+    p.add_argument(
+        "--exemplar-form",
+        choices=("none", "outline", "passage"),
+        default=None,
+        help="how similar cases reach the prompt: none (default: listed in the notes only; "
+        "the bundled 0.5B model copies what it is shown), outline (their structure; for bigger "
+        "models) or passage (a fenced excerpt)",
     )
     p.add_argument("--section", metavar="KEY", help="draft only this section")
     p.add_argument("--quiet", action="store_true", help="do not stream text to the terminal")
@@ -72,6 +85,26 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=usage)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"需要一个正整数，得到 {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"需要一个正整数（至少 1），得到 {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"需要一个正数（秒），得到 {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"需要一个正数（秒），得到 {text}")
+    return value
+
+
 def _options(args: argparse.Namespace) -> LoadOptions:
     from analyzer.llm.device import LoadOptions
 
@@ -82,8 +115,8 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
     if args.no_exemplars:
         return None
     try:
+        from analyzer.exemplars import library_exemplars
         from analyzer.index import open_index
-        from analyzer.search import find_exemplars
     except ImportError:  # search not installed: draft without exemplars
         return None
     from analyzer.cli._common import open_library
@@ -94,12 +127,20 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
             "案例库还没有搜索索引，本次不引用相似案例（导入案例并建立索引后可用）", file=sys.stderr
         )
         return None
-    return partial(find_exemplars, library)
+    return library_exemplars(library)
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from analyzer.brief import load_brief
-    from analyzer.draft import DEFAULT_MAX_TOKENS, draft_entry, draft_section
+    from analyzer.brief import check_header_fields, load_brief
+    from analyzer.draft import (
+        DEFAULT_MAX_TOKENS,
+        EXEMPLAR_FORM,
+        DraftedSection,
+        draft_entry,
+        draft_section,
+        header_fields,
+        partial_entry,
+    )
     from analyzer.errors import BriefError
     from analyzer.llm import load_generator
     from analyzer.schema import get_award
@@ -107,20 +148,36 @@ def cmd_draft(args: argparse.Namespace) -> int:
     brief = load_brief(args.brief)
     if not (args.award or brief.award):
         raise BriefError(
-            f'{args.brief}: no award; set award = "…" in the brief or pass --award KEY'
+            f'简报 {args.brief} 没有指定奖项：在简报中写 award = "…"，或使用 --award KEY'
         )
     schema = get_award(args.award or brief.award)
+    try:  # every brief problem before the model loads
+        check_header_fields(brief, schema)
+        if args.section:
+            schema.section(args.section)
+    except BriefError as exc:
+        raise BriefError(f"简报 {args.brief}：{exc}") from exc
+    except KeyError:
+        keys = ", ".join(s.key for s in schema.sections)
+        raise BriefError(
+            f"奖项 {schema.key} 没有 {args.section!r} 这一部分；可选：{keys}"
+        ) from None
     err = sys.stderr
     with progress_bar("加载模型") as progress:
         generator = load_generator(args.model, options=_options(args), on_progress=progress)
     print(f"模型：{generator.label}", file=err)
     exemplars = _exemplar_fn(args)
     max_tokens = args.max_tokens or DEFAULT_MAX_TOKENS
+    form = args.exemplar_form or EXEMPLAR_FORM
     out = sys.stdout
+    stream = not args.quiet
     current = [""]
+    streamed: dict[str, str] = {}
+    done: list[DraftedSection] = []
 
     def on_token(key: str, piece: str) -> None:
-        if args.quiet:
+        streamed[key] = streamed.get(key, "") + piece
+        if not stream:
             return
         if key != current[0]:
             current[0] = key
@@ -128,24 +185,41 @@ def cmd_draft(args: argparse.Namespace) -> int:
         out.write(piece)
         out.flush()
 
-    if args.section:
-        section = draft_section(
-            brief, generator, args.section, award=schema.key, exemplars=exemplars,
-            max_new_tokens=max_tokens, time_budget=args.time_budget, on_token=on_token,
-        )  # fmt: skip
-        if not args.quiet:
-            out.write("\n")
-        if args.output:
-            _write(args.output, f"## {section.title}\n\n{section.text.strip()}\n")
-        for flag in section.flags:
-            print(f"待核实：{flag.describe(section.title)}", file=err)
-        return 0
+    def on_section(section: DraftedSection) -> None:
+        done.append(section)
+        if stream:
+            _show_checked(out, section, streamed.get(section.key, ""))
 
-    draft = draft_entry(
-        brief, generator, award=schema.key, exemplars=exemplars, max_new_tokens=max_tokens,
-        time_budget=args.time_budget, on_token=on_token,
-    )  # fmt: skip
-    if not args.quiet:
+    if stream:
+        out.write(f"# {brief.name or '参赛案例'}｜{schema.name}参赛稿\n\n")
+        out.write("".join(f"- {name}：{value}\n" for name, value in header_fields(brief, schema)))
+        out.flush()
+    try:
+        if args.section:
+            section = draft_section(
+                brief, generator, args.section, award=schema.key, exemplars=exemplars,
+                max_new_tokens=max_tokens, time_budget=args.time_budget, on_token=on_token,
+                exemplar_form=form,
+            )  # fmt: skip
+            on_section(section)
+            if args.output:
+                _write(args.output, f"## {section.title}\n\n{section.text.strip()}\n")
+            for line in section.review_lines():
+                print(f"提示：{line}", file=err)
+            return 0
+        draft = draft_entry(
+            brief, generator, award=schema.key, exemplars=exemplars, max_new_tokens=max_tokens,
+            time_budget=args.time_budget, on_token=on_token, on_section=on_section,
+            exemplar_form=form,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        if args.output and done and not args.section:
+            _write(args.output, partial_entry(brief, done, award=schema.key).to_markdown())
+            print(
+                f"\n已中断：已完成的 {len(done)} 个部分写入 {args.output}（标为未完成）", file=err
+            )
+        raise
+    if stream:
         out.write("\n")
     for line in draft.review_lines():
         print(f"提示：{line}", file=err)
@@ -155,6 +229,27 @@ def cmd_draft(args: argparse.Namespace) -> int:
     elif args.quiet:
         out.write(draft.to_markdown())
     return 0
+
+
+def _show_checked(out: Any, section: Any, raw: str) -> None:
+    """After a section streamed: what the guards changed, and the text as it will be saved."""
+    marks = len(section.flags)
+    drops = len(section.copies)
+    changes = []
+    if marks:
+        changes.append(f"{marks} 处数字标记【待核实】")
+    if drops:
+        changes.append(f"删去 {drops} 句照抄的内容")
+    changes += list(section.notes)
+    if section.status == "placeholder":
+        out.write("\n")
+        return
+    if not changes and section.text.strip() == raw.strip():
+        out.write("\n")
+        return
+    summary = "；".join(changes) if changes else "整理了格式"
+    out.write(f"\n\n〔核对后的「{section.title}」：{summary}〕\n\n{section.text.strip()}\n")
+    out.flush()
 
 
 def _write(path: str, text: str) -> None:
@@ -171,18 +266,24 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     for row in rows:
-        print(
-            f"{row['source']:<10} {row['label']}\n           {row['status']}\n           {row['path']}"
-        )
+        print(row["label"])
+        for name, key in (("来源", "source"), ("状态", "status"), ("位置", "path")):
+            print(f"  {name}：{row[key]}")
     return 0
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    from analyzer.llm.sources import BUNDLED_SHA256, install_default
+    from analyzer.errors import ModelError
+    from analyzer.llm.sources import BUNDLED_SHA256, file_sha256, install_default
 
     with progress_bar("组装内置模型") as progress:
         path = install_default(on_progress=progress, force=args.force)
-    print(f"{path}\nSHA-256 {BUNDLED_SHA256} ✓")
+    sha = file_sha256(path)  # remembered beside the file: checks the file as it is now
+    if sha != BUNDLED_SHA256:
+        raise ModelError(
+            f"{path} 的 SHA-256 是 {sha}，应为 {BUNDLED_SHA256}；请用 --force 重新组装"
+        )
+    print(f"{path}\nSHA-256 {sha} ✓（已核对）")
     return 0
 
 
@@ -195,11 +296,17 @@ def cmd_models_info(args: argparse.Namespace) -> int:
     with progress_bar("加载模型") as progress:
         generator = load_generator(spec, options=_options(args), on_progress=progress)
     loaded = generator.loaded
+    prompt = [{"role": "user", "content": "用三句话介绍你自己。"}]
     start = time.perf_counter()
-    text = "".join(
-        generator.stream([{"role": "user", "content": "用一句话介绍你自己。"}], max_new_tokens=24)
-    )
-    seconds = time.perf_counter() - start
+    first = None
+    pieces = []
+    for piece in generator.stream(prompt, max_new_tokens=48):
+        if first is None:
+            first = time.perf_counter() - start
+        pieces.append(piece)
+    total = time.perf_counter() - start
+    tokens = generator.last_token_count
+    decode = (tokens - 1) / (total - first) if first is not None and tokens > 1 else 0.0
     info = {
         "source": str(loaded.source),
         "kind": loaded.source.kind,
@@ -209,8 +316,10 @@ def cmd_models_info(args: argparse.Namespace) -> int:
         "placement": loaded.placement.label,
         "load_seconds": {k: round(v, 2) for k, v in loaded.seconds.items()},
         "converted_now": loaded.converted,
-        "sample": text,
-        "tokens_per_second": round(generator.last_token_count / seconds, 1) if seconds else 0,
+        "sample": "".join(pieces),
+        "prompt_tokens": generator.last_prompt_tokens,
+        "time_to_first_token_s": round(first or 0.0, 2),
+        "decode_tokens_per_second": round(decode, 1),
     }
     if args.json:
         print_json(info)

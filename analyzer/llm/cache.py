@@ -1,29 +1,38 @@
-"""The conversion cache: a GGUF file becomes a plain transformers folder, once.
+"""Two caches that make the second load of a model fast, both plain safetensors (no pickle).
 
-Loading a GGUF through transformers takes ~30 s for the bundled model (the tokenizer conversion
-dominates), and ``save_pretrained`` refuses a model loaded from GGUF. So after the first load the
-state dict is written with safetensors beside the config and the tokenizer's own files, under
-``models_dir()/converted/<first 16 hex of the GGUF's SHA-256>/``; the next load reads that folder
-(weights memory-mapped) in about a second. The folder is built under a temporary name and renamed
-into place, so a killed conversion leaves nothing that looks finished.
+* The conversion cache: loading a GGUF through transformers takes ~30 s for the bundled model
+  (the tokenizer conversion dominates), and ``save_pretrained`` refuses a model loaded from GGUF.
+  So after the first load the state dict is written (bf16) beside the config and the tokenizer's
+  own files, under ``models_dir()/converted/<first 16 hex of the GGUF's SHA-256>/``.
+* The int8 cache: on CPU every ``nn.Linear`` runs int8; quantizing 0.5B fp32 weights at each load
+  took 2.6-8.7 s. After the first quantized load the int8 weights, their scales and the other
+  tensors are written to ``models_dir()/int8/<key>/int8.safetensors``; the next load builds the
+  model with empty weights, packs the int8 weights straight into quantized Linear modules and
+  memory-maps the rest (the embedding table is only paged in where it is used).
+
+Both are built under a temporary name and renamed into place, so a killed job leaves nothing that
+looks finished.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from analyzer.paths import models_dir
 
-# Weights of models up to this size are cached in float32: memory-mapped fp32 loads without a
-# dtype conversion pass (0.1-0.8 s vs ~3 s from bf16 for the bundled model). Larger models are
-# cached in bf16 so a 7B GGUF does not become 28 GB on disk.
-FP32_CACHE_MAX_PARAMS = 1_500_000_000
+# Converted weights are cached in bf16: CUDA runs them as they are, and on CPU the int8 cache is
+# what a load reads (fp32 here cost 2.5 GB of disk for a 491 MB GGUF).
+FP32_CACHE_MAX_PARAMS = 0
 META_FILE = "source.json"
+INT8_FILE = "int8.safetensors"
+INT8_FORMAT = 1
 
 
 def converted_root() -> Path:
@@ -109,3 +118,139 @@ def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+# ---------------------------------------------------------------------------- the int8 cache
+
+
+def int8_dir(folder: Path) -> Path:
+    """Where the int8 weights of the model in ``folder`` are cached: keyed by the folder and the
+    size and mtime of its config and weight files, so replacing the weights misses the cache."""
+    folder = folder.resolve()
+    stamps = []
+    for f in sorted(folder.iterdir()):
+        if f.suffix in (".safetensors", ".bin", ".json") and f.is_file():
+            st = f.stat()
+            stamps.append([f.name, st.st_size, st.st_mtime_ns])
+    key = hashlib.sha256(json.dumps([str(folder), stamps, INT8_FORMAT]).encode()).hexdigest()
+    return models_dir() / "int8" / key[:16]
+
+
+def store_int8(model: Any, folder: Path) -> Path | None:
+    """Write a model whose Linear layers are int8 (see ``device.quantize_linear``) to the int8
+    cache of ``folder``; None when there is nothing to store."""
+    import torch
+    from safetensors.torch import save_file
+    from torch.ao.nn.quantized.dynamic import Linear as QLinear
+
+    tensors: dict[str, Any] = {}
+    quantized: list[str] = []
+    for name, module in model.named_modules():
+        if isinstance(module, QLinear):
+            weight, bias = module._packed_params._weight_bias()
+            if weight.qscheme() != torch.per_tensor_affine:
+                return None  # only the per-tensor scheme quantize_linear makes
+            quantized.append(name)
+            tensors[f"{name}.int8"] = weight.int_repr().contiguous()
+            tensors[f"{name}.scale"] = torch.tensor([weight.q_scale()], dtype=torch.float64)
+            tensors[f"{name}.zero_point"] = torch.tensor([weight.q_zero_point()])
+            if bias is not None:
+                tensors[f"{name}.bias"] = bias.detach().contiguous()
+    if not quantized:
+        return None
+    prefixes = tuple(f"{n}." for n in quantized)
+    for key, value in model.state_dict().items():
+        if key.startswith(prefixes) or not isinstance(value, torch.Tensor) or value.is_quantized:
+            continue
+        tensors[key] = value.detach().contiguous()
+    seen: set[int] = set()
+    for key, value in tensors.items():  # safetensors refuses shared storage
+        ptr = value.untyped_storage().data_ptr()
+        if ptr in seen:
+            tensors[key] = value.clone()
+        seen.add(ptr)
+    final = int8_dir(folder)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        meta = {"format": str(INT8_FORMAT), "quantized": json.dumps(quantized)}
+        save_file(tensors, str(tmp / INT8_FILE), metadata=meta)
+        (tmp / META_FILE).write_text(
+            json.dumps({"folder": str(folder.resolve()), "created": time.ctime()}),
+            encoding="utf-8",
+        )
+        shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / INT8_FILE).exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final / INT8_FILE
+
+
+def load_int8(folder: Path, config: Any, threads: int) -> Any | None:
+    """The model of ``folder`` rebuilt from its int8 cache, or None when there is none (or it
+    does not fit this transformers' model: the caller then loads and quantizes as usual)."""
+    path = int8_dir(folder) / INT8_FILE
+    if not path.is_file():
+        return None
+    import torch
+    from accelerate import init_empty_weights
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from torch.ao.nn.quantized.dynamic import Linear as QLinear
+    from transformers import AutoModelForCausalLM
+
+    with safe_open(str(path), framework="pt") as fh:
+        meta = fh.metadata() or {}
+    if meta.get("format") != str(INT8_FORMAT):
+        return None
+    quantized = json.loads(meta.get("quantized", "[]"))
+    tensors = load_file(str(path))  # memory-mapped
+    with init_empty_weights(include_buffers=False):
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    modules = dict(model.named_modules())
+
+    def pack(name: str) -> Any:
+        q = torch._make_per_tensor_quantized_tensor(
+            tensors[f"{name}.int8"],
+            float(tensors[f"{name}.scale"][0]),
+            int(tensors[f"{name}.zero_point"][0]),
+        )
+        return torch.ops.quantized.linear_prepack(q, tensors.get(f"{name}.bias"))
+
+    try:
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            packed = list(pool.map(pack, quantized))
+        for name, params in zip(quantized, packed, strict=True):
+            parent_name, _, child = name.rpartition(".")
+            old = modules[name]
+            qlinear = QLinear(1, 1, dtype=torch.qint8)  # tiny: its zero weight packs instantly
+            qlinear.in_features = old.in_features
+            qlinear.out_features = old.out_features
+            qlinear._packed_params._packed_params = params
+            setattr(modules[parent_name] if parent_name else model, child, qlinear)
+        prefixes = tuple(f"{n}." for n in quantized)
+        for key, value in tensors.items():
+            if key.startswith(prefixes):
+                continue
+            # Assigned, not copied (load_state_dict would also ask the int8 modules for keys):
+            # the tensors stay memory-mapped.
+            owner_name, _, attr = key.rpartition(".")
+            owner = modules[owner_name] if owner_name else model
+            if attr in owner._parameters:
+                owner._parameters[attr] = torch.nn.Parameter(value, requires_grad=False)
+            elif attr in owner._buffers:
+                owner._buffers[attr] = value
+            else:
+                raise KeyError(key)
+    except (KeyError, RuntimeError, AttributeError):
+        return None  # written by another version of the model code: quantize afresh
+    if any(p.is_meta for p in model.parameters()) or any(b.is_meta for b in model.buffers()):
+        return None
+    model.eval()
+    return model

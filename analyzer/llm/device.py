@@ -75,12 +75,14 @@ def choose(options: LoadOptions) -> Placement:
     if want not in ("auto", "cpu", "cuda"):
         from analyzer.errors import ModelError
 
-        raise ModelError(f"unknown device {want!r}; use auto, cpu or cuda")
+        raise ModelError(f"未知的设备 {want!r}：请用 auto、cpu 或 cuda")
     cuda = torch.cuda.is_available()
     if want == "cuda" and not cuda:
         from analyzer.errors import ModelError
 
-        raise ModelError("--device cuda was asked for but torch sees no CUDA GPU")
+        raise ModelError(
+            "指定了 --device cuda，但 torch 没有找到 CUDA GPU（或装的是 CPU 版 torch）"
+        )
     threads = options.threads or physical_cores()
     if want != "cpu" and cuda:
         dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"

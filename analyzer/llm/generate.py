@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import Cancelled, ModelError
-from analyzer.llm.base import Message
+from analyzer.llm.base import Message, repeat_key
 from analyzer.llm.device import configure_thread
 from analyzer.llm.loader import LoadedModel, is_out_of_memory
 from analyzer.progress import CancelToken
@@ -109,8 +109,8 @@ class TransformersGenerator:
         except Exception as exc:
             if is_out_of_memory(exc):
                 raise ModelError(
-                    f"out of memory while generating with {self.loaded.source}: "
-                    "lower --max-tokens or use a smaller model"
+                    f"用 {self.loaded.source} 生成时内存不足：请调低 --max-tokens、关闭其他程序，"
+                    "或换用更小的模型"
                 ) from exc
             raise
         if cancel is not None and cancel.cancelled:
@@ -128,7 +128,7 @@ class TransformersGenerator:
                 line += piece
                 while "\n" in line:
                     done, line = line.split("\n", 1)
-                    key = done.strip(" \t-*#>")
+                    key = repeat_key(done)
                     if len(key) >= 6 and key in seen:
                         self.finish_reason = "repetition"
                         return
@@ -162,6 +162,7 @@ class TransformersGenerator:
             # digits) from the prompt must stay cheap.
             seen = torch.zeros(vocab, dtype=torch.bool, device=model.device)
             _check(cancel)
+            cache_arg = _cache_argument(model)
             out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
             for step in range(max_new_tokens):
                 logits = out.logits[0, -1, :].float()
@@ -182,10 +183,7 @@ class TransformersGenerator:
                 _check(cancel)
                 nxt = torch.tensor([[token]], dtype=torch.long, device=model.device)
                 out = model(
-                    input_ids=nxt,
-                    past_key_values=out.past_key_values,
-                    use_cache=True,
-                    logits_to_keep=1,
+                    input_ids=nxt, use_cache=True, logits_to_keep=1, **{cache_arg: _cache_of(out)}
                 )
         if tail := detok.flush():
             yield tail
@@ -266,6 +264,24 @@ class TransformersGenerator:
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         return kwargs
+
+
+def _cache_argument(model: Any) -> str:
+    """The forward argument that takes the KV cache: ``cache`` since transformers 5.x renamed
+    it (``past_key_values`` warns there and goes away in 5.40), ``past_key_values`` before."""
+    import inspect
+
+    try:
+        params = inspect.signature(type(model).forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _cache_of(out: Any) -> Any:
+    if "cache" in out:
+        return out["cache"]
+    return out.past_key_values
 
 
 def _check(cancel: CancelToken | None) -> None:

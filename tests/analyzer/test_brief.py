@@ -14,7 +14,7 @@ from analyzer.schema import get_award
 BRIEFS = Path(__file__).resolve().parents[2] / "corpus" / "briefs"
 
 
-@pytest.mark.parametrize("award", ["golden_mouse", "jinqi", "tma", "effie"])
+@pytest.mark.parametrize("award", ["golden_mouse", "jinqi", "tma", "effie", "generic"])
 def test_every_award_has_a_sample_brief_that_loads(award: str) -> None:
     brief = load_brief(BRIEFS / f"{award}.toml")
     assert brief.award == award
@@ -26,7 +26,7 @@ def test_every_award_has_a_sample_brief_that_loads(award: str) -> None:
 def test_a_toml_brief_reads_every_field(tmp_path: Path) -> None:
     path = tmp_path / "b.toml"
     path.write_text(
-        'award = "golden_mouse"\nadvertiser = "甲公司"\nbackground = "一句背景"\n'
+        'award = "tma"\nadvertiser = "甲公司"\nbackground = "一句背景"\n'
         'objectives = ["目标一", "  ", "目标二"]\n'
         '[[results]]\nmeasure = "阅读量"\nvalue = 3200\n'
         '[fields]\nscope = "全国"\n',
@@ -108,3 +108,39 @@ def test_facts_follow_the_section_kinds() -> None:
     assert brief.facts_for_kinds(("results",)) == {"results": ("阅读量：3.2亿（来源：微博）",)}
     assert brief.facts_for_kinds(("research",)) == {}
     assert brief.missing_for_kinds(("research",)) == ("insights",)
+
+
+def test_typos_in_fields_are_named_against_the_award_s_header_fields(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text(
+        'award = "golden_mouse"\ntitle = "T"\n[fields]\nadvertizer = "X公司"\nscop = "全国"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(BriefError) as info:
+        load_brief(path)
+    message = str(info.value)
+    assert "typo.toml" in message and "'advertizer'" in message and "'scop'" in message
+    assert "advertiser（广告主）" in message  # what the user meant is listed
+
+
+def test_every_bad_key_at_every_level_is_reported_at_once() -> None:
+    with pytest.raises(BriefError) as info:
+        brief_from_dict(
+            {
+                "award": "tma",
+                "objective": "x",
+                "results": [{"measure": "a", "value": "1", "sorce": "s"}],
+                "fields": {"scop": "全国"},
+            }
+        )
+    message = str(info.value)
+    assert all(k in message for k in ("'objective'", "results[0]", "'sorce'", "'scop'"))
+
+
+def test_fields_are_checked_against_the_award_used_when_the_brief_names_none() -> None:
+    from analyzer.brief import check_header_fields
+
+    brief = brief_from_dict({"fields": {"scope": "全国"}})
+    check_header_fields(brief, get_award("tma"))  # TMA has 执行范围
+    with pytest.raises(BriefError, match="'scope'"):
+        check_header_fields(brief, get_award("golden_mouse"))

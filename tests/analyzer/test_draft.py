@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -11,11 +12,17 @@ from typing import Any
 import pytest
 from test_llm import tiny_model_dir  # noqa: F401  (a fixture shared with the loading tests)
 
-from analyzer.brief import load_brief
+from analyzer.brief import brief_from_dict, load_brief
 from analyzer.cli import main
-from analyzer.draft import build_messages, draft_entry, draft_section, prompt_template
+from analyzer.draft import (
+    build_messages,
+    draft_entry,
+    draft_section,
+    partial_entry,
+    prompt_template,
+)
 from analyzer.errors import Cancelled, IndexError_
-from analyzer.factguard import MARK, allowed_values, figures
+from analyzer.factguard import MARK, allowed_values, figures, unmarked_foreign
 from analyzer.paths import PROJECT_ROOT
 from analyzer.progress import CancelToken
 from analyzer.schema import get_award
@@ -41,7 +48,7 @@ class FakeGenerator:
         time_budget: float | None = None,
     ) -> Iterator[str]:
         self.prompts.append([dict(m) for m in prompt_messages])
-        for piece in self.reply.split("，"):
+        for piece in re.split(r"(?<=，)", self.reply):  # streamed in pieces, as a model does
             if cancel is not None:
                 cancel.raise_if_cancelled()
             yield piece
@@ -101,22 +108,178 @@ def test_a_section_without_facts_asks_the_user_and_calls_no_model() -> None:
     assert all("「市场环境」部分" not in p[1]["content"] for p in fake.prompts)
 
 
-def test_the_prompt_carries_the_facts_and_the_exemplars(brief) -> None:
+TEA_PASSAGE = (
+    "奶茶行业进入存量竞争，各品牌夏季纷纷推出季节限定饮品。某茶饮品牌门店集中在一线城市，"
+    "在下沉市场知名度不高，年轻消费者对品牌印象模糊。"
+)
+CLOUD_PASSAGE = (
+    "随着垃圾分类政策推行，各种帮助分类垃圾的手段层出不穷，瞬间引发全民议论。华为云为此举办垃圾"
+    "分类 AI 开发大赛，并将大赛面向群体扩展到全社会受众，通过创造社会价值，传递AI 开发平台普惠易用的卖点。"
+)
+
+
+@dataclass(frozen=True)
+class CasePassage:
+    title: str
+    section_title: str
+    text: str
+    industry: str = ""
+    names: tuple[str, ...] = ()
+
+
+def test_the_prompt_carries_the_facts_and_the_shape_of_relevant_exemplars(brief) -> None:
     calls: list[dict[str, Any]] = []
 
-    def exemplars(text: str, **kw: Any) -> list[Passage]:
+    def exemplars(text: str, **kw: Any) -> list[CasePassage]:
         calls.append({"text": text, **kw})
-        return [Passage("某获奖案例", "营销效果", "话题曝光5亿次，带动销量增长。")]
+        return [CasePassage("另一家茶饮的夏季活动", "营销背景", TEA_PASSAGE, "餐饮")]
 
     fake = FakeGenerator()
-    draft_entry(brief, fake, exemplars=exemplars, k=1)
+    draft = draft_entry(brief, fake, exemplars=exemplars, k=1, exemplar_form="outline")
     results_call = next(c for c in calls if c["section_key"] == "results")
     assert results_call["award"] == "golden_mouse" and results_call["kind"] == "results"
-    assert results_call["k"] == 1 and "3.2亿" in results_call["text"]
-    prompt = fake.prompts[-1][1]["content"]
-    assert "微博话题阅读量：3.2亿（来源：微博话题页，截至 2024-08-31）" in prompt
-    assert "话题曝光5亿次" in prompt
-    assert "营销效果与市场反馈" in prompt
+    assert "3.2亿" in results_call["text"]
+    background = fake.prompts[0][1]["content"]
+    assert "示例茶饮在华东以外城市的认知度偏低" in background
+    assert "开头句式类似「奶茶行业进入存量竞争」" in background  # the shape …
+    assert "下沉市场知名度不高" not in background  # … never the content
+    results_prompt = fake.prompts[-1][1]["content"]
+    assert "微博话题阅读量：3.2亿（来源：微博话题页，截至 2024-08-31）" in results_prompt
+    assert draft.section("background").exemplars == ("另一家茶饮的夏季活动 · 营销背景",)
+    assert "参考了「另一家茶饮的夏季活动 · 营销背景」的结构" in draft.to_markdown()
+
+
+def test_by_default_exemplars_are_listed_for_the_user_not_shown_to_the_model(brief) -> None:
+    def exemplars(text: str, **kw: Any) -> list[CasePassage]:
+        return [CasePassage("另一家茶饮的夏季活动", "营销背景", TEA_PASSAGE, "餐饮")]
+
+    fake = FakeGenerator()
+    draft = draft_entry(brief, fake, exemplars=exemplars, k=1)
+    assert all("奶茶行业" not in m["content"] for p in fake.prompts for m in p)
+    assert "可参考相似获奖案例「另一家茶饮的夏季活动 · 营销背景」" in draft.to_markdown()
+
+
+def test_unrelated_cases_are_not_used_as_exemplars(brief) -> None:
+    def exemplars(text: str, **kw: Any) -> list[CasePassage]:
+        return [
+            CasePassage("2019华为云 AI 大赛数字营销", "营销背景", CLOUD_PASSAGE, "科技"),
+            CasePassage("另一家茶饮的夏季活动", "营销背景", TEA_PASSAGE, "餐饮"),
+        ]
+
+    fake = FakeGenerator()
+    draft = draft_entry(brief, fake, exemplars=exemplars, k=2, exemplar_form="passage")
+    assert all("垃圾分类" not in m["content"] for p in fake.prompts for m in p)
+    assert draft.section("background").exemplars == ("另一家茶饮的夏季活动 · 营销背景",)
+    assert "「2019华为云 AI 大赛数字营销」" in "\n".join(draft.notes)
+
+
+class CopyingGenerator(FakeGenerator):
+    """Copies the exemplar passage when the prompt holds one, as the bundled model did."""
+
+    def stream(self, prompt_messages: Sequence[Any], **kw: Any) -> Iterator[str]:
+        self.prompts.append([dict(m) for m in prompt_messages])
+        if "华为云" in prompt_messages[-1]["content"]:
+            yield CLOUD_PASSAGE.replace(" ", "") + "\n示例茶饮门店约 600 家。"
+        else:
+            yield "示例茶饮在全国约 600 家门店，其中约一半开业不足两年。"
+
+
+def test_a_copied_section_is_written_again_without_exemplars(brief, monkeypatch) -> None:
+    monkeypatch.setattr("analyzer.exemplars.MIN_MARGIN", -1.0)  # let the unrelated case in
+
+    def exemplars(text: str, **kw: Any) -> list[CasePassage]:
+        return [
+            CasePassage("2019华为云 AI 大赛数字营销", "营销背景", CLOUD_PASSAGE, "科技", ("华为",))
+        ]
+
+    fake = CopyingGenerator()
+    section = draft_section(
+        brief, fake, "background", exemplars=exemplars, k=1, exemplar_form="passage"
+    )
+    assert len(fake.prompts) == 2 and "华为云" not in fake.prompts[1][1]["content"]
+    assert section.text == "示例茶饮在全国约 600 家门店，其中约一半开业不足两年。"
+    assert any("已不用范例重写" in n for n in section.notes)
+
+
+def test_copied_sentences_and_exemplar_names_are_dropped_and_listed(brief, monkeypatch) -> None:
+    monkeypatch.setattr("analyzer.exemplars.MIN_MARGIN", -1.0)
+    copied = "华为云为此举办垃圾分类 AI 开发大赛，并将大赛面向群体扩展到全社会受众。"
+    reply = (
+        "新茶饮品类竞争加剧，示例茶饮需要在夏季打响品牌。" + copied + "\n"
+        "示例茶饮借鉴华为的做法。\n品牌在全国约 600 家门店，其中约一半开业不足两年，年轻消费者对品牌缺乏记忆点。"
+    )
+
+    def exemplars(text: str, **kw: Any) -> list[CasePassage]:
+        return [
+            CasePassage("2019华为云 AI 大赛数字营销", "营销背景", CLOUD_PASSAGE, "科技", ("华为",))
+        ]
+
+    section = draft_section(
+        brief, FakeGenerator(reply), "background", exemplars=exemplars, exemplar_form="passage"
+    )
+    assert "垃圾分类" not in section.text and "华为" not in section.text
+    assert "新茶饮品类竞争加剧" in section.text and "600 家门店" in section.text
+    reasons = [c.reason for c in section.copies]
+    assert reasons == ["copied", "name"]
+    lines = "\n".join(section.review_lines())
+    assert "照抄了范例「2019华为云 AI 大赛数字营销 · 营销背景」" in lines
+    assert "范例案例的名称「华为」" in lines
+
+
+def test_results_list_every_brief_row_and_the_model_writes_only_the_prose(brief) -> None:
+    fake = FakeGenerator("1. 话题阅读量：9亿\n这些效果回应了提升认知度和拉动客流的目标。")
+    section = draft_section(brief, fake, "results")
+    rows = [
+        "- 微博话题阅读量：3.2亿（来源：微博话题页，截至 2024-08-31）",
+        "- UGC 晒杯笔记：4.6万篇（来源：小红书后台数据）",
+        "- 活动期门店客流同比增长：27%（来源：品牌 POS 系统）",
+        "- 小程序新增会员：85万（来源：品牌小程序后台）",
+    ]
+    assert section.text == "\n".join(rows) + "\n\n这些效果回应了提升认知度和拉动客流的目标。"
+    assert "9亿" not in section.text  # the model's own list of figures is not used
+    assert "总结" in fake.prompts[0][1]["content"]
+
+
+def test_a_result_without_a_source_is_marked_where_sources_are_required() -> None:
+    brief = brief_from_dict(
+        {
+            "award": "effie",
+            "brand": "乙品牌",
+            "results": [{"measure": "销量增长", "value": "38%"}],
+        }
+    )
+    section = draft_section(brief, FakeGenerator("效果回应了目标。"), "results")
+    assert "- 销量增长：38%（来源：【待补充：来源】）" in section.text
+    assert any("销量增长" in n and "source" in n for n in section.notes)
+
+
+def test_the_prompt_states_no_number_of_its_own(brief) -> None:
+    fake = FakeGenerator()
+    draft_entry(brief, fake)
+    allowed = allowed_values(brief)
+    for prompt in fake.prompts:
+        for message in prompt:
+            assert unmarked_foreign(message["content"], allowed) == [], message["content"]
+
+
+def test_prompt_echoes_repeats_and_altered_brand_names_are_cleaned(brief) -> None:
+    reply = (
+        "广告主：示例茶饮（虚构品牌）。所属行业：餐饮/新茶饮。\n可用事实：\n"
+        "1. 样本茶饮把限定饮品和城市记忆绑定，线上话题引爆。\n"
+        "2. 样本茶饮把限定饮品和城市记忆绑定，线上话题引爆。\n"
+        "保留要点中的所有数字，不添加要点里没有的内容。"
+    )
+    section = draft_section(brief, FakeGenerator(reply), "strategy")
+    assert section.text == "1. 示例茶饮把限定饮品和城市记忆绑定，线上话题引爆。"
+    assert any("「样本茶饮」已改回简报中的「示例茶饮」" in n for n in section.notes)
+    assert [c.reason for c in section.copies] == ["prompt"]
+
+
+def test_an_interrupted_draft_keeps_its_finished_sections(brief) -> None:
+    done = [draft_section(brief, FakeGenerator("示例茶饮的背景。"), "background")]
+    md = partial_entry(brief, done).to_markdown()
+    assert "未完成的草稿" in md and "## 营销背景" in md and "示例茶饮的背景。" in md
+    assert "营销目标、策略与创意" in md
 
 
 def test_no_search_index_still_drafts(brief) -> None:
@@ -176,7 +339,10 @@ def test_templates_fall_back_from_award_to_kind_to_base(tmp_path, monkeypatch, b
         prompt_template("golden_mouse", schema.section("strategy")).name
         == "golden_mouse/strategy.j2"
     )
-    assert prompt_template("golden_mouse", schema.section("results")).name == "results.j2"
+    assert prompt_template("golden_mouse", schema.section("results")).name == (
+        "golden_mouse/results.j2"
+    )
+    assert prompt_template("golden_mouse", schema.section("objectives")).name == "objectives.j2"
     assert prompt_template("golden_mouse", schema.section("execution")).name == "section.j2"
     messages = build_messages(brief, schema, schema.section("strategy"))
     assert messages[1]["content"] == "金鼠标专用：策略与创意"

@@ -112,23 +112,23 @@ def test_a_hub_name_needs_an_explicit_download() -> None:
 def test_an_incomplete_folder_names_what_is_missing(tiny_model_dir: Path, tmp_path: Path):
     folder = tmp_path / "model"
     folder.mkdir()
-    with pytest.raises(ModelError, match=r"config\.json is missing"):
+    with pytest.raises(ModelError, match=r"不完整：缺少 config\.json"):
         src.resolve(str(folder))
     (folder / "config.json").write_text((tiny_model_dir / "config.json").read_text())
-    with pytest.raises(ModelError, match="no weights"):
+    with pytest.raises(ModelError, match="没有权重文件"):
         src.resolve(str(folder))
     index = {"weight_map": {"a": "model-00001-of-00002.safetensors"}}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index))
-    with pytest.raises(ModelError, match=r"model-00001-of-00002\.safetensors is missing"):
+    with pytest.raises(ModelError, match=r"缺少 model-00001-of-00002\.safetensors"):
         src.resolve(str(folder))
     (folder / "model.safetensors.index.json").unlink()
     (folder / "model.safetensors").write_bytes(b"")
-    with pytest.raises(ModelError, match="no tokenizer"):
+    with pytest.raises(ModelError, match="没有分词器文件"):
         src.resolve(str(folder))
 
 
 def test_a_missing_path_is_reported() -> None:
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ModelError, match="找不到模型文件夹或文件"):
         src.resolve("./no/such/model")
 
 
@@ -181,14 +181,14 @@ def test_an_unsupported_architecture_is_a_clear_error(tiny_model_dir: Path, tmp_
     config = json.loads((folder / "config.json").read_text())
     config.update(model_type="my_custom_lm", auto_map={"AutoModelForCausalLM": "x.Y"})
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ModelError, match="unsupported architecture 'my_custom_lm'"):
+    with pytest.raises(ModelError, match="不支持的模型架构 'my_custom_lm'"):
         load(src.resolve(str(folder)), LoadOptions(device="cpu"))
 
 
 def test_a_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"PK\x03\x04 not a model")
-    with pytest.raises(ModelError, match="not a GGUF file"):
+    with pytest.raises(ModelError, match="不是 GGUF 文件"):
         load(src.resolve(str(bad)), LoadOptions(device="cpu"))
 
 

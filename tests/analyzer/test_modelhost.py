@@ -97,5 +97,5 @@ def test_close_ends_the_process(tiny_model: Path) -> None:
     gen = GeneratorProcess(str(tiny_model), options=LoadOptions(device="cpu", threads=1))
     gen.close()
     assert not gen.alive
-    with pytest.raises(ModelError, match="not running"):
+    with pytest.raises(ModelError, match="没有在运行"):
         list(gen.stream(MESSAGES, max_new_tokens=2))
