@@ -273,6 +273,13 @@ class _Run:
     cancel: CancelToken | None
     form: str
     notes: list[str]
+    dropped: dict[str, None] = field(default_factory=dict)  # titles of cases cut as unrelated
+
+    def all_notes(self) -> list[str]:
+        if not self.dropped:
+            return self.notes
+        titles = "、".join(f"「{t}」" for t in self.dropped)
+        return [*self.notes, f"与本简报相关度低、未作范例的相似案例：{titles}"]
 
 
 def draft_entry(
@@ -309,7 +316,7 @@ def draft_entry(
         if on_section is not None:
             on_section(drafted)
     on_progress(Progress(total, total, "完成"))
-    return _entry(brief, run.schema, sections, run.notes)
+    return _entry(brief, run.schema, sections, run.all_notes())
 
 
 def partial_entry(
@@ -347,7 +354,7 @@ def draft_section(
             f"奖项 {run.schema.key} 没有 {section_key!r} 这一部分；可选：{keys}"
         ) from None
     drafted = _draft_one(run, spec)
-    return replace(drafted, notes=(*drafted.notes, *dict.fromkeys(run.notes)))
+    return replace(drafted, notes=(*drafted.notes, *dict.fromkeys(run.all_notes())))
 
 
 def placeholder(brief: Brief, spec: SectionSpec) -> str:
@@ -491,10 +498,19 @@ def _write(
         Source(f"{e.title} · {e.section_title}", e.text, tuple(getattr(e, "names", ()) or ()))
         for e in (guarded or exemplars)
     ]
-    prompt = "\n".join(str(m["content"]) for m in messages)
-    sources.append(Source("提示词", prompt, kind="prompt"))
+    sources.append(Source("提示词", _instructions(messages, run.brief), kind="prompt"))
     check = check_copies(text, sources, run.own, section=spec.key)
     return _Written(check.text, reason, check.flags, check.mostly_copied)
+
+
+def _instructions(messages: Sequence[Message], brief: Brief) -> str:
+    """The prompt's own words: the brief's text cut out (a line break in its place), so that
+    restating a fact the prompt listed ("- 提升品牌在新进入城市…") never counts as an echo."""
+    text = "\n".join(str(m["content"]) for m in messages)
+    for piece in sorted(set(brief.all_text()), key=len, reverse=True):
+        if len(piece) >= 2:
+            text = text.replace(piece, "\n")
+    return text
 
 
 def _exemplars_for(
@@ -518,9 +534,7 @@ def _exemplars_for(
         run.notes.append(f"没有使用范例：{exc}")
         return []
     kept, dropped = choose(query, candidates, run.k, industry=run.brief.industry)
-    if dropped:
-        titles = "、".join(dict.fromkeys(f"「{c.exemplar.title}」" for c in dropped))
-        run.notes.append(f"与本简报相关度低、未作范例的相似案例：{titles}")
+    run.dropped.update((c.exemplar.title, None) for c in dropped)
     return kept
 
 
@@ -574,10 +588,12 @@ def tidy(
     lines = text.split("\n")
     if lines and (m := _HEADING.match(lines[0])):
         heading = m.group("t").strip("# ").strip()
-        if heading in (spec.title, *spec.aliases) or (
-            lines[0].rstrip().endswith(("：", ":")) and "参赛材料" in heading
+        if (
+            heading in (spec.title, *spec.aliases)
+            or (lines[0].rstrip().endswith(("：", ":")) and "参赛材料" in heading)
+            or _like_title(heading, spec)
         ):
-            lines = lines[1:]  # an echoed heading, or "「…」参赛材料的营销背景包括："
+            lines = lines[1:]  # an echoed heading, "「…」参赛材料的营销背景包括：", "资源背景"
     kept: list[str] = []
     seen: set[str] = set()
     for line in lines:
@@ -586,8 +602,9 @@ def tidy(
             continue  # a Markdown rule ("---") would end the section for the parser
         if _echoes_header(line, header) or line.strip().startswith(_PROMPT_LABELS):
             continue
-        if prose_only and line.strip() and LIST_PREFIX.match(line.lstrip()).end() > 0:  # type: ignore[union-attr]
-            continue
+        if prose_only and line.strip():
+            if LIST_PREFIX.match(line.lstrip()).end() > 0 or not _SENTENCE_MARK.search(line):  # type: ignore[union-attr]
+                continue  # a list of its own, or a bare label ("微博话题阅读量"): not prose
         key = repeat_key(line)
         if len(key) >= 6 and key in seen:
             continue  # a paragraph the model repeated, perhaps under a new number
@@ -599,6 +616,17 @@ def tidy(
         if last >= len(text) // 2:
             text = text[: last + 1]
     return text
+
+
+_SENTENCE_MARK = re.compile(r"[。！？；，,;!?]")
+
+
+def _like_title(heading: str, spec: SectionSpec) -> bool:
+    """A short first line with no punctuation that shares two characters with the section's
+    title reads as the model's own version of the heading ("资源背景" for 营销背景)."""
+    if len(heading) > 12 or _SENTENCE_MARK.search(heading):
+        return False
+    return len(set(heading) & set(spec.title)) >= 2
 
 
 def _echoes_header(line: str, header: Sequence[tuple[str, str]]) -> bool:

@@ -237,7 +237,10 @@ class TransformersGenerator:
         worker = threading.Thread(target=work, name="generate", daemon=True)
         worker.start()
         try:
-            yield from streamer
+            for piece in streamer:
+                if cancel is not None and cancel.cancelled:
+                    break  # pieces decoded before the cancel reached generate() are dropped
+                yield piece
         finally:
             stop.set()
             worker.join()

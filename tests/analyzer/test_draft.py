@@ -399,16 +399,29 @@ def test_cli_reports_a_bad_brief(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.slow
-def test_the_bundled_model_drafts_a_results_section(brief) -> None:
+def test_the_bundled_model_drafts_grounded_sections(brief, monkeypatch) -> None:
     from analyzer.llm import load_generator
 
     generator = load_generator(None)
-    section = draft_section(brief, generator, "results", max_new_tokens=48)
-    assert section.status == "generated" and len(section.text) >= 10
-    allowed = allowed_values(brief)
-    for fig in figures(section.text):
-        marked = section.text[fig.end :].startswith(MARK)
-        assert marked or any(abs(fig.value - a) < 1e-6 for a in allowed), fig
+    results = draft_section(brief, generator, "results")
+    for row in brief.results:  # every figure of the brief, with its source
+        assert f"{row.measure}：{row.value}（来源：{row.source}）" in results.text
+    monkeypatch.setattr("analyzer.exemplars.MIN_MARGIN", -1.0)  # show it an unrelated case
+
+    def exemplars(text: str, **kw: Any) -> list[CasePassage]:
+        return [
+            CasePassage("2019华为云 AI 大赛数字营销", "营销背景", CLOUD_PASSAGE, "科技", ("华为",))
+        ]
+
+    background = draft_section(
+        brief, generator, "background", exemplars=exemplars, exemplar_form="passage"
+    )
+    text = background.text
+    assert "600" in text  # a figure of the brief's background
+    assert unmarked_foreign(text, allowed_values(brief)) == []
+    plain = CLOUD_PASSAGE.replace(" ", "")
+    copied = [text[i : i + 10] for i in range(len(text) - 9) if text[i : i + 10] in plain]
+    assert copied == [] and "华为" not in text
 
 
 def test_model_output_is_tidied_into_section_text() -> None:
@@ -421,3 +434,57 @@ def test_model_output_is_tidied_into_section_text() -> None:
     )
     assert tidy(raw, spec) == "核心策略：城市记忆。\n模块一\n以城市记忆为核心洞察的限定杯。\n收尾句"
     assert tidy(raw, spec, cut=True).endswith("限定杯。")  # a budget cut ends at a sentence
+
+
+class InterruptedGenerator(FakeGenerator):
+    """Writes two sections, then the user presses Ctrl-C."""
+
+    label = "fake"
+
+    def stream(self, prompt_messages: Sequence[Any], **kw: Any) -> Iterator[str]:
+        if len(self.prompts) == 2:
+            raise KeyboardInterrupt
+        yield from super().stream(prompt_messages, **kw)
+
+
+def test_cli_ctrl_c_keeps_the_finished_sections(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("analyzer.llm.load_generator", lambda *a, **k: InterruptedGenerator())
+    out = tmp_path / "draft.md"
+    brief = str(BRIEFS / "golden_mouse.toml")
+    assert main(["draft", brief, "--no-exemplars", "-o", str(out)]) == 130
+    text = out.read_text(encoding="utf-8")
+    assert "未完成的草稿" in text and "## 营销背景" in text and "## 营销目标" in text
+    assert "## 策略与创意" not in text
+    assert "已完成的 2 个部分" in capsys.readouterr().err
+
+
+def test_cli_streams_the_header_then_each_section_as_checked(monkeypatch, capsys) -> None:
+    fake = FakeGenerator("示例茶饮门店覆盖8个城市。")
+    fake.label = "fake"  # type: ignore[attr-defined]
+    monkeypatch.setattr("analyzer.llm.load_generator", lambda *a, **k: fake)
+    assert main(["draft", str(BRIEFS / "golden_mouse.toml"), "--no-exemplars"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("- 广告主：示例茶饮（虚构品牌）") < out.index("## 营销背景")
+    assert "〔核对后的「营销背景」：1 处数字标记【待核实】〕" in out
+    assert f"覆盖8{MARK}个城市" in out
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_cli_refuses_a_bad_token_budget_before_loading_a_model(value, monkeypatch, capsys):
+    def no_model(*a: Any, **k: Any) -> None:
+        raise AssertionError("the model must not load")
+
+    monkeypatch.setattr("analyzer.llm.load_generator", no_model)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["draft", str(BRIEFS / "golden_mouse.toml"), "--max-tokens", value])
+    assert exit_info.value.code == 2
+    assert "--max-tokens" in capsys.readouterr().err
+
+
+def test_cli_names_a_typo_in_the_brief_s_fields_before_loading(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("analyzer.llm.load_generator", lambda *a, **k: 1 / 0)
+    bad = tmp_path / "typo.toml"
+    bad.write_text('title = "T"\nbackground = "b"\n[fields]\nadvertizer = "X"\n', encoding="utf-8")
+    assert main(["draft", str(bad), "--award", "golden_mouse"]) == 1
+    err = capsys.readouterr().err
+    assert "typo.toml" in err and "'advertizer'" in err
