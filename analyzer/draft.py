@@ -602,9 +602,8 @@ def tidy(
             continue  # a Markdown rule ("---") would end the section for the parser
         if _echoes_header(line, header) or line.strip().startswith(_PROMPT_LABELS):
             continue
-        if prose_only and line.strip():
-            if LIST_PREFIX.match(line.lstrip()).end() > 0 or not _SENTENCE_MARK.search(line):  # type: ignore[union-attr]
-                continue  # a list of its own, or a bare label ("微博话题阅读量"): not prose
+        if prose_only and line.strip() and not _is_prose(line):
+            continue  # a list of its own, or a bare label ("微博话题阅读量"): not prose
         key = repeat_key(line)
         if len(key) >= 6 and key in seen:
             continue  # a paragraph the model repeated, perhaps under a new number
@@ -619,6 +618,11 @@ def tidy(
 
 
 _SENTENCE_MARK = re.compile(r"[。！？；，,;!?]")
+
+
+def _is_prose(line: str) -> bool:
+    marker = LIST_PREFIX.match(line.lstrip())
+    return (marker is None or marker.end() == 0) and _SENTENCE_MARK.search(line) is not None
 
 
 def _like_title(heading: str, spec: SectionSpec) -> bool:

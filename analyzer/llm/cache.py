@@ -192,65 +192,96 @@ def store_int8(model: Any, folder: Path) -> Path | None:
     return final / INT8_FILE
 
 
-def load_int8(folder: Path, config: Any, threads: int) -> Any | None:
-    """The model of ``folder`` rebuilt from its int8 cache, or None when there is none (or it
-    does not fit this transformers' model: the caller then loads and quantizes as usual)."""
+class Int8Load:
+    """A load from the int8 cache, started before transformers is imported.
+
+    Packing the int8 weights into fbgemm's layout (~2 s for the bundled model) runs in C++
+    without the GIL, so it goes on in a worker thread while the main thread imports
+    transformers and parses the tokenizer (~3-4 s of Python); :meth:`finish` then builds the
+    model around the packed weights."""
+
+    def __init__(self, path: Path, quantized: list[str], tensors: dict[str, Any]) -> None:
+        import torch
+
+        self.quantized = quantized
+        self.tensors = tensors
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="int8-pack")
+
+        def pack(name: str) -> Any:
+            q = torch._make_per_tensor_quantized_tensor(
+                tensors[f"{name}.int8"],
+                float(tensors[f"{name}.scale"][0]),
+                int(tensors[f"{name}.zero_point"][0]),
+            )
+            return torch.ops.quantized.linear_prepack(q, tensors.get(f"{name}.bias"))
+
+        # Biggest first (the output layer): the wait at the end is for the small ones.
+        order = sorted(quantized, key=lambda n: -tensors[f"{n}.int8"].numel())
+        self._packed = {n: self._pool.submit(pack, n) for n in order}
+
+    def finish(self, config: Any) -> Any | None:
+        """The model, or None when the cache does not fit this model code (quantize afresh)."""
+        import torch
+        from accelerate import init_empty_weights
+        from torch.ao.nn.quantized.dynamic import Linear as QLinear
+        from transformers import AutoModelForCausalLM
+
+        try:
+            with init_empty_weights(include_buffers=False):
+                model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+            modules = dict(model.named_modules())
+            for name in self.quantized:
+                parent_name, _, child = name.rpartition(".")
+                old = modules[name]
+                qlinear = QLinear(1, 1, dtype=torch.qint8)  # tiny: its zero weight packs instantly
+                qlinear.in_features = old.in_features
+                qlinear.out_features = old.out_features
+                qlinear._packed_params._packed_params = self._packed[name].result()
+                setattr(modules[parent_name] if parent_name else model, child, qlinear)
+            prefixes = tuple(f"{n}." for n in self.quantized)
+            for key, value in self.tensors.items():
+                if key.startswith(prefixes):
+                    continue
+                # Assigned, not copied (load_state_dict would also ask the int8 modules for
+                # keys): the tensors stay memory-mapped.
+                owner_name, _, attr = key.rpartition(".")
+                owner = modules[owner_name] if owner_name else model
+                if attr in owner._parameters:
+                    owner._parameters[attr] = torch.nn.Parameter(value, requires_grad=False)
+                elif attr in owner._buffers:
+                    owner._buffers[attr] = value
+                else:
+                    raise KeyError(key)
+        except (KeyError, RuntimeError, AttributeError):
+            return None  # written by another version of the model code
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if any(p.is_meta for p in model.parameters()) or any(b.is_meta for b in model.buffers()):
+            return None
+        model.eval()
+        return model
+
+
+def start_int8(folder: Path) -> Int8Load | None:
+    """Start loading the int8 weights of ``folder`` (see :class:`Int8Load`); None: no cache."""
     path = int8_dir(folder) / INT8_FILE
     if not path.is_file():
         return None
-    import torch
-    from accelerate import init_empty_weights
     from safetensors import safe_open
     from safetensors.torch import load_file
-    from torch.ao.nn.quantized.dynamic import Linear as QLinear
-    from transformers import AutoModelForCausalLM
-
-    with safe_open(str(path), framework="pt") as fh:
-        meta = fh.metadata() or {}
-    if meta.get("format") != str(INT8_FORMAT):
-        return None
-    quantized = json.loads(meta.get("quantized", "[]"))
-    tensors = load_file(str(path))  # memory-mapped
-    with init_empty_weights(include_buffers=False):
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    modules = dict(model.named_modules())
-
-    def pack(name: str) -> Any:
-        q = torch._make_per_tensor_quantized_tensor(
-            tensors[f"{name}.int8"],
-            float(tensors[f"{name}.scale"][0]),
-            int(tensors[f"{name}.zero_point"][0]),
-        )
-        return torch.ops.quantized.linear_prepack(q, tensors.get(f"{name}.bias"))
 
     try:
-        with ThreadPoolExecutor(max(1, threads)) as pool:
-            packed = list(pool.map(pack, quantized))
-        for name, params in zip(quantized, packed, strict=True):
-            parent_name, _, child = name.rpartition(".")
-            old = modules[name]
-            qlinear = QLinear(1, 1, dtype=torch.qint8)  # tiny: its zero weight packs instantly
-            qlinear.in_features = old.in_features
-            qlinear.out_features = old.out_features
-            qlinear._packed_params._packed_params = params
-            setattr(modules[parent_name] if parent_name else model, child, qlinear)
-        prefixes = tuple(f"{n}." for n in quantized)
-        for key, value in tensors.items():
-            if key.startswith(prefixes):
-                continue
-            # Assigned, not copied (load_state_dict would also ask the int8 modules for keys):
-            # the tensors stay memory-mapped.
-            owner_name, _, attr = key.rpartition(".")
-            owner = modules[owner_name] if owner_name else model
-            if attr in owner._parameters:
-                owner._parameters[attr] = torch.nn.Parameter(value, requires_grad=False)
-            elif attr in owner._buffers:
-                owner._buffers[attr] = value
-            else:
-                raise KeyError(key)
-    except (KeyError, RuntimeError, AttributeError):
-        return None  # written by another version of the model code: quantize afresh
-    if any(p.is_meta for p in model.parameters()) or any(b.is_meta for b in model.buffers()):
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        if meta.get("format") != str(INT8_FORMAT):
+            return None
+        quantized = json.loads(meta.get("quantized", "[]"))
+        return Int8Load(path, quantized, load_file(str(path)))  # memory-mapped
+    except (OSError, ValueError, KeyError):  # a damaged cache file: quantize afresh
         return None
-    model.eval()
-    return model
+
+
+def load_int8(folder: Path, config: Any) -> Any | None:
+    """The model of ``folder`` rebuilt from its int8 cache, or None when there is none."""
+    pending = start_int8(folder)
+    return pending.finish(config) if pending is not None else None

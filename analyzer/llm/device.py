@@ -35,6 +35,7 @@ class LoadOptions:
     flush_denormal: bool = True
     threads: int | None = None  # None: one per physical core
     download: bool = False  # a hub name may be fetched (only when the user asked)
+    int8_cache: bool = True  # reuse int8 weights quantized before (off: the benchmark's baseline)
 
 
 @dataclass(frozen=True)

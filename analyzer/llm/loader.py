@@ -140,6 +140,12 @@ def load(
         seconds["prepare"] = time.perf_counter() - t
         configure_thread(placement, options)
 
+        # Packing cached int8 weights starts now and runs while transformers is imported.
+        t = time.perf_counter()
+        use_int8 = placement.quantized and options.int8_cache
+        pending = cache.start_int8(folder) if use_int8 else None
+        seconds["weights"] = time.perf_counter() - t
+
         step(1, "加载分词器")
         t = time.perf_counter()
         tokenizer = _load_tokenizer(folder, source)
@@ -147,8 +153,8 @@ def load(
 
         step(2, "加载权重")
         t = time.perf_counter()
-        model = _load_int8(folder, placement) if placement.quantized else None
-        seconds["weights"] = time.perf_counter() - t
+        model = _finish_int8(folder, pending) if pending is not None else None
+        seconds["weights"] += time.perf_counter() - t
         if model is None:
             t = time.perf_counter()
             model = _load_weights(folder, source, placement)
@@ -159,7 +165,8 @@ def load(
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # torch.ao's deprecation notice
                     model = quantize_linear(model, placement.threads)
-                    _store_int8(model, folder)
+                    if options.int8_cache:
+                        _store_int8(model, folder)
                 seconds["quantize"] = time.perf_counter() - t
         on_progress(Progress(steps, steps, "模型就绪"))
     return LoadedModel(source, model, tokenizer, placement, options, folder, converted, seconds)
@@ -299,7 +306,7 @@ def _load_weights(folder: Path, source: ModelSource, placement: Placement) -> An
     return model
 
 
-def _load_int8(folder: Path, placement: Placement) -> Any:
+def _finish_int8(folder: Path, pending: cache.Int8Load) -> Any:
     """The model from the int8 cache (no fp32 weights read, no quantizing), or None."""
     from transformers import AutoConfig, GenerationConfig
 
@@ -307,7 +314,7 @@ def _load_int8(folder: Path, placement: Placement) -> Any:
     config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's deprecation notice
-        model = cache.load_int8(folder, config, placement.threads)
+        model = pending.finish(config)
     if model is not None and (folder / "generation_config.json").exists():
         model.generation_config = GenerationConfig.from_pretrained(folder)
     return model

@@ -365,7 +365,7 @@ def test_a_damaged_gguf_is_a_clear_error_and_is_never_cached(tiny_gguf: Path, tm
 
     bad = tmp_path / "cut.gguf"
     bad.write_bytes(tiny_gguf.read_bytes()[:20])  # the header, cut short
-    with pytest.raises(ModelError, match="无法读取 GGUF 文件.*cut.gguf.*不完整或已损坏"):
+    with pytest.raises(ModelError, match=r"无法读取 GGUF 文件.*cut\.gguf.*不完整或已损坏"):
         load(src.resolve(str(bad)), LoadOptions(device="cpu"))
     assert cache.cached(src.file_sha256(bad)) is None
 
@@ -417,7 +417,7 @@ def test_an_encoder_model_folder_is_refused(tmp_path: Path, tiny_model_dir: Path
         )
     ).save_pretrained(folder)  # fmt: skip
     (folder / "tokenizer.json").write_text((tiny_model_dir / "tokenizer.json").read_text())
-    with pytest.raises(ModelError, match="不支持的模型架构 'bert'.*编码器"):
+    with pytest.raises(ModelError, match=r"不支持的模型架构 'bert'.*编码器"):
         load(src.resolve(str(folder)), LoadOptions(device="cpu"))
 
 
@@ -455,7 +455,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch) -> None:
     from analyzer.llm.device import choose
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ModelError, match="--device cuda.*没有找到 CUDA GPU"):
+    with pytest.raises(ModelError, match=r"--device cuda.*没有找到 CUDA GPU"):
         choose(LoadOptions(device="cuda"))
 
 
