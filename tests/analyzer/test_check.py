@@ -367,6 +367,23 @@ def test_library_suggests_measures_similar_winners_report(tmp_path):
     lib.close()
 
 
+def test_drafts_in_the_library_are_not_cases_to_compare_with(tmp_path):
+    lib = Library(tmp_path / "lib")
+    for i in range(3):
+        results = f"活动总曝光量达 {i + 2} 亿次，转化订单 {i + 1} 万单。数据来源：第三方监测。"
+        text = golden_mouse(replace={"营销效果与市场反馈": results})
+        lib.add_parsed(f"draft{i}.awdraft", parse_text(text, award="golden_mouse"))
+    assert "library.missing_measures" not in found_rules(check(golden_mouse(), library=lib))
+    lib.add_parsed("case.txt", parse_text(golden_mouse(replace={"营销效果与市场反馈": results})))
+    lib.add_parsed("case2.txt", parse_text(golden_mouse(replace={"营销效果与市场反馈": results})))
+    assert "library.missing_measures" in found_rules(check(golden_mouse(), library=lib))
+    lib.close()
+
+
+def found_rules(report: Report) -> set[str]:
+    return {f.rule for f in report.findings}
+
+
 # ---------------------------------------------------------------- registry
 
 
@@ -687,12 +704,20 @@ def test_with_a_search_index_only_the_most_similar_cases_count(tmp_path):
         (cars + "，试驾", "收集销售线索 5 万条，转化订单 4000 单。"),
     ]
     for i, (story, results) in enumerate(cases):
+        brand = "清泉饮料" if story.startswith("清泉") else "远航汽车"
         text = golden_mouse(
-            replace={"策略与创意": story * 3, "执行过程/媒体表现": story * 3,
+            head=(story[:8],),
+            extra_fields={"广告主": brand, "所属行业": "快消" if brand == "清泉饮料" else "汽车"},
+            replace={"营销背景": story * 3, "营销目标": story * 2, "策略与创意": story * 3,
+                     "执行过程/媒体表现": story * 3,
                      "营销效果与市场反馈": results + "数据来源：第三方监测。"},
         )  # fmt: skip
         lib.add_parsed(f"case{i}.txt", parse_text(text, award="golden_mouse"))
-    entry = golden_mouse(replace={"策略与创意": drinks * 3, "执行过程/媒体表现": drinks * 3})
+    entry = golden_mouse(
+        head=(drinks[:8],),
+        replace={"营销背景": drinks * 3, "营销目标": drinks * 2, "策略与创意": drinks * 3,
+                 "执行过程/媒体表现": drinks * 3},
+    )  # fmt: skip
     without_index = only(check(entry, "golden_mouse", library=lib), "library.missing_measures")
     assert "转化" in without_index.message  # every Golden Mouse case of the library counts
     open_index(lib.home).update(lib, FakeEmbedder())
@@ -707,6 +732,14 @@ def test_a_heading_written_twice_is_reported():
     report = check(text, "golden_mouse")
     finding = only(report, "sections.duplicate")
     assert finding.section == "results" and cut(report, finding) == "营销背景"
+
+
+def test_a_section_heading_repeated_inside_its_own_section_is_reported():
+    again = "\n营销效果与市场反馈\n消费者反馈热烈，很多人晒出自己城市的限定瓶。\n"
+    report = check(golden_mouse() + again, "golden_mouse")
+    finding = only(report, "sections.duplicate")
+    assert finding.section == "results" and cut(report, finding) == "营销效果与市场反馈"
+    assert "又写了一次" in finding.message
 
 
 def test_the_awards_own_weights_are_reported():

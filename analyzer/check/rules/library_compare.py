@@ -1,9 +1,10 @@
 """Compared with similar cases in the library: measures their results usually report, this one not.
 
-The library is the user's collection of past (winning) cases; a case marked as a reference
-document is left out. "Similar" is the most similar entries of the same award by the search
-index's lexical side when the library has an index (no model is loaded to check an entry), else
-the entries of the same award, narrowed to the same category when enough share it.
+The library is the user's collection of past cases. It has no way to mark a case as 获奖, so every
+entry counts; reference documents and drafts (``*.awdraft`` sources) are left out. "Similar" is
+the most similar entries of the same award by the search index's lexical side when the library
+has an index (no model is loaded to check an entry), else the entries of the same award, narrowed
+to the same category when enough share it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from analyzer.check.context import CheckContext
 from analyzer.check.measures import informative, measure_label
 from analyzer.check.model import Finding
 from analyzer.check.registry import rule
+from analyzer.drafts import DRAFT_SUFFIX
 
 if TYPE_CHECKING:
     from analyzer.library import Library
@@ -60,7 +62,13 @@ def _award_cases(library: Library, award: str) -> list[_Case]:
         for stale in [k for k in per_library if k[1] != fingerprint]:
             del per_library[stale]  # the library changed since
         cases = []
-        summaries = [c for c in library.list_cases(award=award) if c.is_entry]
+        # past entries only: a reference document or a draft saved into the library is not
+        # a case to learn from (the library has no 获奖 flag, so every entry counts)
+        summaries = [
+            c
+            for c in library.list_cases(award=award)
+            if c.is_entry and not c.source.lower().endswith(DRAFT_SUFFIX)
+        ]
         for summary in summaries[-MAX_CASES:]:
             case = library.get_case(summary.id)
             results = {s.key for s in case.sections if s.kind == "results"}

@@ -184,20 +184,29 @@ def duplicate(ctx: CheckContext) -> Iterator[Finding]:
         for line in body.split("\n"):
             start, pos = pos, pos + len(line) + 1
             m = matcher.match(line) if line.strip() else None
-            if m is None or not m.standalone or m.spec.key == section.key:
+            if m is None or not m.standalone:
                 continue
             if m.spec.key not in ctx.present or m.spec.key in reported:
                 continue
+            again = m.spec.key == section.key
+            if again and normalized(m.title) not in {
+                normalized(section.title),
+                normalized(m.spec.title),
+            }:
+                continue  # an alias of its own section inside it is a sub-label ("效果")
             if len(normalized(m.title)) < 4 and normalized(m.title) != normalized(m.spec.title):
                 continue  # a short word alone on a line ("创意") is a sub-label, not a heading
             reported.add(m.spec.key)
             lead = len(line) - len(line.lstrip())
-            yield ctx.warning(
-                section.key,
-                f"「{m.title}」这个章节标题出现了两次，第二次在「{ctx.title(section.key)}」里，"
-                f"它后面的内容会被算进「{ctx.title(section.key)}」。请把两处「{m.spec.title}」合并成一个章节。",
-                (start + lead, start + len(line.rstrip())),
+            here = ctx.title(section.key)
+            message = (
+                f"「{m.title}」这个章节标题在「{here}」里又写了一次，两段内容都算作「{here}」。"
+                "请删去重复的标题，把两段合并成一段。"
+                if again
+                else f"「{m.title}」这个章节标题出现了两次，第二次在「{here}」里，"
+                f"它后面的内容会被算进「{here}」。请把两处「{m.spec.title}」合并成一个章节。"
             )
+            yield ctx.warning(section.key, message, (start + lead, start + len(line.rstrip())))
 
 
 @cache
