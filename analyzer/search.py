@@ -2,19 +2,28 @@
 
 Both rankings run over chunks — the vectors (FAISS) and BM25 over jieba tokens — and each is
 turned into a ranking of cases (a case ranks by its best chunk). The case rankings are fused
-with reciprocal rank fusion: ``score = Σ 1 / (RRF_K + rank)`` over the rankings (one per
-modality and per query part; a long draft is split into parts that each rank the cases). The
-hit shows the case's best chunk (again by RRF, at chunk level) as a snippet with the matched
-query terms' spans.
+with reciprocal rank fusion: ``score = Σ w / (RRF_K + rank)`` over the rankings, each modality
+weighing the same in total. A long draft is embedded as at most ``MAX_VECTOR_PARTS``
+representative passages (one per section, longest sections first), each ranking the cases with
+weight ``1 / parts``; BM25 takes the whole draft as one query. ``RRF_K`` was chosen on the
+quality bench with distractor cases (``bench/retrieval.py --only quality``). The hit shows the
+case's best chunk (again by RRF, at chunk level) as a snippet with the matched query terms' spans.
 
 In ``vector`` or ``bm25`` mode with a short query the score is the raw cosine / BM25 score.
+
+Before searching, :func:`prepare_index` brings the index in line with the library (new, changed,
+removed and damaged cases). A search never switches the embedding model by itself: it uses the
+one that built the index. Only a caller acting on the user's explicit choice of model (the
+desktop app's 设置, ``award-writer index --model``) passes ``switch_model=True`` and gets every
+case re-embedded, with progress. When the index's model cannot be loaded (its folder is gone),
+search falls back to BM25 with a message instead of failing.
 """
 
 from __future__ import annotations
 
 import functools
-import sqlite3
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -24,7 +33,8 @@ import numpy as np
 from analyzer.bm25 import term_spans, tokenize
 from analyzer.chunking import MAX_CHARS, chunk_spans, split_sentences
 from analyzer.errors import IndexError_, ModelError
-from analyzer.index import SearchIndex, StoredChunk, open_index
+from analyzer.index import IndexReport, SearchIndex, StoredChunk, open_index, repairing
+from analyzer.progress import CancelToken, ProgressCallback, no_progress
 
 if TYPE_CHECKING:
     from analyzer.embed import Embedder
@@ -34,7 +44,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 MODES = ("hybrid", "vector", "bm25")
 RRF_K = 60
 LONG_QUERY = 300  # characters: a longer query is a draft, searched part by part
-MAX_PARTS = 24
+MAX_VECTOR_PARTS = 4  # passages of a draft that are embedded (~10 ms each with the bundled e5)
+MAX_PARTS = 24  # stored chunks of a case that query for "more like this"
 SNIPPET_CHARS = 160
 LEAD = 20  # characters of context before the first highlighted term
 EXEMPLAR_CHARS = 1200
@@ -72,13 +83,28 @@ class Exemplar:
     text: str
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """What :func:`prepare_index` did before a search."""
+
+    embedder: Embedder | None  # what the search embeds queries with (None: BM25 only)
+    report: IndexReport | None  # the index update it ran (None: the index was up to date)
+    switched_model: bool  # every case was re-embedded with another model
+    messages: tuple[str, ...]  # repairs and warnings for the user (Chinese)
+
+
 @dataclass
 class _Part:
-    """One query: a text (or a stored chunk for "more like this") and its lexical terms."""
+    """One query: a text (or a stored chunk for "more like this") and its lexical terms.
+
+    ``weight`` scales its rankings in the fusion; ``vector`` None means lexical only, empty
+    ``terms`` vector only."""
 
     vector: np.ndarray | None
-    terms: list[int]
+    terms: list[int] | None
     tokens: list[str] = field(default_factory=list)
+    term_weights: list[float] | None = None
+    weight: float = 1.0
 
 
 @dataclass
@@ -93,47 +119,117 @@ def _repairing(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(library: Library, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(library, *args, **kwargs)
-        except sqlite3.DatabaseError as exc:
-            open_index(library.home).discard(exc)
-            return fn(library, *args, **kwargs)
+        return repairing(library, lambda: fn(library, *args, **kwargs))
 
     return cast(F, wrapper)
 
 
-def _check(k: int, mode: str) -> None:
+def _check(k: int, mode: str, award: str | None = None) -> None:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    if award is not None:
+        from analyzer.schema import get_award
+
+        get_award(award)  # UnknownAwardError naming the known keys
+
+
+def _load_index_embedder(index: SearchIndex) -> Embedder:
+    from analyzer.embed import get_embedder
+
+    try:
+        return get_embedder(index.embedder_spec or None)
+    except ModelError as exc:
+        raise ModelError(
+            f"{exc}（索引是用它建立的；`award-writer index --model bundled` 可改用内置模型重新嵌入）"
+        ) from exc
+
+
+@_repairing
+def prepare_index(
+    library: Library,
+    embedder: Embedder | None = None,
+    *,
+    mode: str = "hybrid",
+    switch_model: bool = False,
+    on_progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Preparation:
+    """Bring the library's index in line before a search: embed new, changed and damaged
+    cases, drop removed ones (with progress and cancel). Cheap when nothing changed.
+
+    ``embedder``: the model to search with; None loads the one that built the index (the
+    bundled one for a new index). If the index was built with another model, this raises
+    :class:`IndexError_` unless ``switch_model`` (the user chose that model explicitly), in which
+    case every case is re-embedded. If the index's model cannot be loaded and the index has
+    chunks, the search goes on with BM25 only (``embedder`` None in the result) and a message.
+    """
+    index = open_index(library.home)
+    index.refresh()
+    messages: list[str] = []
+    fallback = False
+    need_model = mode != "bm25" or index.stale_cases(library, include_failed=False)
+    if embedder is None and need_model:
+        try:
+            embedder = _load_index_embedder(index)
+        except ModelError as exc:
+            if index.is_empty():
+                raise
+            fallback = True
+            messages.append(f"{exc}；本次只用关键词（BM25）检索")
+    other = bool(index.embedder_name) and embedder is not None
+    other = other and index.embedder_name != getattr(embedder, "name", "")
+    if other and not switch_model:
+        assert embedder is not None
+        raise IndexError_(
+            f"索引是用 {index.embedder_label} 建立的，不是 {_label(embedder)}；"
+            "要改用这个模型，请运行 `award-writer index --model ...` 重新嵌入"
+        )
+    report = None
+    stale = index.stale_cases(library, include_failed=False)
+    if embedder is not None and (other or stale):
+        report = index.update(library, embedder, on_progress=on_progress, cancel=cancel)
+        messages += report.messages
+    elif fallback and stale:
+        removed = index.drop_removed(library)
+        left = stale - removed
+        if left:
+            messages.append(f"{left} 个新增或改动的案例没有模型可嵌入，暂时搜不到")
+    messages += index.messages
+    index.messages.clear()
+    return Preparation(None if fallback else embedder, report, other, tuple(messages))
+
+
+def _label(embedder: Embedder) -> str:
+    from analyzer.embed import embedder_label
+
+    return embedder_label(embedder)
 
 
 def _ready(
     library: Library, embedder: Embedder | None, mode: str, auto_update: bool
 ) -> tuple[SearchIndex, Embedder | None]:
-    """The library's index, brought up to date when cases were added, changed or removed."""
-    from analyzer.embed import get_embedder
-
+    """The library's index (brought up to date when ``auto_update``) and the query embedder."""
+    if auto_update:
+        prep = prepare_index(library, embedder, mode=mode)
+        index = open_index(library.home)
+        index.messages.extend(prep.messages)  # for the caller to show
+        return index, prep.embedder
     index = open_index(library.home)
     index.refresh()
-    stale = auto_update and index.stale_cases(library, include_failed=False) > 0
-    if embedder is None and (mode != "bm25" or stale):
+    if embedder is None and mode != "bm25":
         try:
-            embedder = get_embedder(index.embedder_spec or None)
+            embedder = _load_index_embedder(index)
         except ModelError as exc:
-            raise ModelError(
-                f"{exc} (the index was built with it; `award-writer index --model bundled` "
-                "re-embeds with the bundled model)"
-            ) from exc
-    # a search never switches models behind the user's back: that is `award-writer index`'s job
+            if index.is_empty():
+                raise
+            index.messages.append(f"{exc}；本次只用关键词（BM25）检索")
     if embedder is not None and index.embedder_name and index.embedder_name != embedder.name:
         raise IndexError_(
-            f"the index was built with {index.embedder_name}, not {embedder.name}; "
-            "run `award-writer index --model ...` to re-embed with the model you want"
+            f"索引是用 {index.embedder_label} 建立的，不是 {_label(embedder)}；"
+            "要改用这个模型，请运行 `award-writer index --model ...` 重新嵌入"
         )
-    if stale and embedder is not None:
-        index.update(library, embedder)
     return index, embedder
 
 
@@ -171,30 +267,32 @@ def _allowed(
 
 def _chunk_lists(
     index: SearchIndex, parts: list[_Part], mode: str, n: int, allowed: np.ndarray | None
-) -> list[list[tuple[int, float]]]:
-    """Per part and modality: (chunk id, score), best first."""
+) -> list[tuple[float, list[tuple[int, float]]]]:
+    """Per part and modality: (weight, [(chunk id, score)] best first)."""
     arrays = index.arrays()
-    out: list[list[tuple[int, float]]] = []
+    out: list[tuple[float, list[tuple[int, float]]]] = []
     if mode in ("hybrid", "vector"):
-        queries = [p.vector for p in parts if p.vector is not None]
-        if queries:
-            scores, ids = index.search_vectors(np.vstack(queries), n, allowed)
-            for row_s, row_i in zip(scores, ids, strict=True):
-                out.append(
-                    [(int(i), float(s)) for s, i in zip(row_s, row_i, strict=True) if i >= 0]
-                )
+        with_vector = [p for p in parts if p.vector is not None]
+        if with_vector:
+            queries = np.vstack([p.vector for p in with_vector if p.vector is not None])
+            scores, ids = index.search_vectors(queries, n, allowed)
+            for part, row_s, row_i in zip(with_vector, scores, ids, strict=True):
+                found = [(int(i), float(s)) for s, i in zip(row_s, row_i, strict=True) if i >= 0]
+                out.append((part.weight, found))
     if mode in ("hybrid", "bm25"):
         bm25 = index.bm25()
         mask = None if allowed is None else np.isin(arrays.ids, allowed)
         for part in parts:
-            scores = bm25.scores(part.terms)
+            if part.terms is None:
+                continue
+            scores = bm25.scores(part.terms, part.term_weights)
             if mask is not None:
                 scores = np.where(mask, scores, 0.0)
             hits = np.flatnonzero(scores > 0)
             if len(hits) > n:  # common terms match most chunks: select before sorting
                 hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
             top = hits[np.argsort(-scores[hits], kind="stable")]
-            out.append([(int(arrays.ids[i]), float(scores[i])) for i in top])
+            out.append((part.weight, [(int(arrays.ids[i]), float(scores[i])) for i in top]))
     return out
 
 
@@ -209,7 +307,7 @@ def _rank(
     while True:
         lists = _chunk_lists(index, parts, mode, n, allowed)
         cases = [
-            arrays.case_ids(np.array([c for c, _ in chunks], dtype=np.int64)) for chunks in lists
+            arrays.case_ids(np.array([c for c, _ in chunks], dtype=np.int64)) for _, chunks in lists
         ]
         found = {int(c) for row in cases for c in row if c >= 0}
         if len(found) >= k or n >= total:
@@ -219,7 +317,7 @@ def _rank(
     case_score: dict[int, float] = defaultdict(float)
     chunk_score: dict[int, float] = defaultdict(float)
     case_of: dict[int, int] = {}
-    for chunks, owners in zip(lists, cases, strict=True):
+    for (weight, chunks), owners in zip(lists, cases, strict=True):
         seen: set[int] = set()
         for rank, ((chunk_id, score), owner) in enumerate(
             zip(chunks, owners.tolist(), strict=True)
@@ -227,10 +325,10 @@ def _rank(
             if owner < 0:
                 continue
             case_of[chunk_id] = owner
-            chunk_score[chunk_id] += score if raw else 1.0 / (RRF_K + rank + 1)
+            chunk_score[chunk_id] += score if raw else weight / (RRF_K + rank + 1)
             if owner not in seen:
                 seen.add(owner)
-                case_score[owner] += score if raw else 1.0 / (RRF_K + len(seen))
+                case_score[owner] += score if raw else weight / (RRF_K + len(seen))
     best: dict[int, tuple[bool, float, int]] = {}
     for chunk_id, score in chunk_score.items():
         # the header chunk (title + fields) makes a poor snippet: any section chunk goes first
@@ -298,32 +396,85 @@ def _hits(index: SearchIndex, ranked: list[_Ranked], terms_for: Any) -> list[Sea
     return out
 
 
-def query_parts(text: str) -> list[str]:
-    """A short query as is; a draft as its sentence-aligned pieces (at most ``MAX_PARTS``)."""
+def _sections_of(text: str) -> list[str]:
+    """A free-text draft's blocks, split at lines an award schema reads as headings."""
+    from analyzer.sections import is_heading_line
+
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.strip() and len(line) <= 40 and is_heading_line(line.strip()):
+            blocks.append([])
+        blocks[-1].append(line)
+    return [b for b in ("\n".join(lines).strip() for lines in blocks) if b]
+
+
+def representative(groups: list[list[str]], limit: int) -> list[str]:
+    """Up to ``limit`` passages that cover the groups (sections): each group's first passage,
+    longest group first, then each group's next one, and so on."""
+    order = sorted(range(len(groups)), key=lambda i: -sum(len(t) for t in groups[i]))
+    out: list[str] = []
+    depth = 0
+    while len(out) < limit and any(depth < len(g) for g in groups):
+        for i in order:
+            if depth < len(groups[i]) and len(out) < limit:
+                out.append(groups[i][depth])
+        depth += 1
+    return out
+
+
+def query_parts(text: str, sections: list[str] | None = None) -> list[str]:
+    """The passages of a query that get embedded: a short query as is; a draft as at most
+    ``MAX_VECTOR_PARTS`` sentence-aligned passages, one per section (its own ``sections``, or
+    blocks between heading lines) before a second from any."""
     text = text.strip()
     if len(text) <= LONG_QUERY:
         return [text] if text else []
-    parts = [text[s:e] for s, e in chunk_spans(text, max_chars=MAX_CHARS, overlap=0)]
-    if len(parts) > MAX_PARTS:
-        step = len(parts) / MAX_PARTS
-        parts = [parts[int(i * step)] for i in range(MAX_PARTS)]
-    return parts
+    blocks = [b.strip() for b in sections or [] if b.strip()] or _sections_of(text)
+    groups = [
+        [block[s:e] for s, e in chunk_spans(block, max_chars=MAX_CHARS, overlap=0)]
+        for block in blocks
+    ]
+    return representative([g for g in groups if g], MAX_VECTOR_PARTS)
+
+
+def _lexical(tokens: list[str]) -> tuple[list[str], list[float]]:
+    """A long text as one BM25 query: each term once, weighted 1 + log(count)."""
+    counts = Counter(tokens)
+    return list(counts), [1.0 + math.log(c) for c in counts.values()]
 
 
 def _text_parts(
-    index: SearchIndex, texts: list[str], embedder: Embedder | None, mode: str
+    index: SearchIndex,
+    text: str,
+    embedder: Embedder | None,
+    mode: str,
+    sections: list[str] | None = None,
 ) -> list[_Part]:
-    vectors = embedder.embed_queries(texts) if embedder is not None and mode != "bm25" else None
+    """The query parts of ``text``: one part for a short query; for a draft, the embedded
+    passages (vector only, sharing one weight) and the whole text for BM25."""
+    texts = query_parts(text, sections)
+    if not texts:
+        return []
+    use_vectors = embedder is not None and mode != "bm25"
+    vectors = embedder.embed_queries(texts) if use_vectors and embedder is not None else None
+    if len(texts) == 1 and len(text.strip()) <= LONG_QUERY:
+        tokens = tokenize(texts[0])
+        vector = None if vectors is None else vectors[0]
+        return [_Part(vector=vector, terms=index.term_ids(tokens), tokens=tokens)]
     parts = []
-    for i, text in enumerate(texts):
-        tokens = tokenize(text)
-        parts.append(
-            _Part(
-                vector=None if vectors is None else vectors[i],
-                terms=index.term_ids(tokens),
-                tokens=tokens,
-            )
+    if vectors is not None:
+        parts = [_Part(vector=v, terms=None, weight=1.0 / len(texts)) for v in vectors]
+    terms, weights = _lexical(tokenize(text))
+    vocab = index.vocab()
+    known = [(vocab[t], w) for t, w in zip(terms, weights, strict=True) if t in vocab]
+    parts.append(
+        _Part(
+            vector=None,
+            terms=[t for t, _ in known],
+            term_weights=[w for _, w in known],
+            tokens=terms,
         )
+    )
     return parts
 
 
@@ -341,17 +492,19 @@ def search(
     embedder: Embedder | None = None,
     exclude: tuple[int, ...] = (),
     auto_update: bool = True,
+    sections: list[str] | None = None,
 ) -> list[SearchHit]:
-    """The ``k`` cases most similar to ``query`` (a phrase, a description or a whole draft).
+    """The ``k`` cases most similar to ``query`` (a phrase, a description or a whole draft;
+    ``sections``: a draft's section texts, to pick the passages that get embedded).
 
-    The index is updated first when the library changed (``auto_update``).
+    The index is updated first when the library changed (``auto_update``). An unknown
+    ``award`` key raises :class:`~analyzer.errors.UnknownAwardError`.
     """
-    _check(k, mode)
+    _check(k, mode, award)
     index, embedder = _ready(library, embedder, mode, auto_update)
-    texts = query_parts(query)
-    if not texts:
+    parts = _text_parts(index, query, embedder, mode, sections)
+    if not parts:
         return []
-    parts = _text_parts(index, texts, embedder, mode)
     allowed = _allowed(
         index, award=award, industry=industry, category=category, year=year, exclude=exclude
     )
@@ -363,11 +516,10 @@ def search(
 def search_draft(library: Library, draft: Any, **kwargs: Any) -> list[SearchHit]:
     """Search by a draft: its text, or a parsed document (its sections' text is used)."""
     if isinstance(draft, str):
-        text = draft
-    else:
-        sections = getattr(draft, "sections", ())
-        text = "\n".join(s.text for s in sections) or str(getattr(draft, "text", ""))
-    return search(library, text, **kwargs)
+        return search(library, draft, **kwargs)
+    sections = [s.text for s in getattr(draft, "sections", ())]
+    text = "\n".join(sections) or str(getattr(draft, "text", ""))
+    return search(library, text, sections=sections or None, **kwargs)
 
 
 @_repairing
@@ -384,8 +536,10 @@ def more_like(
     embedder: Embedder | None = None,
     auto_update: bool = True,
 ) -> list[SearchHit]:
-    """Cases like ``case_id`` (which is left out), from its stored chunk vectors and terms."""
-    _check(k, mode)
+    """Cases like ``case_id`` (which is left out), from its stored chunk vectors and terms:
+    up to ``MAX_PARTS`` chunk vectors (spread over its sections) and all its terms as one
+    BM25 query."""
+    _check(k, mode, award)
     index, embedder = _ready(library, embedder, mode, auto_update)
     chunks, vectors, terms = index.case_chunks(case_id)
     if not chunks:  # not indexed (failed, or no text): fall back to embedding its text
@@ -403,14 +557,21 @@ def more_like(
             exclude=(case_id,),
             auto_update=False,
         )
-    if len(chunks) > MAX_PARTS:
-        pick = np.linspace(0, len(chunks) - 1, MAX_PARTS).astype(int)
-        vectors = vectors[pick]
-        terms = [terms[i] for i in pick]
-    parts = [
-        _Part(vector=vectors[i] if mode != "bm25" else None, terms=terms[i].tolist())
-        for i in range(len(terms))
-    ]
+    by_section: dict[str, list[int]] = defaultdict(list)
+    for i, chunk in enumerate(chunks):
+        by_section[chunk.section].append(i)
+    picked = representative([[str(i) for i in g] for g in by_section.values()], MAX_PARTS)
+    parts: list[_Part] = []
+    if mode != "bm25":
+        parts = [_Part(vector=vectors[int(i)], terms=None, weight=1 / len(picked)) for i in picked]
+    counts = Counter(int(t) for arr in terms for t in arr)
+    parts.append(
+        _Part(
+            vector=None,
+            terms=list(counts),
+            term_weights=[1.0 + math.log(c) for c in counts.values()],
+        )
+    )
     allowed = _allowed(
         index, award=award, industry=industry, category=category, year=year, exclude=(case_id,)
     )
@@ -453,10 +614,9 @@ def find_exemplars(
         except KeyError:
             kinds = ()
     index, embedder = _ready(library, embedder, "hybrid", True)
-    texts = query_parts(text)
-    if not texts:
+    parts = _text_parts(index, text, embedder, "hybrid")
+    if not parts:
         return []
-    parts = _text_parts(index, texts, embedder, "hybrid")
     ranked: list[_Ranked] = []
     rounds: list[dict[str, Any]] = []
     if award and section_key:

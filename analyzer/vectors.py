@@ -3,8 +3,9 @@
 Exact (``IndexFlatIP``) while the collection is small enough to scan in a couple of
 milliseconds, HNSW beyond ``FLAT_LIMIT`` vectors (``bench/retrieval.py`` measured where the
 exact scan passes ~2 ms on 2 cores). HNSW cannot delete: removed ids stay in the graph as
-tombstones that the caller filters out, and the graph is rebuilt from the stored vectors once
-they pile up.
+tombstones that the caller passes as ``excluded`` (a FAISS id selector skips them inside the
+graph walk, so they cost nothing per query), and the graph is rebuilt from the stored vectors
+once they pile up.
 
 Queries on the flat index are scored with BLAS (numpy) over FAISS's own storage, no copy: on 2
 cores FAISS's own scan was 2x slower for one query, and its batched search fought numpy's BLAS
@@ -62,6 +63,7 @@ class VectorIndex:
         self._index = index
         self.ef_search: int | None = None  # None: ef_search_for(ntotal)
         self._views: tuple[np.ndarray, np.ndarray] | None = None
+        self._not: tuple[np.ndarray, Any, Any] | None = None  # excluded ids → their selector
 
     # ------------------------------------------------------------------ build & change
 
@@ -117,13 +119,29 @@ class VectorIndex:
             self._views = (xb, self.ids())
         return self._views
 
+    def _exclusion(self, excluded: np.ndarray) -> Any:
+        """A selector of every id but ``excluded``, kept while the same array is passed."""
+        if self._not is None or self._not[0] is not excluded:
+            faiss = _faiss()
+            batch = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
+            self._not = (excluded, batch, faiss.IDSelectorNot(batch))  # batch must outlive it
+        return self._not[2]
+
     def search(
-        self, queries: np.ndarray, n: int, allowed: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        n: int,
+        allowed: np.ndarray | None = None,
+        *,
+        excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``n`` (scores, ids) per query row, best first; ids are -1 where fewer exist.
 
-        ``allowed``: chunk ids a filter keeps (None = all).
+        ``allowed``: chunk ids a filter keeps (None = all). ``excluded``: ids never to return
+        (HNSW tombstones), used when nothing is ``allowed``-filtered.
         """
+        if excluded is not None and not len(excluded):
+            excluded = None
         q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         n = max(1, min(n, self.ntotal))
         if self.ntotal == 0 or len(q) == 0:
@@ -133,6 +151,9 @@ class VectorIndex:
         if self.kind == "flat":
             xb, ids = self._flat_views()
             mask = None if allowed is None else np.isin(ids, allowed)
+            if excluded is not None:
+                keep = ~np.isin(ids, excluded)
+                mask = keep if mask is None else mask & keep
             parts = [
                 _top_n(q[s : s + _BLOCK] @ xb.T, ids, n, mask) for s in range(0, len(q), _BLOCK)
             ]
@@ -147,8 +168,12 @@ class VectorIndex:
         if self.kind == "hnsw":
             ef = self.ef_search or ef_search_for(self.ntotal)
             params = faiss.SearchParametersHNSW(efSearch=max(ef, n))
+        sel = None
         if allowed is not None:
             sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        elif excluded is not None:
+            sel = self._exclusion(excluded)
+        if sel is not None:
             if params is None:
                 params = faiss.SearchParameters(sel=sel)
             else:

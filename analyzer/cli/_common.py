@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,30 @@ if TYPE_CHECKING:
     from analyzer.progress import ProgressCallback
 
 
+@contextmanager
+def stdout_guard() -> Iterator[None]:
+    """Output piped into a reader that stopped (``… --json | head``) ends the command quietly:
+    no BrokenPipeError traceback, exit status 141 like other Unix tools killed by SIGPIPE."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that flush cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise SystemExit(141) from None
+
+
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    with stdout_guard():
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+
+
+def print_line(text: str) -> None:
+    with stdout_guard():
+        print(text)
 
 
 def open_library(args: argparse.Namespace) -> Library:

@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from analyzer.cli._common import console, open_library, print_json, progress_bar
+from analyzer.cli._common import (
+    console,
+    open_library,
+    print_json,
+    print_line,
+    progress_bar,
+    stdout_guard,
+)
 
 if TYPE_CHECKING:
     from analyzer.index import IndexReport
@@ -18,15 +25,38 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "index",
         parents=[common],
         help="build or update the search index (new, changed and removed cases)",
+        description=(
+            "Build or update the library's search index. --model switches the embedding model "
+            "(every case is re-embedded); without it the model that built the index is used."
+        ),
     )
     p.add_argument(
         "--model",
         metavar="SPEC",
-        help='embedding model: "bundled" (default) or a sentence-transformers model folder',
+        help='embedding model: "bundled" (default), a sentence-transformers model folder, or a '
+        "hub name (org/name) found in the local Hugging Face cache",
     )
-    p.add_argument("--download", action="store_true", help="allow a hub model name to download")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="allow downloading a hub model that is not in the local cache yet",
+    )
+    p.add_argument(
+        "--query-prefix",
+        metavar="TEXT",
+        help='text put before every query (overrides the model\'s own; e5: "query: ")',
+    )
+    p.add_argument(
+        "--passage-prefix",
+        metavar="TEXT",
+        help='text put before every indexed passage (e5: "passage: "; "" for none)',
+    )
     p.add_argument("--rebuild", action="store_true", help="re-embed every case")
-    p.add_argument("--status", action="store_true", help="list each case's index status")
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="list each case's index status (indexed, failed, damaged, pending)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_index)
 
@@ -46,55 +76,81 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_search)
 
 
-def _print_messages(messages: list[str]) -> None:
+def _print_messages(messages: list[str] | tuple[str, ...]) -> None:
     for message in messages:
         print(message, file=sys.stderr)
 
 
-def _update(lib: Library, model: str | None, *, download: bool, rebuild: bool) -> IndexReport:
+def _update(lib: Library, args: argparse.Namespace) -> IndexReport:
     from analyzer.embed import get_embedder
-    from analyzer.index import open_index
+    from analyzer.index import open_index, repairing
 
     index = open_index(lib.home)
+    spec = repairing(lib, lambda: args.model or index.embedder_spec or None)
     _print_messages(index.messages)
     index.messages.clear()
-    embedder = get_embedder(model or index.embedder_spec or None, allow_download=download)
+    embedder = get_embedder(
+        spec,
+        allow_download=args.download,
+        query_prefix=args.query_prefix,
+        passage_prefix=args.passage_prefix,
+    )
     with progress_bar("索引") as progress:
-        report = index.update(lib, embedder, on_progress=progress, rebuild=rebuild)
+        report = index.update(lib, embedder, on_progress=progress, rebuild=args.rebuild)
     _print_messages(report.messages)
     return report
 
 
+def _status(info: Any) -> dict[str, Any]:
+    return dict(info.__dict__)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
-    from analyzer.index import open_index
+    from analyzer.index import open_index, repairing
 
     with open_library(args) as lib:
         if args.status:
-            infos = open_index(lib.home).statuses()
+            index = open_index(lib.home)
+            infos = repairing(lib, lambda: index.statuses(lib))
+            _print_messages(index.messages)
+            index.messages.clear()
             if args.json:
-                print_json([i.__dict__ for i in infos])
+                print_json([_status(i) for i in infos])
             else:
                 for i in infos:
                     why = f"  {i.reason}" if i.reason else ""
-                    print(f"#{i.case_id:<5} {i.status:8} {i.n_chunks:4} chunks  {i.title}{why}")
+                    print_line(
+                        f"#{i.case_id:<5} {i.status:8} {i.n_chunks:4} chunks  {i.title}{why}"
+                    )
             return 0
-        report = _update(lib, args.model, download=args.download, rebuild=args.rebuild)
+        report = _update(lib, args)
     if args.json:
         print_json(report.__dict__)
     else:
         for case_id, reason in report.failed:
             print(f"failed: case {case_id}: {reason}", file=sys.stderr)
-        print(
-            f"{report.n_cases} cases, {report.n_chunks} chunks ({report.kind}) with "
-            f"{report.embedder}: {report.added} added, {report.updated} updated, "
-            f"{report.removed} removed, {report.unchanged} unchanged, {len(report.failed)} failed"
-        )
+        print_line(_summary(report))
     return 1 if report.failed and not report.n_cases else 0
+
+
+def _summary(report: IndexReport) -> str:
+    changes = [f"{report.added} added", f"{report.updated} updated"]
+    if report.reembedded:
+        changes.append(f"{report.reembedded} re-embedded (new model)")
+    changes += [
+        f"{report.removed} removed",
+        f"{report.unchanged} unchanged",
+        f"{len(report.failed)} failed",
+    ]
+    return (
+        f"{report.n_cases} cases, {report.n_chunks} chunks ({report.kind}) with "
+        f"{report.embedder_label or report.embedder}: " + ", ".join(changes)
+    )
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     from analyzer import search as s
-    from analyzer.index import open_index
+    from analyzer.index import open_index, repairing
 
     given = sum(x is not None for x in (args.query, args.file, args.like))
     if given != 1:
@@ -103,32 +159,43 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.k < 1:
         print("search: -k must be at least 1", file=sys.stderr)
         return 2
-    filters = {
-        "k": args.k,
-        "award": args.award,
-        "industry": args.industry,
-        "category": args.category,
-        "year": args.year,
-        "mode": args.mode,
-    }
+    if args.award is not None:
+        from analyzer.schema import get_award
+
+        get_award(args.award)  # an unknown key is an error, not "no matching case"
+    draft = None
+    if args.file:
+        from analyzer.parse import parse_file
+
+        draft = parse_file(args.file)
     with open_library(args) as lib:
         index = open_index(lib.home)
-        if len(lib) and index.is_empty():
-            print("no search index yet: building it (once)…", file=sys.stderr)
-            _update(lib, None, download=False, rebuild=False)
-        elif index.stale_cases(lib, include_failed=False):
-            print("the library changed: updating the search index…", file=sys.stderr)
-            _update(lib, None, download=False, rebuild=False)
-        _print_messages(index.messages)
-        index.messages.clear()
+        if len(lib) and repairing(lib, index.is_empty):
+            print("还没有搜索索引：正在建立（只需一次）…", file=sys.stderr)
+        with progress_bar("索引") as progress:
+            prep = s.prepare_index(lib, mode=args.mode, on_progress=progress)
+        _print_messages(prep.messages)
+        if prep.report is not None:
+            print(f"搜索索引已更新：{_summary(prep.report)}", file=sys.stderr)
+        mode = args.mode if prep.embedder is not None else "bm25"
+        filters = {
+            "k": args.k,
+            "award": args.award,
+            "industry": args.industry,
+            "category": args.category,
+            "year": args.year,
+            "mode": mode,
+            "embedder": prep.embedder,
+            "auto_update": False,
+        }
         if args.like is not None:
             hits = s.more_like(lib, args.like, **filters)
-        elif args.file:
-            from analyzer.parse import parse_file
-
-            hits = s.search_draft(lib, parse_file(args.file), **filters)
+        elif draft is not None:
+            hits = s.search_draft(lib, draft, **filters)
         else:
             hits = s.search(lib, args.query, **filters)
+        _print_messages(index.messages)
+        index.messages.clear()
     if args.json:
         print_json([h.to_json() for h in hits])
         return 0
@@ -141,7 +208,7 @@ def _print_table(hits: list[Any]) -> None:
     from rich.text import Text
 
     if not hits:
-        console().print("no matching case")
+        print_line("no matching case")
         return
     table = Table("#", "分数", "案例", "章节", "片段", show_lines=True)
     for rank, h in enumerate(hits, 1):
@@ -155,4 +222,5 @@ def _print_table(hits: list[Any]) -> None:
             Text(h.section_title or h.section),
             snippet,
         )
-    console().print(table)
+    with stdout_guard():
+        console().print(table)

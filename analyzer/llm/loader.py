@@ -136,7 +136,8 @@ def load(
         t = time.perf_counter()
         placement = choose(options)
         step(0, "准备模型文件")
-        folder, converted = _folder_for(source, on_progress=on_progress, cancel=cancel)
+        folder, fresh = _folder_for(source, on_progress=on_progress, cancel=cancel)
+        converted = fresh is not None
         seconds["prepare"] = time.perf_counter() - t
         configure_thread(placement, options)
 
@@ -155,19 +156,24 @@ def load(
         t = time.perf_counter()
         model = _finish_int8(folder, pending) if pending is not None else None
         seconds["weights"] += time.perf_counter() - t
+        from_int8 = model is not None
+        if model is None and fresh is not None and placement.device == "cpu":
+            model = fresh  # just converted, in fp32: reading it back would double the peak
+        fresh = None  # the loaded model (or, on CUDA, nothing) holds the converted weights
         if model is None:
+            gc.collect()
             t = time.perf_counter()
             model = _load_weights(folder, source, placement)
             seconds["weights"] += time.perf_counter() - t
-            if placement.quantized:
-                step(3, "int8 量化")
-                t = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # torch.ao's deprecation notice
-                    model = quantize_linear(model, placement.threads)
-                    if options.int8_cache:
-                        _store_int8(model, folder)
-                seconds["quantize"] = time.perf_counter() - t
+        if placement.quantized and not from_int8:
+            step(3, "int8 量化")
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch.ao's deprecation notice
+                model = quantize_linear(model, placement.threads)
+                if options.int8_cache:
+                    _store_int8(model, folder)
+            seconds["quantize"] = time.perf_counter() - t
         on_progress(Progress(steps, steps, "模型就绪"))
     return LoadedModel(source, model, tokenizer, placement, options, folder, converted, seconds)
 
@@ -194,14 +200,15 @@ def _go_offline(download: bool) -> None:
 
 def _folder_for(
     source: ModelSource, *, on_progress: ProgressCallback, cancel: CancelToken | None
-) -> tuple[Path, bool]:
-    """The transformers folder to load, converting a GGUF on first use."""
+) -> tuple[Path, Any]:
+    """The transformers folder to load, converting a GGUF on first use (then also the
+    converted fp32 model, else None)."""
     if source.kind == "folder":
         check_folder(source.path)
         _check_architecture(_read_config(source.path), source.path)
-        return source.path, False
+        return source.path, None
     if source.kind == "hub":
-        return _download(source.location), False
+        return _download(source.location), None
     if source.kind == "bundled":
         path = install_default(on_progress=on_progress, cancel=cancel)  # verifies the hash
         sha = file_sha256(path, cancel=cancel)  # memoized: what install_default just checked
@@ -217,11 +224,13 @@ def _folder_for(
         raise ModelError(f"未知的模型来源类型 {source.kind!r}")
     found = cache.cached(sha)
     if found is not None:
-        return found, False
-    return _convert(path, sha, source, cancel=cancel), True
+        return found, None
+    return _convert(path, sha, source, cancel=cancel)
 
 
-def _convert(path: Path, sha: str, source: ModelSource, *, cancel: CancelToken | None) -> Path:
+def _convert(
+    path: Path, sha: str, source: ModelSource, *, cancel: CancelToken | None
+) -> tuple[Path, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -249,9 +258,8 @@ def _convert(path: Path, sha: str, source: ModelSource, *, cancel: CancelToken |
     if cancel is not None:
         cancel.raise_if_cancelled()
     folder = cache.store(model, tokenizer, sha256=sha, source=str(path), label=source.label)
-    del model
-    gc.collect()
-    return folder
+    model.eval()
+    return folder, model
 
 
 def _download(name: str) -> Path:

@@ -342,12 +342,14 @@ def tiny_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return build_tiny_gguf(tiny_model_dir, tmp_path_factory.mktemp("gguf") / "tiny.gguf")
 
 
-def test_a_gguf_is_converted_once_and_loads_from_the_cache(tiny_gguf: Path) -> None:
+def test_a_gguf_is_converted_once_and_loads_from_the_cache(tiny_gguf: Path, monkeypatch) -> None:
     from analyzer.llm import cache
 
+    monkeypatch.setattr(cache, "SHARD_BYTES", 8192)  # written in shards, as big models are
     options = LoadOptions(device="cpu", quantize=False)
     first = load(src.resolve(str(tiny_gguf)), options)
     assert first.converted and first.folder == cache.converted_dir(src.file_sha256(tiny_gguf))
+    assert (first.folder / "model.safetensors.index.json").exists()
     config = json.loads((first.folder / "config.json").read_text())
     assert config["tie_word_embeddings"] is True  # no output matrix in the GGUF: shared
     assert first.model.lm_head.weight.data_ptr() == first.model.model.embed_tokens.weight.data_ptr()

@@ -150,7 +150,7 @@ def test_cli_builds_a_missing_index_then_prints_the_json_contract(
     code, out, err = run(
         capsys, "search", "垃圾分类 AI 开发大赛", "-k", "3", "--json", "--library", lib
     )
-    assert code == 0 and "building" in err
+    assert code == 0 and "正在建立" in err
     hits = json.loads(out)
     assert [set(h) for h in hits] == [
         {"case_id", "title", "source", "score", "section", "snippet"}
@@ -174,7 +174,7 @@ def test_cli_index_reports_what_changed(capsys, seeded_library, monkeypatch):
     code, out, _ = run(capsys, "index", "--library", lib, "--json")
     assert code == 0 and json.loads(out)["unchanged"] == 5
     code, out, _ = run(capsys, "index", "--rebuild", "--library", lib)
-    assert code == 0 and "5 added" in out
+    assert code == 0 and "0 added" in out and "5 re-embedded" in out
 
 
 @pytest.mark.slow
