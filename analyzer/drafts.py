@@ -11,18 +11,16 @@ crash recovery are in :mod:`analyzer.autosave`.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import functools
 import json
 import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from analyzer.atomicfile import replace_file
 from analyzer.errors import AwardWriterError, ReadError
 
 DRAFT_SUFFIX = ".awdraft"
@@ -491,38 +489,12 @@ def draft_from_parsed(doc: Any, *, award: str | None = None) -> Draft:
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    target = Path(path)
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half;
+    a :class:`DraftError` naming the file when it cannot be written."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            # mkstemp makes the file private (0600); a saved or exported file gets the mode
-            # any new file of the user gets (0644 under the usual umask).
-            if hasattr(os, "fchmod"):  # POSIX
-                os.fchmod(fd, 0o666 & ~_umask())
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        replace_file(path, data)
     except OSError as exc:
-        raise DraftError(f"{target}：无法写入（{os_reason(exc)}）") from exc
-
-
-@functools.cache
-def _umask() -> int:
-    """The process's umask, read once (reading it means setting it for an instant)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_umask()  # at import, before any thread of the app writes files
+        raise DraftError(f"{Path(path)}：无法写入（{os_reason(exc)}）") from exc
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:

@@ -30,6 +30,7 @@ from analyzer.paths import models_dir
 # Converted weights are cached in bf16: CUDA runs them as they are, and on CPU the int8 cache is
 # what a load reads (fp32 here cost 2.5 GB of disk for a 491 MB GGUF).
 FP32_CACHE_MAX_PARAMS = 0
+SHARD_BYTES = 256 << 20  # weights are converted and written this much at a time (peak memory)
 META_FILE = "source.json"
 INT8_FILE = "int8.safetensors"
 INT8_FORMAT = 1
@@ -50,7 +51,8 @@ def cached(sha256: str) -> Path | None:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if meta.get("sha256") != sha256 or not (folder / "model.safetensors").exists():
+    weights = ("model.safetensors", "model.safetensors.index.json")
+    if meta.get("sha256") != sha256 or not any((folder / w).exists() for w in weights):
         return None
     return folder
 
@@ -58,7 +60,6 @@ def cached(sha256: str) -> Path | None:
 def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -> Path:
     """Write a loaded GGUF model as a transformers folder; return the folder."""
     import torch
-    from safetensors.torch import save_file
 
     final = converted_dir(sha256)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -78,19 +79,8 @@ def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -
             or (embed is not None and head is embed)
             or (embed is not None and head.shape == embed.shape and torch.equal(head, embed))
         )
-        tensors = {
-            k: v.detach().to(dtype).contiguous()
-            for k, v in state.items()
-            if not (tied and k == "lm_head.weight")
-        }
-        # Shared storage would make safetensors refuse to save; clone any alias.
-        seen: set[int] = set()
-        for key, value in tensors.items():
-            ptr = value.untyped_storage().data_ptr()
-            if ptr in seen:
-                tensors[key] = value.clone()
-            seen.add(ptr)
-        save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        names = [k for k in state if not (tied and k == "lm_head.weight")]
+        _save_sharded(state, names, dtype, tmp)
         config_dict = config.to_dict()
         config_dict.pop("quantization_config", None)
         config_dict["tie_word_embeddings"] = bool(tied)
@@ -163,12 +153,7 @@ def store_int8(model: Any, folder: Path) -> Path | None:
         if key.startswith(prefixes) or not isinstance(value, torch.Tensor) or value.is_quantized:
             continue
         tensors[key] = value.detach().contiguous()
-    seen: set[int] = set()
-    for key, value in tensors.items():  # safetensors refuses shared storage
-        ptr = value.untyped_storage().data_ptr()
-        if ptr in seen:
-            tensors[key] = value.clone()
-        seen.add(ptr)
+    _unshare(tensors)
     final = int8_dir(folder)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
@@ -260,6 +245,49 @@ class Int8Load:
             return None
         model.eval()
         return model
+
+
+def _unshare(tensors: dict[str, Any]) -> None:
+    """Clone every tensor whose storage another one already uses: safetensors refuses to save
+    shared storage."""
+    seen: set[int] = set()
+    for key, value in tensors.items():
+        ptr = value.untyped_storage().data_ptr()
+        if ptr in seen:
+            tensors[key] = value.clone()
+        seen.add(ptr)
+
+
+def _save_sharded(state: dict[str, Any], names: list[str], dtype: Any, folder: Path) -> None:
+    """Write ``state`` in ``dtype`` as safetensors shards of about SHARD_BYTES, converting one
+    shard at a time: a whole-model copy in bf16 would add 1 GB to the first load's peak."""
+    from safetensors.torch import save_file
+
+    size = dtype.itemsize
+    groups: list[list[str]] = [[]]
+    used = 0
+    for name in names:
+        n = state[name].numel() * size
+        if groups[-1] and used + n > SHARD_BYTES:
+            groups.append([])
+            used = 0
+        groups[-1].append(name)
+        used += n
+    files = (
+        ["model.safetensors"]
+        if len(groups) == 1
+        else [f"model-{i + 1:05d}-of-{len(groups):05d}.safetensors" for i in range(len(groups))]
+    )
+    weight_map = {}
+    for group, file in zip(groups, files, strict=True):
+        tensors = {k: state[k].detach().to(dtype).contiguous() for k in group}
+        _unshare(tensors)
+        save_file(tensors, str(folder / file), metadata={"format": "pt"})
+        weight_map.update(dict.fromkeys(group, file))
+        del tensors
+    if len(files) > 1:
+        index = {"metadata": {}, "weight_map": weight_map}
+        (folder / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
 
 
 def start_int8(folder: Path) -> Int8Load | None:

@@ -126,8 +126,8 @@ def test_switching_the_embedder_re_embeds_everything_and_never_mixes(seeded_libr
     first = index.update(seeded_library, old)
     seen: list[Progress] = []
     report = index.update(seeded_library, new, on_progress=seen.append)
-    assert report.updated + report.added == 5 and report.unchanged == 0
-    assert any("re-embedding" in m and old.name in m for m in report.messages)
+    assert (report.reembedded, report.added, report.updated, report.unchanged) == (5, 0, 0, 0)
+    assert any("重新嵌入" in m and old.name in m for m in report.messages)
     assert len(new.passages) == first.n_chunks and seen[-1].done == seen[-1].total == 5
     reopened = fresh(seeded_library)
     assert (reopened.embedder_name, reopened.dim) == (new.name, 128)
@@ -177,10 +177,10 @@ def test_an_unreadable_database_is_set_aside_and_rebuilt(seeded_library):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     db.write_bytes(b"this is not a database" * 200)
     index = open_index(seeded_library.home)
-    assert any("unreadable" in m for m in index.messages)
+    assert any("已损坏" in m and DB_NAME in m for m in index.messages)
     assert (db.parent / (DB_NAME + ".corrupt")).exists()
     report = index.update(seeded_library, emb)
-    assert report.added == 5 and any("unreadable" in m for m in report.messages)
+    assert report.added == 5 and any("已损坏" in m for m in report.messages)
     assert search(seeded_library, "垃圾分类", k=1, embedder=emb)[0].case_id == case_id_of(
         seeded_library, "000"
     )
@@ -198,7 +198,7 @@ def test_damaged_stored_vectors_are_re_embedded(seeded_library):
     (index_dir(seeded_library.home) / VECTORS_NAME).unlink()
     index = open_index(seeded_library.home)
     index.vectors()
-    assert any("damaged" in m for m in index.messages)
+    assert any("向量损坏" in m for m in index.messages)
     emb.passages.clear()
     report = index.update(seeded_library, emb)
     assert report.updated == 1 and emb.passages and report.n_cases == 5
@@ -242,7 +242,7 @@ def test_vector_index_round_trips_and_filters():
         vectors.VectorIndex.from_bytes(vi.to_bytes(), 32)
 
 
-def test_a_database_damaged_inside_is_rebuilt_by_the_next_search(seeded_library, caplog):
+def test_a_database_damaged_inside_is_rebuilt_by_the_next_search(seeded_library):
     emb = FakeEmbedder()
     open_index(seeded_library.home).update(seeded_library, emb)
     close_indexes()
@@ -253,7 +253,7 @@ def test_a_database_damaged_inside_is_rebuilt_by_the_next_search(seeded_library,
     db.write_bytes(bytes(data))
     hits = search(seeded_library, "垃圾分类 AI 开发大赛", k=1, embedder=emb)
     assert hits[0].case_id == case_id_of(seeded_library, "000")
-    assert any("unreadable" in r.getMessage() for r in caplog.records)
+    assert any("已损坏" in m for m in open_index(seeded_library.home).messages)
     assert {s.status for s in open_index(seeded_library.home).statuses()} == {"indexed"}
 
 
