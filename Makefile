@@ -55,7 +55,8 @@ run: setup
 	  $(AW) gui $(SAMPLE_DRAFT); \
 	else \
 	  echo "no screen here: running the app on a virtual screen, screenshots in $(SAMPLE)/screenshots"; \
-	  AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/python -m desktop.smoke $(SAMPLE)/screenshots --keep-library $(SAMPLE); \
+	  AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/python -m desktop.smoke $(SAMPLE)/screenshots --keep-library $(SAMPLE) \
+	    --open $(SAMPLE_DRAFT); \
 	fi
 
 $(SAMPLE_DRAFT): corpus/briefs/golden_mouse.toml

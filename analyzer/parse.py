@@ -9,6 +9,7 @@ text as one ``body`` section and is never forced into an award's sections.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,6 +155,9 @@ def _choose(splits: list[_Split], head: str, field_counts: list[int]) -> _Split:
     return best
 
 
+_TITLE_SEP = re.compile(r"\s*[｜|]\s*")
+
+
 def _title(preamble_lines: list[str], names: set[str]) -> str:
     # Prefer a line with Chinese in it: slide decks break Latin award names over lines.
     with_cjk = [x for x in preamble_lines if any(is_cjk(c) for c in x)]
@@ -162,7 +166,16 @@ def _title(preamble_lines: list[str], names: set[str]) -> str:
         if len(n) < 4 or line.startswith("http") or n.startswith("作者"):
             continue
         if any(name in n for name in names) and len(n) <= 40:
-            continue  # the award's own name line ("第 11 届金鼠标数字营销大赛")
+            # the award's own name line ("第 11 届金鼠标数字营销大赛"), unless it names the case
+            # beside the award ("城市限定季｜金鼠标数字营销大赛参赛稿", as drafts are titled)
+            own = [
+                p
+                for p in _TITLE_SEP.split(line.strip(" -*#【】"))
+                if len(normalized(p)) >= 4 and not any(name in normalized(p) for name in names)
+            ]
+            if own:
+                return own[0].strip(" -*#【】")
+            continue
         return line.strip(" -*#【】")
     return ""
 

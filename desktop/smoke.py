@@ -1,10 +1,11 @@
 """Smoke run of the real app: start it under Xvfb (CJK fonts), use every page, screenshot each.
 
-    python -m desktop.smoke OUT_DIR [--generate] [--keep-library DIR]
+    python -m desktop.smoke OUT_DIR [--generate] [--keep-library DIR] [--open FILE]
 
 It imports the sample corpus into a fresh library, searches with the bundled embedder, fills a
-brief (optionally drafts a section with the configured model), checks the draft, and saves
-``01-library.png`` … ``05-settings.png`` in OUT_DIR. Without ``$DISPLAY`` it starts its own Xvfb.
+brief (optionally drafts a section with the configured model) or opens FILE (a draft, as
+``award-writer gui FILE`` does), checks the draft, and saves ``01-library.png`` …
+``05-settings.png`` in OUT_DIR. Without ``$DISPLAY`` it starts its own Xvfb.
 Exit status 1 when a page showed an error.
 """
 
@@ -75,28 +76,8 @@ def shoot(app: Any, window: Any, page: int, path: Path) -> None:
     print(f"  {path}")
 
 
-def run(out: Path, *, generate: bool, library: Path | None) -> int:
-    from desktop.app import create_window, make_app, setup_logging
-
-    setup_logging()
-    app = make_app()
-    window = create_window(str(library) if library else None)
-    window.resize(1280, 800)
-    window.show()
-    settle(app, window, 1.0)
-    errors: list[str] = []
-    window.session.message.connect(
-        lambda level, text: errors.append(text) if level == "error" else None
-    )
-
-    print("案例库: importing corpus/cases")
-    window.library_page.import_paths([str(ROOT / "corpus" / "cases")])
-    wait(app, window)
-    window.library_page.results_box.hide()
-    window.library_page.table.selectRow(0)
-    shoot(app, window, 0, out / "01-library.png")
-
-    draft = window.draft_page
+def fill_sample_brief(draft: Any) -> None:
+    """Fill the 撰写 page's brief as a user would (no model needed)."""
     form = draft.form
     form.title.setText("城市垃圾分类 AI 挑战赛")
     for key, value in {
@@ -118,6 +99,36 @@ def run(out: Path, *, generate: bool, library: Path | None) -> int:
         "2019 年 7 月，上海垃圾分类新规实施，市民分类准确率低、缺少工具。华为云希望以 AI 开发大赛"
         "把技术带进城市治理。"
     )
+
+
+def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | None = None) -> int:
+    from desktop.app import create_window, make_app, open_files, setup_logging
+
+    setup_logging()
+    app = make_app()
+    window = create_window(str(library) if library else None)
+    window.resize(1280, 800)
+    window.show()
+    settle(app, window, 1.0)
+    errors: list[str] = []
+    window.session.message.connect(
+        lambda level, text: errors.append(text) if level == "error" else None
+    )
+
+    print("案例库: importing corpus/cases")
+    window.library_page.import_paths([str(ROOT / "corpus" / "cases")])
+    wait(app, window)
+    window.library_page.results_box.hide()
+    window.library_page.table.selectRow(0)
+    shoot(app, window, 0, out / "01-library.png")
+
+    draft = window.draft_page
+    if open_file is not None:
+        print(f"撰写: opening {open_file}")
+        open_files(window, [str(open_file)])
+        settle(app, window)
+    else:
+        fill_sample_brief(draft)
 
     print("相似案例: searching (builds the index on first use)")
     similar = window.similar_page
@@ -161,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder for the screenshots")
     parser.add_argument("--generate", action="store_true", help="draft a section with the model")
     parser.add_argument("--keep-library", type=Path, metavar="DIR", help="library folder to use")
+    parser.add_argument("--open", type=Path, metavar="FILE", help="open this draft on 撰写")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     xvfb = start_xvfb()
@@ -173,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     home = args.keep_library or Path(tempfile.mkdtemp(prefix="award-writer-smoke-"))
     os.environ["AWARD_WRITER_HOME"] = str(home)
     try:
-        return run(args.out, generate=args.generate, library=None)
+        return run(args.out, generate=args.generate, library=None, open_file=args.open)
     finally:
         if xvfb is not None:
             xvfb.terminate()

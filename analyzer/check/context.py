@@ -468,6 +468,19 @@ class CheckContext:
                     out.append((measure, *clause.span()))
         return out
 
+    def unmarked(self, start: int, end: int) -> tuple[int, int]:
+        """The span without the list mark ("- ", "1、") and white space around it."""
+        m = vocab.LIST_MARK.match(self.text[start:end])  # anchored at ^: match the slice
+        start += m.end() if m else 0
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return start, end
+
+    def clause_text(self, start: int, end: int) -> str:
+        """The clause as a message quotes it: without a list mark before it."""
+        a, b = self.unmarked(start, end)
+        return self.text[a:b]
+
     def clause_span(self, pos: int) -> tuple[int, int]:
         """The clause (between commas, 、 and sentence ends) around ``pos``."""
         sentence = self.sentence_at(pos)

@@ -249,7 +249,7 @@ def _evidence(ctx: CheckContext) -> tuple[EvidenceRow, ...]:
     results = ctx.result_metrics
     for objective in ctx.objectives:
         # the goal clauses say what the objective is; the whole sentence when it has none
-        goal = "；".join(dict.fromkeys(ctx.text[a:b].strip() for _, a, b in objective.clauses))
+        goal = "；".join(dict.fromkeys(ctx.clause_text(a, b) for _, a, b in objective.clauses))
         text = goal or objective.text
         text = text if len(text) <= 40 else text[:39] + "…"
         if not objective.measures:

@@ -21,11 +21,18 @@ import json
 import os
 import shutil
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from analyzer.paths import models_dir
+
+# Rebuilding the cached int8 weights uses torch's quantized tensors, whose deprecation notice
+# (printed from a worker thread, where catch_warnings cannot reach) means nothing to a user.
+warnings.filterwarnings(
+    "ignore", message=r"torch\.quantize_per_tensor.*deprecated", category=UserWarning
+)
 
 # Converted weights are cached in bf16: CUDA runs them as they are, and on CPU the int8 cache is
 # what a load reads (fp32 here cost 2.5 GB of disk for a 491 MB GGUF).

@@ -552,6 +552,23 @@ def test_a_precise_objective_is_not_answered_by_its_broad_measure():
     assert "alignment.objective_unmatched" not in {f.rule for f in report.findings}
 
 
+def test_store_traffic_objectives_are_answered_by_foot_traffic_and_quoted_without_list_marks():
+    """A tea brand's "拉动门店客流" is answered by its 客流 figure, not left as unmatched; the
+    finding on the part nobody answered (点单) quotes the objective without its "- "."""
+    objectives = "- 借夏季限定产品拉动门店客流和小程序点单。"
+    results = "- 活动期门店客流同比增长 27%（来源：品牌 POS 系统）。"
+    report = check(
+        golden_mouse(replace={"营销目标": objectives, "营销效果与市场反馈": results}),
+        "golden_mouse",
+    )
+    row = next(r for r in report.evidence if r.criterion.startswith("目标"))
+    assert row.criterion == "目标：借夏季限定产品拉动门店客流和小程序点单"
+    assert row.metrics == ("27%",)
+    finding = only(report, "alignment.objective_unmatched")
+    assert "涉及转化" in finding.message and "“借夏季" in finding.message
+    assert cut(report, finding) == "借夏季限定产品拉动门店客流和小程序点单"
+
+
 def test_market_share_is_a_measure_objectives_can_name():
     challenge = EFFIE_SECTIONS["挑战/背景/目标"] + "同时希望市场份额提升到 15%。"
     report = check(effie(replace={"挑战/背景/目标": challenge}), "effie")

@@ -119,6 +119,18 @@ def test_seed_004_is_a_reference_document(seeds):
     assert "消費者業務增長" in doc.text  # traditional characters kept as written
 
 
+def test_a_title_beside_the_award_name_is_the_cases_title():
+    """``award-writer draft`` titles its Markdown "<case>｜<award>参赛稿": opened again, the case
+    keeps its title; a line that is only the award's name is still no title."""
+    body = "\n".join(
+        f"## {t}\n{t}的内容写在这里，说明情况。" for t in ("营销背景", "营销目标", "策略与创意")
+    )
+    doc = parse_text(f"# “一杯夏天”城市限定季｜金鼠标数字营销大赛参赛稿\n\n{body}", name="x.md")
+    assert doc.title == "“一杯夏天”城市限定季"
+    doc = parse_text(f"第 11 届金鼠标数字营销大赛\n城市夏天整合营销\n\n{body}", name="x.md")
+    assert doc.title == "城市夏天整合营销"
+
+
 def test_forced_award_overrides_the_guess(seeds):
     doc = parse_file(seeds["000"], award="generic")
     assert doc.award == "generic"

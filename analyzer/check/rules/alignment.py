@@ -41,8 +41,9 @@ def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     for objective in ctx.objectives:
         # a precise keyword (复购率, 好感度) is answered only by a result naming it
         missed = [(w, a, b) for w, a, b in objective.exact if not ctx.answers_exact(w)]
-        for word, start, end in missed:
-            clause = ctx.text[start:end].strip()
+        for word, a, b in missed:
+            start, end = ctx.unmarked(a, b)
+            clause = ctx.text[start:end]
             yield ctx.warning(
                 objective.section,
                 f"{ctx.title(objective.section)}：目标“{_short(clause)}”要求{word}，"
@@ -57,8 +58,8 @@ def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
             continue
         names = ctx.measure_names(unanswered)
         first = next(m for m, _, _ in objective.clauses if m in unanswered)
-        start, end = objective.clause_of(first)
-        clause = ctx.text[start:end].strip()
+        start, end = ctx.unmarked(*objective.clause_of(first))
+        clause = ctx.text[start:end]
         yield ctx.warning(
             objective.section,
             f"{ctx.title(objective.section)}：目标“{_short(clause)}”涉及{names}，"
@@ -90,8 +91,9 @@ def result_unmatched(ctx: CheckContext) -> Iterator[Finding]:
 @rule("alignment.objective_unclear")
 def objective_unclear(ctx: CheckContext) -> Iterator[Finding]:
     for objective in ctx.objectives:
-        for start, end in objective.unnamed:
-            clause = ctx.text[start:end].strip()
+        for a, b in objective.unnamed:
+            start, end = ctx.unmarked(a, b)
+            clause = ctx.text[start:end]
             yield ctx.warning(
                 objective.section,
                 f"{ctx.title(objective.section)}：目标“{_short(clause)}”有目标值，但没有写明是哪项指标"
