@@ -7,17 +7,28 @@ few vectorized slices.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import marshal
 import re
 import threading
+import time
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from analyzer.atomicfile import replace_file
+from analyzer.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
 K1 = 1.2
 B = 0.75
+DICT_SLICE = 8192  # dictionary words loaded per step (a few ms each with the GIL held)
+DICT_FORMAT = 1
 
 # Function words that carry no topic; jieba's search mode also emits them as single characters.
 _STOPWORDS = """
@@ -40,9 +51,89 @@ def _jieba() -> Any:
         if not _jieba_ready:
             jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict…" banner on stderr
             logging.getLogger("jieba").setLevel(logging.WARNING)
-            jieba.initialize()
+            _load_dictionary(jieba.dt)
             _jieba_ready = True
     return jieba
+
+
+def ensure_jieba() -> Any:
+    """jieba with its dictionary loaded (see :func:`_load_dictionary`); the module."""
+    return _jieba()
+
+
+def _load_dictionary(dt: Any) -> None:
+    """Load jieba's default prefix dictionary in slices of ``DICT_SLICE`` words.
+
+    jieba's own cache is one ``marshal.load`` of ~600k entries: 0.2-0.5 s in which no other
+    thread of the process runs (the desktop's GUI thread froze for that long during the first
+    search). Slices keep every step that holds the GIL to a few milliseconds. The sliced copy
+    is made once, from jieba's dictionary file (plain Python, which lets other threads run),
+    into the app's cache; a damaged copy is made again.
+    """
+    import jieba
+
+    if dt.initialized or dt.dictionary != jieba.DEFAULT_DICT:
+        dt.check_initialized()  # a custom dictionary: jieba's own way
+        return
+    path = cache_dir() / f"jieba-{jieba.__version__}-{DICT_FORMAT}.dict"
+    loaded = _read_slices(path)
+    if loaded is None:
+        with dt.get_dict_file() as fh:
+            freq, total = _prefix_dict(fh)
+        try:
+            replace_file(path, _slices(freq, total))
+        except OSError as exc:  # a read-only cache: slower next time, nothing else
+            log.info("cannot cache jieba's dictionary in %s: %s", path, exc)
+    else:
+        freq, total = loaded
+    with dt.lock:
+        dt.FREQ, dt.total = freq, total
+        dt.initialized = True
+
+
+def _prefix_dict(lines: Any) -> tuple[dict[str, int], int]:
+    """jieba's ``gen_pfdict`` (word → frequency, every prefix of a word → 0 when not a word
+    itself, and the total), handing the GIL over every ``DICT_SLICE`` lines."""
+    freq: dict[str, int] = {}
+    total = 0
+    for n, raw in enumerate(lines, 1):
+        word, count = raw.strip().decode("utf-8").split(" ")[:2]
+        freq[word] = int(count)
+        total += int(count)
+        for end in range(1, len(word)):
+            freq.setdefault(word[:end], 0)
+        if n % DICT_SLICE == 0:
+            time.sleep(0)
+    return freq, total
+
+
+def _slices(freq: dict[str, int], total: int) -> bytes:
+    words = iter(freq)
+    parts = [marshal.dumps((DICT_FORMAT, total, len(freq)))]
+    for _ in range(0, len(freq), DICT_SLICE):
+        parts.append(marshal.dumps({w: freq[w] for w in itertools.islice(words, DICT_SLICE)}))
+        time.sleep(0)
+    return b"".join(parts)
+
+
+def _read_slices(path: Path) -> tuple[dict[str, int], int] | None:
+    try:
+        with open(path, "rb") as fh:
+            version, total, n = marshal.load(fh)
+            if version != DICT_FORMAT:
+                return None
+            freq: dict[str, int] = {}
+            while len(freq) < n:
+                part = marshal.load(fh)
+                if not isinstance(part, dict) or not part:
+                    return None
+                freq.update(part)
+                time.sleep(0)  # hand the GIL over: without it the GUI thread waited 0.2 s
+    except (OSError, EOFError, ValueError, TypeError) as exc:
+        if path.exists():
+            log.info("jieba's cached dictionary %s is damaged (%s): building it again", path, exc)
+        return None
+    return (freq, int(total)) if len(freq) == n else None
 
 
 @lru_cache(maxsize=4096)

@@ -165,12 +165,11 @@ def _pos(text: str) -> list[tuple[str, str]]:
 
 @cache
 def _pos_cached(text: str) -> tuple[tuple[str, str], ...]:
-    import logging
-
-    import jieba
     import jieba.posseg as pseg
 
-    jieba.setLogLevel(logging.WARNING)
+    from analyzer.bm25 import ensure_jieba
+
+    ensure_jieba()  # the dictionary, loaded in slices
     return tuple((p.word, p.flag) for p in pseg.cut(text))
 
 

@@ -52,6 +52,16 @@ def index_dir(home: Path) -> Path:
     return home / "index"
 
 
+def cache_dir() -> Path:
+    """Files the app derives and can always make again (``$AWARD_WRITER_CACHE`` overrides)."""
+    env = os.environ.get("AWARD_WRITER_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("award-writer", appauthor=False))
+
+
 def models_dir(home: Path | None = None) -> Path:
     """Converted/assembled models live in the user's cache, shared by every library."""
     env = os.environ.get("AWARD_WRITER_MODELS")
