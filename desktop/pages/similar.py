@@ -52,30 +52,29 @@ def embedder_spec(session: Session) -> str | None:
 
 
 def run_search(session: Session, request: SearchRequest, job: Job) -> list[SearchHit]:
-    """In a worker: embedder, index update (with progress and cancel), then the search."""
+    """In a worker: embedder, index update (with progress and cancel), then the search. What
+    the index repaired on the way (a damaged file rebuilt …) is shown in the message bar."""
     library = session.library
     embedder = session.models.get("embedder")
     # The first search loads numpy, faiss, jieba's dictionary and the embedder: big one-time
     # loads that must not trigger long garbage collections while the GUI waits for the GIL.
     with gc_paused():
-        from analyzer.bm25 import tokenize
+        from analyzer.bm25 import ensure_jieba
         from analyzer.embed import get_embedder
-        from analyzer.index import open_index
-        from analyzer.index import update as update_index
-        from analyzer.search import more_like, search
+        from analyzer.search import more_like, prepare_index, search
 
-        tokenize("预热分词词典")  # loads jieba's dictionary once
+        ensure_jieba()
         if embedder is None:
             job.report(Progress(0, 0, "正在加载嵌入模型…"))
             embedder = get_embedder(embedder_spec(session))
             session.models["embedder"] = embedder
     job.token.raise_if_cancelled()
-    index = open_index(library.home)
-    index.refresh()
-    other_model = bool(index.embedder_name) and index.embedder_name != embedder.name
-    removed = set(index.cases()) - set(library.case_hashes())
-    if other_model or removed or index.stale_cases(library, include_failed=False):
-        update_index(library, embedder, on_progress=job.report, cancel=job.token)
+    # the embedder is the one chosen in 设置: another model's index is re-embedded with it
+    prep = prepare_index(
+        library, embedder, switch_model=True, on_progress=job.report, cancel=job.token
+    )
+    if prep.messages:
+        session.warn("\n".join(dict.fromkeys(prep.messages)))
     job.token.raise_if_cancelled()
     filters: dict[str, Any] = {
         "k": request.k,

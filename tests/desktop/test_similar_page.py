@@ -116,3 +116,22 @@ def test_a_reference_document_hit_names_its_section_in_chinese(imported: Any) ->
         page.show_results([hit])
         assert page.proxy.index(0, 3).data() == "正文"
         assert "匹配章节：正文" in page.detail.toPlainText()
+
+
+def test_a_damaged_index_is_rebuilt_and_the_user_told(imported: Any, wait_job: Any) -> None:
+    from analyzer import index
+    from analyzer.index import DB_NAME
+    from analyzer.paths import index_dir
+
+    page = imported.similar_page
+    page.query.setPlainText("垃圾分类 AI 大赛")
+    wait_job(page.start_search())
+    for opened in list(index._OPEN.values()):  # as after a restart of the app
+        opened.close()
+    db = index_dir(imported.session.home) / DB_NAME
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    db.write_bytes(b"not a database" * 100)
+    wait_job(page.start_search())
+    assert "华为" in page.model.records()[0].title  # found again, from the rebuilt index
+    assert "已损坏" in imported.message_bar.text and DB_NAME in imported.message_bar.text
