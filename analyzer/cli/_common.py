@@ -86,6 +86,9 @@ def _stderr_console() -> Any:
 
 
 def console() -> Any:
+    """Rich output; piped into a file or a log it is 120 columns wide, not 80, so Chinese
+    titles (two columns a character) are not cut to a few characters."""
     from rich.console import Console
 
-    return Console()
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(width=120) if wide else Console()

@@ -120,12 +120,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
+    from analyzer.schema import load_awards
+
+    short = {k: min(a.names, key=len) if a.names else a.name for k, a in load_awards().items()}
     table = Table("ID", "标题", "奖项", "品牌", "行业", "年份", "类别", "章节", "指标")
     for c in cases:
         table.add_row(
             str(c.id),
             c.title,
-            c.award or "参考",
+            short.get(c.award, c.award) if c.award else "参考",
             c.brand,
             c.industry,
             str(c.year or ""),

@@ -97,6 +97,19 @@ def test_ingest_list_show_remove(capsys, seeds, tmp_path):
     assert code == 1 and "CaseNotFoundError" in err
 
 
+def test_list_table_shows_whole_titles_and_short_award_names_in_a_log(
+    capsys, seeds, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    lib = str(tmp_path / "lib")
+    run(capsys, "ingest", str(seeds["000"].parent), "--library", lib)
+    code, out, _ = run(capsys, "list", "--library", lib)  # stdout is not a terminal here
+    assert code == 0
+    row = next(line for line in out.splitlines() if "华为" in line)
+    assert "2019华为云 AI 大赛数字营销" in row and "金鼠标" in row and "golden_" not in row
+    assert "TMA" in out and "金旗奖" in out
+
+
 def test_ingest_reports_bad_files_goes_on_and_exits_1(capsys, seeds, tmp_path):
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 truncated")
     lib = str(tmp_path / "l")
