@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-# OpenMP (libgomp, in torch's CPU wheels) lets idle threads spin at every barrier. With any other
-# busy process on the machine that is ruinous: the bundled model on 2 cores with other jobs
-# running decoded at 0.6-0.9 tok/s spinning and 10-11 tok/s passive (1 thread: 6-9). Read when
-# torch loads libgomp, so this must run before the first ``import torch``; a value the user set
-# wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# OpenMP (libgomp, in torch's CPU wheels) lets idle threads spin at every barrier. Spinning
+# without end (OMP_WAIT_POLICY=ACTIVE) is ruinous with any other busy process on the machine:
+# the bundled model on 2 cores with other jobs running decoded at 0.6-0.9 tok/s. Never spinning
+# (PASSIVE) costs a futex wake-up per barrier, hundreds per token: 16 tok/s on an idle machine,
+# 14 under load. A short spin before sleeping gets most of both: 24.5 tok/s idle, 12 with two
+# busy processes on the 2 cores. Read when torch loads libgomp, so this must run before the
+# first ``import torch``; a value the user set wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 
 @dataclass(frozen=True)
