@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -26,7 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from analyzer.atomicfile import replace_file
 from analyzer.paths import models_dir
+
+log = logging.getLogger(__name__)
 
 # Rebuilding the cached int8 weights uses torch's quantized tensors, whose deprecation notice
 # (printed from a worker thread, where catch_warnings cannot reach) means nothing to a user.
@@ -64,6 +68,26 @@ def cached(sha256: str) -> Path | None:
     return folder
 
 
+def complete_tokenizer_config(folder: Path) -> None:
+    """Write the added tokens into ``tokenizer_config.json`` of a converted model.
+
+    Without them transformers parses the whole ``tokenizer.json`` (7 MB for Qwen) once more on
+    every load just to read them: 0.3 s of each warm load. Called when a conversion is stored,
+    and on loading one stored by an older version. Only ever on folders of this cache."""
+    config_path, tokenizer_path = folder / "tokenizer_config.json", folder / "tokenizer.json"
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        if not isinstance(config, dict) or "added_tokens_decoder" in config:
+            return
+        added = json.loads(tokenizer_path.read_text(encoding="utf-8")).get("added_tokens", [])
+        config["added_tokens_decoder"] = {
+            str(t["id"]): {k: v for k, v in t.items() if k != "id"} for t in added
+        }
+        replace_file(config_path, json.dumps(config, ensure_ascii=False, indent=2).encode())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.info("tokenizer config of %s left as it is: %s", folder, exc)
+
+
 def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -> Path:
     """Write a loaded GGUF model as a transformers folder; return the folder."""
     import torch
@@ -98,6 +122,7 @@ def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -
         if getattr(model, "generation_config", None) is not None:
             model.generation_config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        complete_tokenizer_config(tmp)
         meta = {
             "sha256": sha256,
             "source": source,

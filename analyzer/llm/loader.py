@@ -224,6 +224,7 @@ def _folder_for(
         raise ModelError(f"未知的模型来源类型 {source.kind!r}")
     found = cache.cached(sha)
     if found is not None:
+        cache.complete_tokenizer_config(found)  # a conversion stored by an older version
         return found, None
     return _convert(path, sha, source, cancel=cancel)
 

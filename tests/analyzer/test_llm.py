@@ -353,9 +353,20 @@ def test_a_gguf_is_converted_once_and_loads_from_the_cache(tiny_gguf: Path, monk
     config = json.loads((first.folder / "config.json").read_text())
     assert config["tie_word_embeddings"] is True  # no output matrix in the GGUF: shared
     assert first.model.lm_head.weight.data_ptr() == first.model.model.embed_tokens.weight.data_ptr()
+    # the added tokens are in the tokenizer config: a warm load does not parse tokenizer.json
+    # a second time for them (and a conversion stored without them is completed on loading)
+    tok_config = first.folder / "tokenizer_config.json"
+    stored = json.loads(tok_config.read_text())
+    assert "added_tokens_decoder" in stored
+    tok_config.write_text(
+        json.dumps({k: v for k, v in stored.items() if k != "added_tokens_decoder"})
+    )
     again = load(src.resolve(str(tiny_gguf)), options)
     assert not again.converted and again.folder == first.folder
+    assert json.loads(tok_config.read_text()) == stored
     ids = TransformersGenerator(first).encode(MESSAGES)
+    assert TransformersGenerator(again).encode(MESSAGES).tolist() == ids.tolist()
+    assert again.tokenizer.added_tokens_decoder == first.tokenizer.added_tokens_decoder
     import torch
 
     with torch.inference_mode():
