@@ -259,4 +259,12 @@ def _altered(window: str, name: str, brief_text: str) -> bool:
     last = len(same) - 1 - same[::-1].index(False)
     if not all(not s for s in same[first : last + 1]):
         return False
-    return window[first : last + 1] not in brief_text and window not in brief_text
+    if window[first : last + 1] in brief_text or window in brief_text:
+        return False
+    # Nor a brief word that runs into the name's kept part: "一家新茶饮" is 新茶饮 (the brief's
+    # industry), not an altered "示例茶饮".
+    return not any(
+        window[a:b] in brief_text
+        for a in range(last + 1)
+        for b in range(max(a + 3, first + 1), len(window) + 1)
+    )

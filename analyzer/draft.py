@@ -439,6 +439,10 @@ def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
     if spec.kind == "results":
         text, row_notes = _results_text(run, text)
         notes += row_notes
+    elif text.strip():
+        text, kept = keep_figures(text, facts)
+        if kept:
+            notes.append(f"模型漏写了简报里的数据，已按简报原文补上：{'；'.join(kept)}")
     if not text.strip():
         text = "【待补充：模型没有写出可用的内容，请重新生成本部分或自行填写。】"
     text, flags = guard(text, run.allowed, section=spec.key)
@@ -536,6 +540,24 @@ def _exemplars_for(
     kept, dropped = choose(query, candidates, run.k, industry=run.brief.industry)
     run.dropped.update((c.exemplar.title, None) for c in dropped)
     return kept
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, list[str]]:
+    """The section's text with every brief fact whose figures it left out added as a line of
+    its own, as the brief words it (a small model drops "全国约 600 家门店" often enough); and
+    those facts. A figure counts as kept when its digits appear anywhere in the text."""
+    plain = re.sub(r"[\s,]", "", text)
+    missed = []
+    for line in (line for lines in facts.values() for line in lines):
+        figures = [f.replace(",", "") for f in _FIGURE.findall(line)]
+        if figures and any(f not in plain for f in figures) and line not in missed:
+            missed.append(line.strip())
+    if not missed:
+        return text, []
+    return text.rstrip() + "\n" + "\n".join(f"- {line}" for line in missed), missed
 
 
 def _results_text(run: _Run, prose: str) -> tuple[str, list[str]]:

@@ -147,11 +147,13 @@ def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -
 
 def int8_dir(folder: Path) -> Path:
     """Where the int8 weights of the model in ``folder`` are cached: keyed by the folder and the
-    size and mtime of its config and weight files, so replacing the weights misses the cache."""
+    size and mtime of its config and weight files, so replacing the weights misses the cache
+    (the tokenizer's files are not part of it: completing them must not cost a re-quantizing)."""
     folder = folder.resolve()
     stamps = []
     for f in sorted(folder.iterdir()):
-        if f.suffix in (".safetensors", ".bin", ".json") and f.is_file():
+        weights = f.suffix in (".safetensors", ".bin") or f.name.endswith(".index.json")
+        if (weights or f.name == "config.json") and f.is_file():
             st = f.stat()
             stamps.append([f.name, st.st_size, st.st_mtime_ns])
     key = hashlib.sha256(json.dumps([str(folder), stamps, INT8_FORMAT]).encode()).hexdigest()

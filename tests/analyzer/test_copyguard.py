@@ -67,3 +67,6 @@ def test_an_altered_brand_name_is_put_back() -> None:
     text, notes = restore_names("样本茶饮推出夏季茶饮，成为新茶饮的代表。", ["示例茶饮"], brief)
     assert text == "示例茶饮推出夏季茶饮，成为新茶饮的代表。"
     assert notes == ["「样本茶饮」已改回简报中的「示例茶饮」"]
+    # "家新茶饮" looks like an altered 示例茶饮, but 新茶饮 is the brief's own word
+    same = "示例茶饮是一家新茶饮品牌。"
+    assert restore_names(same, ["示例茶饮"], brief) == (same, [])

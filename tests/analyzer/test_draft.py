@@ -270,7 +270,9 @@ def test_prompt_echoes_repeats_and_altered_brand_names_are_cleaned(brief) -> Non
         "保留要点中的所有数字，不添加要点里没有的内容。"
     )
     section = draft_section(brief, FakeGenerator(reply), "strategy")
-    assert section.text == "1. 示例茶饮把限定饮品和城市记忆绑定，线上话题引爆。"
+    written, *added = section.text.split("\n")
+    assert written == "1. 示例茶饮把限定饮品和城市记忆绑定，线上话题引爆。"
+    assert added == ["- 为 12 座城市各推出一款城市限定杯，杯身插画由本地插画师创作。"]
     assert any("「样本茶饮」已改回简报中的「示例茶饮」" in n for n in section.notes)
     assert [c.reason for c in section.copies] == ["prompt"]
 
@@ -291,11 +293,24 @@ def test_no_search_index_still_drafts(brief) -> None:
     assert any("no index" in note for note in draft.notes)
 
 
+def test_brief_figures_the_model_left_out_are_added_as_the_brief_words_them(brief) -> None:
+    """Never invent a number, and never lose one: the brief's 600 stores stay in 营销背景."""
+    section = draft_section(
+        brief, FakeGenerator("示例茶饮是一家新茶饮品牌，夏季是旺季。"), "background"
+    )
+    lines = section.text.split("\n")
+    assert lines[0] == "示例茶饮是一家新茶饮品牌，夏季是旺季。"
+    assert any("600" in line and line.startswith("- ") for line in lines[1:])
+    assert any("漏写" in n and "600" in n for n in section.notes)
+    complete = "示例茶饮在全国约 600 家门店，其中约一半开业不足两年。夏季是旺季。"
+    assert draft_section(brief, FakeGenerator(complete), "background").text == complete
+
+
 def test_one_section_can_be_regenerated(brief) -> None:
     draft = draft_entry(brief, FakeGenerator())
     again = draft_section(brief, FakeGenerator("新的策略文字。"), "strategy")
     updated = draft.with_section(again)
-    assert updated.section("strategy").text == "新的策略文字。"
+    assert updated.section("strategy").text.startswith("新的策略文字。\n")
     assert updated.section("background").text == draft.section("background").text
 
 
@@ -465,7 +480,7 @@ def test_cli_streams_the_header_then_each_section_as_checked(monkeypatch, capsys
     assert main(["draft", str(BRIEFS / "golden_mouse.toml"), "--no-exemplars"]) == 0
     out = capsys.readouterr().out
     assert out.index("- 广告主：示例茶饮（虚构品牌）") < out.index("## 营销背景")
-    assert "〔核对后的「营销背景」：1 处数字标记【待核实】〕" in out
+    assert "〔核对后的「营销背景」：1 处数字标记【待核实】；模型漏写了简报里的数据" in out
     assert f"覆盖8{MARK}个城市" in out
 
 
