@@ -631,6 +631,7 @@ def tidy(
             continue  # a paragraph the model repeated, perhaps under a new number
         seen.add(key)
         kept.append(line)
+    kept = _without_repeated_sentences(kept)
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     if cut:  # stopped by a budget: end at the last full sentence when there is one
         last = max(text.rfind(c) for c in _TRIM_AT)
@@ -640,6 +641,32 @@ def tidy(
 
 
 _SENTENCE_MARK = re.compile(r"[。！？；，,;!?]")
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*")
+# A small model repeats a sentence behind a new connective ("此外，…" then "另一方面，…").
+_CONNECTIVE = re.compile(
+    r"^(?:此外|另外|同时|而且|并且|因此|所以|一方面|另一方面|其次|最后|总之)[，,]?"
+)
+_MIN_REPEAT = 10  # characters: shorter sentences ("效果显著。") may well recur on purpose
+
+
+def _without_repeated_sentences(lines: list[str]) -> list[str]:
+    """Drop every sentence that says again, word for word, a sentence before it (behind a new
+    connective or not); a line left empty goes too."""
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        kept = []
+        for m in _SENTENCE.finditer(line):
+            sentence = m.group()
+            key = re.sub(r"[\s，,。！？!?；;、]", "", _CONNECTIVE.sub("", sentence.strip()))
+            if len(key) >= _MIN_REPEAT and key in seen:
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        text = "".join(kept)
+        if text.strip() or not line.strip():
+            out.append(text.rstrip() if text.strip() else line)
+    return out
 
 
 def _is_prose(line: str) -> bool:

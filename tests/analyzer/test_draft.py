@@ -451,6 +451,17 @@ def test_model_output_is_tidied_into_section_text() -> None:
     assert tidy(raw, spec, cut=True).endswith("限定杯。")  # a budget cut ends at a sentence
 
 
+def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() -> None:
+    from analyzer.draft import tidy
+
+    spec = get_award("golden_mouse").section("background")
+    said = "消费者对品牌缺乏记忆点，这加剧了品牌面临的竞争压力。"
+    raw = f"门店约一半开业不足两年。此外，{said}\n\n品牌面临挑战。一方面，{said}另一方面，{said}"
+    assert tidy(raw, spec) == f"门店约一半开业不足两年。此外，{said}\n\n品牌面临挑战。"
+    short = "效果显著。活动很好。效果显著。"  # short sentences may recur on purpose
+    assert tidy(short, spec) == short
+
+
 class InterruptedGenerator(FakeGenerator):
     """Writes two sections, then the user presses Ctrl-C."""
 
