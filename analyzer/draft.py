@@ -616,6 +616,10 @@ def tidy(
             or _like_title(heading, spec)
         ):
             lines = lines[1:]  # an echoed heading, "「…」参赛材料的营销背景包括：", "资源背景"
+    if lines:
+        lines[0] = _without_title_label(lines[0], spec)
+        if not lines[0].strip():
+            lines = lines[1:]
     kept: list[str] = []
     seen: set[str] = set()
     for line in lines:
@@ -647,6 +651,25 @@ _CONNECTIVE = re.compile(
     r"^(?:此外|另外|同时|而且|并且|因此|所以|一方面|另一方面|其次|最后|总之)[，,]?"
 )
 _MIN_REPEAT = 10  # characters: shorter sentences ("效果显著。") may well recur on purpose
+
+
+def _without_title_label(line: str, spec: SectionSpec) -> str:
+    """The first line without the section's title as a label ("营销效果与市场反馈：通过…" →
+    "通过…"); "" when what follows the label is only an award's name ("策略与创意：金鼠标数字营销大赛")."""
+    plain = line.replace("**", "").strip()
+    for title in (spec.title, *spec.aliases):
+        for colon in ("：", ":"):
+            if plain.startswith(title + colon):
+                rest = plain[len(title) + 1 :].strip()
+                return "" if not rest or _is_award_name(rest) else rest
+    return line
+
+
+def _is_award_name(text: str) -> bool:
+    from analyzer.schema import load_awards
+
+    names = {n for a in load_awards().values() for n in (a.name, *a.names) if n}
+    return text.strip("：: 。") in names
 
 
 def _without_repeated_sentences(lines: list[str]) -> list[str]:

@@ -462,6 +462,17 @@ def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() ->
     assert tidy(short, spec) == short
 
 
+def test_the_section_title_as_a_label_of_the_first_line_goes() -> None:
+    from analyzer.draft import tidy
+
+    award = get_award("golden_mouse")
+    strategy = "**策略与创意：金鼠标数字营销大赛**\n\n策略洞察：每座城市都有自己的夏天。"
+    assert tidy(strategy, award.section("strategy")) == "策略洞察：每座城市都有自己的夏天。"
+    prose = "营销效果与市场反馈：阅读量和客流回应了目标。"
+    assert tidy(prose, award.section("results"), prose_only=True) == "阅读量和客流回应了目标。"
+    assert tidy("营销背景很重要。", award.section("background")) == "营销背景很重要。"
+
+
 class InterruptedGenerator(FakeGenerator):
     """Writes two sections, then the user presses Ctrl-C."""
 
