@@ -462,6 +462,26 @@ def _kinds(award: str) -> dict[str, str]:
         return {}
 
 
+def draft_from_brief(brief: Any, award: str, sections: dict[str, str]) -> Draft:
+    """A draft document of what ``award-writer draft`` wrote: the brief in the form (header
+    fields, facts one per line, result rows) and the sections' text, so the app opens it with
+    everything the command was given."""
+    from analyzer.brief import FACT_FIELDS
+    from analyzer.schema import get_award
+
+    draft = Draft.new(award, title=brief.title)
+    fields = {f.key: brief.header_value(f.key) for f in get_award(award).fields}
+    form: dict[str, Any] = {n: list(getattr(brief, n)) for n in FACT_FIELDS if getattr(brief, n)}
+    form["results"] = [
+        {"measure": r.measure, "value": r.value, "source": r.source} for r in brief.results
+    ]
+    draft = replace(draft, fields=fields, brief=form)
+    for key, text in sections.items():
+        if any(s.key == key for s in draft.sections):
+            draft = draft.with_section(key, text)
+    return draft
+
+
 def draft_from_parsed(doc: Any, *, award: str | None = None) -> Draft:
     """A draft from any parsed entry (a Word file from a colleague, a past case)."""
     key = award or doc.award or "generic"

@@ -35,7 +35,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("brief", metavar="BRIEF", help="a brief file (see corpus/briefs/)")
     p.add_argument("--award", metavar="KEY", help="award schema (default: the brief's award)")
-    p.add_argument("-o", "--output", metavar="OUT.md", help="write the draft as Markdown")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write the draft: OUT.md as Markdown, OUT.awdraft as a draft the app opens with its brief",
+    )
     p.add_argument(
         "--max-tokens",
         type=_positive_int,
@@ -214,7 +219,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
         )  # fmt: skip
     except KeyboardInterrupt:
         if args.output and done and not args.section:
-            _write(args.output, partial_entry(brief, done, award=schema.key).to_markdown())
+            _save(args.output, partial_entry(brief, done, award=schema.key), brief, schema.key)
             print(
                 f"\n已中断：已完成的 {len(done)} 个部分写入 {args.output}（标为未完成）", file=err
             )
@@ -224,7 +229,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     for line in draft.review_lines():
         print(f"提示：{line}", file=err)
     if args.output:
-        _write(args.output, draft.to_markdown())
+        _save(args.output, draft, brief, schema.key)
         print(f"已写入 {args.output}", file=err)
     elif args.quiet:
         out.write(draft.to_markdown())
@@ -250,6 +255,17 @@ def _show_checked(out: Any, section: Any, raw: str) -> None:
     summary = "；".join(changes) if changes else "整理了格式"
     out.write(f"\n\n〔核对后的「{section.title}」：{summary}〕\n\n{section.text.strip()}\n")
     out.flush()
+
+
+def _save(path: str, entry: Any, brief: Any, award: str) -> None:
+    """The drafted entry as Markdown, or as a draft document (``.awdraft``) with its brief."""
+    from analyzer.drafts import DRAFT_SUFFIX, draft_from_brief, save_draft
+
+    if not path.lower().endswith(DRAFT_SUFFIX):
+        _write(path, entry.to_markdown())
+        return
+    texts = {s.key: s.text for s in entry.sections}
+    save_draft(draft_from_brief(brief, award, texts), path)
 
 
 def _write(path: str, text: str) -> None:

@@ -242,3 +242,32 @@ def test_generated_text_is_autosaved_as_it_streams_and_when_done(
     assert saved("background") == "手写的背景"
     page.stop_generation()
     qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
+
+
+def test_a_draft_written_by_the_command_line_opens_with_its_brief(
+    window: Any, tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """`award-writer draft BRIEF -o x.awdraft`, then the app: the form holds the brief."""
+    from analyzer.cli import main
+
+    class Canned:
+        label = "fake"
+        finish_reason = "eos"
+
+        def stream(self, messages: Any, **kw: Any) -> Any:
+            yield "示例茶饮在全国约 600 家门店，夏季是旺季。"
+
+    monkeypatch.setattr("analyzer.llm.load_generator", lambda *a, **k: Canned())
+    brief = Path(__file__).resolve().parents[2] / "corpus" / "briefs" / "golden_mouse.toml"
+    out = tmp_path / "tea.awdraft"
+    assert main(["draft", str(brief), "--no-exemplars", "--quiet", "-o", str(out)]) == 0
+    page = window.draft_page
+    assert page.open_path(out)
+    assert page.form.title.text() == "“一杯夏天”城市限定季（示例）"
+    assert page.form.field_edits["advertiser"].text() == "示例茶饮（虚构品牌）"
+    assert "全国约 600 家门店" in page.form.notes["background"].toPlainText()
+    assert {"measure": "活动期门店客流同比增长", "value": "27%", "source": "品牌 POS 系统"} in (
+        page.form.results.rows()
+    )
+    assert page.editors["background"].text().startswith("示例茶饮在全国约 600 家门店")
+    assert "- 微博话题阅读量：3.2亿" in page.editors["results"].text()
