@@ -38,10 +38,10 @@ $(STAMP): pyproject.toml
 # The main job, on the sample corpus in its own library (.sample-library/) with the bundled
 # models: import the seed cases, build the search index, find the case like a description,
 # draft a Golden Mouse entry from the sample brief (once; again when the brief changes), check
-# the draft, then open the app on that library with the draft on the 撰写 page. Without a
+# the draft, then open the app on that library with the draft (and its brief) on 撰写. Without a
 # screen the app runs on a virtual one (Xvfb) and leaves a screenshot of every page instead.
 AW := AWARD_WRITER_HOME=$(SAMPLE) $(BIN)/award-writer
-SAMPLE_DRAFT := $(SAMPLE)/drafts/golden_mouse-sample.md
+SAMPLE_DRAFT := $(SAMPLE)/drafts/golden_mouse-sample.awdraft
 
 run: setup
 	$(AW) ingest corpus/cases
