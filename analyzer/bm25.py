@@ -43,7 +43,8 @@ _jieba_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _jieba() -> Any:
+def ensure_jieba() -> Any:
+    """jieba with its dictionary loaded (see :func:`_load_dictionary`); the module."""
     global _jieba_ready
     import jieba
 
@@ -54,11 +55,6 @@ def _jieba() -> Any:
             _load_dictionary(jieba.dt)
             _jieba_ready = True
     return jieba
-
-
-def ensure_jieba() -> Any:
-    """jieba with its dictionary loaded (see :func:`_load_dictionary`); the module."""
-    return _jieba()
 
 
 def _load_dictionary(dt: Any) -> None:
@@ -138,7 +134,7 @@ def _read_slices(path: Path) -> tuple[dict[str, int], int] | None:
 
 @lru_cache(maxsize=4096)
 def _tokenize_cached(text: str) -> tuple[str, ...]:
-    jieba = _jieba()
+    jieba = ensure_jieba()
     out = []
     for token in jieba.cut_for_search(text):
         token = token.strip().lower()

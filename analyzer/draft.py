@@ -551,10 +551,10 @@ def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, lis
     those facts. A figure counts as kept when its digits appear anywhere in the text."""
     plain = re.sub(r"[\s,]", "", text)
     missed = []
-    for line in (line for lines in facts.values() for line in lines):
+    for line in (line.strip() for lines in facts.values() for line in lines):
         figures = [f.replace(",", "") for f in _FIGURE.findall(line)]
         if figures and any(f not in plain for f in figures) and line not in missed:
-            missed.append(line.strip())
+            missed.append(line)
     if not missed:
         return text, []
     return text.rstrip() + "\n" + "\n".join(f"- {line}" for line in missed), missed
@@ -666,10 +666,9 @@ def _without_title_label(line: str, spec: SectionSpec) -> str:
 
 
 def _is_award_name(text: str) -> bool:
-    from analyzer.schema import load_awards
+    from analyzer.sections import award_names, normalized
 
-    names = {n for a in load_awards().values() for n in (a.name, *a.names) if n}
-    return text.strip("：: 。") in names
+    return normalized(text.strip("：: 。")) in award_names()
 
 
 def _without_repeated_sentences(lines: list[str]) -> list[str]:
@@ -678,6 +677,9 @@ def _without_repeated_sentences(lines: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for line in lines:
+        if not line.strip():
+            out.append(line)  # paragraph breaks stay
+            continue
         kept = []
         for m in _SENTENCE.finditer(line):
             sentence = m.group()
@@ -686,9 +688,8 @@ def _without_repeated_sentences(lines: list[str]) -> list[str]:
                 continue
             seen.add(key)
             kept.append(sentence)
-        text = "".join(kept)
-        if text.strip() or not line.strip():
-            out.append(text.rstrip() if text.strip() else line)
+        if text := "".join(kept).rstrip():
+            out.append(text)
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from analyzer.errors import ReadError
 from analyzer.models import Metric, ParsedDocument, Section
 from analyzer.schema import AwardSchema, get_award, load_awards
-from analyzer.sections import HeadingMatcher, match_fields, normalized
+from analyzer.sections import HeadingMatcher, award_names, match_fields, normalized
 from analyzer.textclean import clean_text, is_cjk
 
 HEAD_CHARS = 400  # how far from the top a stated award name counts
@@ -158,7 +158,7 @@ def _choose(splits: list[_Split], head: str, field_counts: list[int]) -> _Split:
 _TITLE_SEP = re.compile(r"\s*[｜|]\s*")
 
 
-def _title(preamble_lines: list[str], names: set[str]) -> str:
+def _title(preamble_lines: list[str], names: frozenset[str]) -> str:
     # Prefer a line with Chinese in it: slide decks break Latin award names over lines.
     with_cjk = [x for x in preamble_lines if any(is_cjk(c) for c in x)]
     for line in with_cjk + preamble_lines:
@@ -210,8 +210,7 @@ def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedD
     fields = {f.spec.title: f.value for f in found}
     field_keys = {f.spec.key: f.spec.title for f in found}
     rest = [line for i, line in enumerate(pre_lines) if i not in field_line_numbers]
-    all_names = {normalized(n) for a in awards.values() for n in a.names if n}
-    title = fields.get(field_keys.get("case_name", ""), "") or _title(rest, all_names)
+    title = fields.get(field_keys.get("case_name", ""), "") or _title(rest, award_names())
     if not title:
         title = Path(name).stem if name else (text[:30] if text else "")
     metrics = _metrics(sections)

@@ -67,6 +67,4 @@ def models_dir(home: Path | None = None) -> Path:
     env = os.environ.get("AWARD_WRITER_MODELS")
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("award-writer", appauthor=False)) / "models"
+    return cache_dir() / "models"

@@ -240,6 +240,15 @@ def _read_period(text: str) -> Period | str:
     return Period((start.year, start.month, start.day), (end.year, end.month, end.day))
 
 
+@cache
+def award_names() -> frozenset[str]:
+    """Every name an award goes by (``names`` in templates/awards/*.toml), normalized: what tells
+    an award's own name line from a case's title or a model's label."""
+    from analyzer.schema import load_awards
+
+    return frozenset(normalized(n) for a in load_awards().values() for n in a.names if n)
+
+
 def normalized(text: str) -> str:
     """The form headings and names are compared in (folded, no spaces/separators, lower case)."""
     return _norm(text)

@@ -9,8 +9,7 @@ from analyzer.check import vocab
 from analyzer.check.context import CheckContext, count_chars
 from analyzer.check.model import Finding
 from analyzer.check.registry import rule
-from analyzer.schema import load_awards
-from analyzer.sections import HeadingMatcher, normalized
+from analyzer.sections import HeadingMatcher, award_names, normalized
 
 UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
 
@@ -129,7 +128,7 @@ def _longest_increasing(values: list[int]) -> set[int]:
 def unassigned_text(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.doc.preamble or not ctx.doc.sections:
         return
-    names = _award_names()
+    names = award_names()
     title = normalized(ctx.doc.title)
     leftover: list[str] = []
     for line in ctx.doc.preamble.split("\n"):
@@ -157,11 +156,6 @@ def unassigned_text(ctx: CheckContext) -> Iterator[Finding]:
         f"请把这段内容放进相应章节（如「{ctx.title(first.key)}」），或删去。",
         span,
     )
-
-
-@cache
-def _award_names() -> frozenset[str]:
-    return frozenset(normalized(n) for a in load_awards().values() for n in a.names if n)
 
 
 def _looks_like_field(line: str) -> bool:
