@@ -1,11 +1,15 @@
 """Retrieval benchmarks, one table per area, each row with its baseline, value and ratio.
 
+0. Data: the synthetic library's neighbourhoods (LID, relative contrast, neighbour
+   similarity) against the real bundled-e5 passages it was fitted to (bench/passages.py).
 1. Search core on synthetic 384-d unit vectors (10k, 100k; 1M with --with-1m): build time,
    single-query p50/p95, batched throughput and memory of the exact (flat) and HNSW indexes,
    against numpy brute force on the same data; HNSW recall@10 against exact search.
-   The vectors are drawn from a Gaussian with the mean and covariance of real bundled-e5
-   embeddings of the corpus sentences (mean cosine ≈ 0.88, as e5's are): harder for HNSW
-   than real, clustered collections, and far more realistic than isotropic noise.
+   Two sets: "passages", a library of topics of cases of chunks whose neighbourhoods match
+   real e5 passages at 11.5k (bench/passages.py, bench/e5_passages.npz), the queries being
+   held-out chunks; and "noise", one Gaussian with the mean and covariance of the e5 vectors of
+   the corpus sentences and no structure at all: ~2.5x the real LID, a worst case no library
+   looks like, kept to show how the index degrades.
 2. Whole pipeline (read, parse, chunk, embed, store, add) against the bare bundled embedder
    encoding the same chunks.
 3. Query end to end (embed + search + fuse + group by case + snippet) at 10k cases with the
@@ -16,7 +20,8 @@
    with the bundled embedder, section@1 (the snippet's section is one that answers the query),
    and the fusion variants that were compared.
 
-    .venv/bin/python bench/retrieval.py [--with-1m] [--only core,pipeline,e2e,quality]
+    .venv/bin/python bench/retrieval.py [--with-1m] [--only data,core,pipeline,e2e,quality]
+        [--data passages,noise] [--data-1m passages]
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from analyzer.library import Library  # noqa: E402
 from analyzer.models import ParsedDocument, Section  # noqa: E402
 from analyzer.parse import parse_file  # noqa: E402
 from analyzer.progress import CancelToken, ProgressCallback, no_progress  # noqa: E402
+from bench.passages import STAT_NAMES, E5Passages, neighbour_stats  # noqa: E402
 
 SEEDS = sorted((ROOT / "corpus" / "cases").glob("*.txt"))
 QUERIES = json.loads((ROOT / "bench" / "retrieval_queries.json").read_text(encoding="utf-8"))[
@@ -123,6 +129,9 @@ class E5LikeGaussian:
         self.L = (u * np.sqrt(np.clip(w, 0, None))).astype(np.float32)
         self.rng = np.random.default_rng(seed)
 
+    def data(self, n: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.sample(n), self.sample(n_queries)
+
     def sample(self, n: int) -> np.ndarray:
         out = np.empty((n, DIM), dtype=np.float32)
         for s in range(0, n, 100_000):
@@ -147,12 +156,20 @@ def numpy_top10_row(x: np.ndarray, q: np.ndarray) -> np.ndarray:
     return top[np.argsort(-s[top])]
 
 
-def bench_core(n: int, gen: E5LikeGaussian) -> None:
+def bench_data(gen: E5Passages, noise: E5LikeGaussian) -> None:
+    """Neighbourhoods of both synthetic sets against the real e5 passages, at the same size."""
+    for label, g in (("passages", gen), ("no structure", noise)):
+        stats = neighbour_stats(*g.data(gen.n_real, 500))
+        for name, real, synth in zip(STAT_NAMES, gen.real_stats, stats, strict=True):
+            row("data", f"{label}: {name} (vs real e5 passages)", real, synth, synth / real)
+
+
+def bench_core(n: int, gen: E5Passages | E5LikeGaussian, label: str) -> None:
     import faiss
 
     area = f"core {n // 1000}k" if n < 1_000_000 else "core 1M"
-    x = gen.sample(n)
-    q = gen.sample(500)
+    area += f" {label}"
+    x, q = gen.data(n, 500)
     ids = np.arange(n, dtype=np.int64)
     single = 200 if n < 1_000_000 else 100
     raw_mb = x.nbytes / 1e6
@@ -228,7 +245,7 @@ def bench_core(n: int, gen: E5LikeGaussian) -> None:
     )
     row(area, "hnsw memory MB, as saved (vs raw float32)", raw_mb, hnsw_mb, hnsw_mb / raw_mb)
     default_ef = V.ef_search_for(n)
-    for ef in sorted({64, 128, 192, 256, default_ef}):
+    for ef in sorted({32, 64, 96, 128, 192, 256, default_ef}):
         hnsw.ef_search = ef
         times, found = [], []
         for i in range(len(q)):
@@ -473,7 +490,14 @@ def main() -> None:
         action="store_true",
         help="also run the core at 1M vectors (~30 min on 2 cores)",
     )
-    ap.add_argument("--only", default="core,pipeline,e2e,quality")
+    ap.add_argument("--only", default="data,core,pipeline,e2e,quality")
+    ap.add_argument(
+        "--data",
+        default="passages,noise",
+        help="synthetic sets for the core: passages (fitted to real e5 passages), noise "
+        "(one Gaussian, no structure: the worst case)",
+    )
+    ap.add_argument("--data-1m", default="passages", help="the sets run at 1M (--with-1m)")
     ap.add_argument("--e2e-cases", type=int, default=10_000)
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -483,9 +507,13 @@ def main() -> None:
     embedder = get_embedder(None)
     sent_vecs = sentence_vectors(embedder)
     gen = E5LikeGaussian(np.array(list(sent_vecs.values())))
+    sets = {"passages": E5Passages(), "noise": gen}
+    if "data" in only:
+        bench_data(sets["passages"], gen)
     if "core" in only:
         for n in (10_000, 100_000) + ((1_000_000,) if args.with_1m else ()):
-            bench_core(n, gen)
+            for label in (args.data_1m if n >= 1_000_000 else args.data).split(","):
+                bench_core(n, sets[label], label)
     home = Path(tempfile.mkdtemp())
     if "pipeline" in only:
         bench_pipeline(embedder, home)
