@@ -112,6 +112,7 @@ def store(model: Any, tokenizer: Any, *, sha256: str, source: str, label: str) -
         )
         names = [k for k in state if not (tied and k == "lm_head.weight")]
         _save_sharded(state, names, dtype, tmp)
+        _round_as_stored(state, names, dtype)
         config_dict = config.to_dict()
         config_dict.pop("quantization_config", None)
         config_dict["tie_word_embeddings"] = bool(tied)
@@ -290,6 +291,19 @@ def _unshare(tensors: dict[str, Any]) -> None:
         if ptr in seen:
             tensors[key] = value.clone()
         seen.add(ptr)
+
+
+def _round_as_stored(state: dict[str, Any], names: list[str], dtype: Any) -> None:
+    """Round the converted model's weights (in place) to what was written: the model in memory
+    is then the one every later load reads, so the first draft and the int8 weights quantized
+    from it are the same as after any later load or a rebuilt int8 cache."""
+    import torch
+
+    with torch.no_grad():
+        for name in names:
+            tensor = state[name]
+            if tensor.is_floating_point() and tensor.dtype != dtype:
+                tensor.copy_(tensor.to(dtype))
 
 
 def _save_sharded(state: dict[str, Any], names: list[str], dtype: Any, folder: Path) -> None:

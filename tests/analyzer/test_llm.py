@@ -369,8 +369,35 @@ def test_a_gguf_is_converted_once_and_loads_from_the_cache(tiny_gguf: Path, monk
     assert again.tokenizer.added_tokens_decoder == first.tokenizer.added_tokens_decoder
     import torch
 
+    with torch.inference_mode():  # the first load runs the weights as they were stored
+        assert torch.equal(first.model(ids).logits, again.model(ids).logits)
+
+
+def test_a_converted_model_drafts_the_same_before_and_after_its_int8_cache_is_rebuilt(
+    tiny_gguf: Path,
+) -> None:
+    import shutil
+
+    from analyzer.llm import cache
+
+    options = LoadOptions(device="cpu")
+    source = src.resolve(str(tiny_gguf))
+    first = load(source, options)  # converts, then quantizes the weights in memory
+    assert first.converted and "quantize" in first.seconds
+    shutil.rmtree(cache.int8_dir(first.folder))
+    again = load(source, options)  # quantizes the stored conversion afresh
+    assert not again.converted and "quantize" in again.seconds
+    texts = []
+    for loaded in (first, again):
+        gen = TransformersGenerator(loaded)
+        gen.sampling = Sampling(repetition_penalty=1.0, stop_on_repeated_line=False)
+        texts.append("".join(gen.stream(MESSAGES, max_new_tokens=24)))
+    assert texts[0] == texts[1]
+    import torch
+
+    ids = TransformersGenerator(first).encode(MESSAGES)
     with torch.inference_mode():
-        assert torch.allclose(first.model(ids).logits, again.model(ids).logits, atol=1e-3)
+        assert torch.equal(first.model(ids).logits, again.model(ids).logits)
 
 
 def test_a_damaged_gguf_is_a_clear_error_and_is_never_cached(tiny_gguf: Path, tmp_path: Path):
