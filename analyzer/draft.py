@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.brief import LABELS, Brief, ResultRow
-from analyzer.copyguard import CopyFlag, Source, check_copies, restore_names
+from analyzer.copyguard import CopyFlag, Source, check_copies, restore_names, restore_rare_chars
 from analyzer.errors import AwardWriterError, BriefError
 from analyzer.exemplars import Candidate, ExemplarLike, choose, outline
 from analyzer.factguard import Allowed, Flag, allowed_values, guard
@@ -434,7 +434,10 @@ def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
         written = _write(run, spec, [], cases)
         found = []
     text = written.text
-    text, restored = restore_names(text, _brief_names(brief), "\n".join(brief.all_text()))
+    brief_text = "\n".join(brief.all_text())
+    text, restored = restore_names(text, _brief_names(brief), brief_text)
+    notes += restored
+    text, restored = restore_rare_chars(text, brief_text)
     notes += restored
     if spec.kind == "results":
         text, row_notes = _results_text(run, text)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from analyzer.copyguard import MIN_RUN, Source, case_names, check_copies, restore_names
+from analyzer.copyguard import (
+    MIN_RUN,
+    Source,
+    case_names,
+    check_copies,
+    restore_names,
+    restore_rare_chars,
+)
 
 CASE = (
     "随着垃圾分类政策推行，各种帮助分类垃圾的手段层出不穷，瞬间引发全民议论。华为云为此举办垃圾"
@@ -70,3 +77,17 @@ def test_an_altered_brand_name_is_put_back() -> None:
     # "家新茶饮" looks like an altered 示例茶饮, but 新茶饮 is the brief's own word
     same = "示例茶饮是一家新茶饮品牌。"
     assert restore_names(same, ["示例茶饮"], brief) == (same, [])
+
+
+def test_a_brief_character_garbled_into_a_rare_one_is_put_back() -> None:
+    brief = "- UGC 晒杯笔记：4.6万篇（来源：小红书后台数据）\n用户晒杯可领取下一杯优惠。"
+    text, notes = restore_rare_chars("带动阅读量、UGC 晲杯笔记和门店客流。", brief)
+    assert text == "带动阅读量、UGC 晒杯笔记和门店客流。"
+    assert notes == ["「晲」已改回简报中的「晒」（UGC 晒杯笔记和）"]
+    # kept: a rare character the brief itself uses, one whose neighbours the brief does not
+    # hold, and one whose neighbours the brief holds around two different characters
+    assert restore_rare_chars("UGC 晲杯笔记", "UGC 晲杯笔记")[1] == []
+    assert restore_rare_chars("一场晲光秀", brief)[1] == []
+    assert restore_rare_chars("用户晲杯", "用户晒杯，用户举杯")[1] == []
+    common = "UGC 晴杯笔记"  # 晴 is a common character: a real word, not a garbled one
+    assert restore_rare_chars(common, brief) == (common, [])

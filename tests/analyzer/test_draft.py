@@ -277,6 +277,15 @@ def test_prompt_echoes_repeats_and_altered_brand_names_are_cleaned(brief) -> Non
     assert [c.reason for c in section.copies] == ["prompt"]
 
 
+def test_a_brief_word_the_model_garbled_into_a_rare_character_is_spelled_as_in_the_brief(
+    brief,
+) -> None:
+    reply = "发起“晒出你的城市夏天”UGC 话题，用户晲杯可领取下一杯优惠。"
+    section = draft_section(brief, FakeGenerator(reply), "strategy")
+    assert "用户晒杯可领取" in section.text and "晲" not in section.text
+    assert any("「晲」已改回简报中的「晒」" in n for n in section.notes)
+
+
 def test_an_interrupted_draft_keeps_its_finished_sections(brief) -> None:
     done = [draft_section(brief, FakeGenerator("示例茶饮的背景。"), "background")]
     md = partial_entry(brief, done).to_markdown()
