@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.brief import LABELS, Brief, ResultRow
+from analyzer.brief import FACT_FIELDS, LABELS, Brief, ResultRow
 from analyzer.copyguard import CopyFlag, Source, check_copies, restore_names, restore_rare_chars
 from analyzer.errors import AwardWriterError, BriefError
 from analyzer.exemplars import Candidate, ExemplarLike, choose, outline
@@ -443,6 +443,9 @@ def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
         text, row_notes = _results_text(run, text)
         notes += row_notes
     elif text.strip():
+        text, whole = complete_clipped(text, [getattr(brief, n) for n in FACT_FIELDS])
+        if whole:
+            notes.append(f"模型截短了简报原文，已按简报补全：{'；'.join(whole)}")
         text, kept = keep_figures(text, facts)
         if kept:
             notes.append(f"模型漏写了简报里的数据，已按简报原文补上：{'；'.join(kept)}")
@@ -561,6 +564,32 @@ def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, lis
     if not missed:
         return text, []
     return text.rstrip() + "\n" + "\n".join(f"- {line}" for line in missed), missed
+
+
+_LIST_MARK = re.compile(r"^(\s*(?:[-*•]|\d+[.、)）])\s*)")
+
+
+def complete_clipped(text: str, fact_lists: list[tuple[str, ...]]) -> tuple[str, list[str]]:
+    """The section's text with every line that is only a clipped piece of one brief fact
+    ("18-30 岁人群的认知度" for the objective "提升品牌在新进入城市中 18-30 岁人群的认知度") written
+    out as the brief words it; and those facts. A piece counts when it is at least 8 characters
+    and half of the fact, lacks 3 or more of its characters, and lies in no other fact."""
+    facts = [(f.strip(), re.sub(r"\s", "", f).rstrip("。；;")) for fs in fact_lists for f in fs]
+    lines, whole = text.split("\n"), []
+    for i, line in enumerate(lines):
+        mark = _LIST_MARK.match(line)
+        body = line[mark.end() :] if mark else line
+        piece = re.sub(r"\s", "", body).rstrip("。；;")
+        if len(piece) < 8:
+            continue
+        holders = {(f, plain) for f, plain in facts if piece in plain}
+        if len(holders) != 1:
+            continue
+        ((fact, plain),) = holders
+        if len(plain) - len(piece) >= 3 and len(piece) * 2 >= len(plain):
+            lines[i] = (mark.group(1) if mark else "") + fact
+            whole.append(fact)
+    return "\n".join(lines), whole
 
 
 def _results_text(run: _Run, prose: str) -> tuple[str, list[str]]:

@@ -286,6 +286,15 @@ def test_a_brief_word_the_model_garbled_into_a_rare_character_is_spelled_as_in_t
     assert any("「晲」已改回简报中的「晒」" in n for n in section.notes)
 
 
+def test_an_objective_the_model_clipped_is_written_out_as_the_brief_words_it(brief) -> None:
+    reply = "18-30 岁人群的认知度\n夏季限定产品拉动门店客流和小程序点单。"
+    section = draft_section(brief, FakeGenerator(reply), "objectives")
+    lines = section.text.split("\n")
+    assert lines[0] == "提升品牌在新进入城市中 18-30 岁人群的认知度。"
+    assert lines[1] == "夏季限定产品拉动门店客流和小程序点单。"  # only 借 left out: kept
+    assert any("截短" in n and "新进入城市" in n for n in section.notes)
+
+
 def test_an_interrupted_draft_keeps_its_finished_sections(brief) -> None:
     done = [draft_section(brief, FakeGenerator("示例茶饮的背景。"), "background")]
     md = partial_entry(brief, done).to_markdown()
