@@ -60,10 +60,17 @@ def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
         first = next(m for m, _, _ in objective.clauses if m in unanswered)
         start, end = ctx.unmarked(*objective.clause_of(first))
         clause = ctx.text[start:end]
+        met = objective.measures & answered.keys()
+        if met:  # say which part is answered, so the user sees what is left
+            what = (
+                f"涉及{ctx.measure_names(objective.measures)}：效果里有{ctx.measure_names(met)}"
+                f"的数据，但没有{names}的数据。请在效果里补上{names}的结果"
+            )
+        else:
+            what = f"涉及{names}，但效果部分没有对应的{names}数据。请在效果里补上这项指标的结果"
         yield ctx.warning(
             objective.section,
-            f"{ctx.title(objective.section)}：目标“{_short(clause)}”涉及{names}，"
-            f"但效果部分没有对应的{names}数据。请在效果里补上这项指标的结果，或修改目标。",
+            f"{ctx.title(objective.section)}：目标“{_short(clause)}”{what}，或修改目标。",
             (start, end),
         )
 
