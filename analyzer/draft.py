@@ -683,6 +683,7 @@ _CONNECTIVE = re.compile(
     r"^(?:此外|另外|同时|而且|并且|因此|所以|一方面|另一方面|其次|最后|总之)[，,]?"
 )
 _MIN_REPEAT = 10  # characters: shorter sentences ("效果显著。") may well recur on purpose
+_NEAR_REPEAT = 0.8  # share of a sentence's three-character runs said before: a near repeat
 
 
 def _without_title_label(line: str, spec: SectionSpec) -> str:
@@ -704,10 +705,15 @@ def _is_award_name(text: str) -> bool:
 
 
 def _without_repeated_sentences(lines: list[str]) -> list[str]:
-    """Drop every sentence that says again, word for word, a sentence before it (behind a new
-    connective or not); a line left empty goes too."""
+    """Drop every sentence that says again a sentence before it: word for word (behind a new
+    connective or not), or near enough that :data:`_NEAR_REPEAT` of its three-character runs
+    were all said before ("中国品牌面临着巨大的市场挑战…" after "…中国品牌面临巨大的市场挑战…").
+    A sentence with a number is never dropped as a near repeat; a line left empty goes, and so
+    does a subheading ("品牌面临的挑战") left with nothing under it."""
     seen: set[str] = set()
-    out = []
+    said: set[str] = set()  # three-character runs of the sentences kept so far
+    out: list[str] = []
+    orphan: list[str] | None = None  # a subheading whose paragraph went, with the blank lines
     for line in lines:
         if not line.strip():
             out.append(line)  # paragraph breaks stay
@@ -716,13 +722,36 @@ def _without_repeated_sentences(lines: list[str]) -> list[str]:
         for m in _SENTENCE.finditer(line):
             sentence = m.group()
             key = re.sub(r"[\s，,。！？!?；;、]", "", _CONNECTIVE.sub("", sentence.strip()))
-            if len(key) >= _MIN_REPEAT and key in seen:
+            runs = {key[i : i + 3] for i in range(len(key) - 2)}
+            if len(key) >= _MIN_REPEAT and (
+                key in seen
+                or (not re.search(r"\d", key) and len(runs & said) >= _NEAR_REPEAT * len(runs))
+            ):
                 continue
             seen.add(key)
+            said |= runs
             kept.append(sentence)
-        if text := "".join(kept).rstrip():
-            out.append(text)
+        text = "".join(kept).rstrip()
+        if not text:  # the whole paragraph was said before: its subheading waits for a body
+            end = len(out)
+            while end and not out[end - 1].strip():
+                end -= 1
+            if orphan is None and end and _bare_heading(out[end - 1]):
+                orphan = out[end - 1 :]
+                del out[end - 1 :]
+            continue
+        if orphan is not None:
+            if not _bare_heading(text):
+                out.extend(orphan)
+            orphan = None
+        out.append(text)
     return out
+
+
+def _bare_heading(line: str) -> bool:
+    """A short line without sentence marks or figures: a subheading ("行业处境")."""
+    plain = line.strip()
+    return 0 < len(plain) <= 12 and not _SENTENCE_MARK.search(plain) and not re.search(r"\d", plain)
 
 
 def _is_prose(line: str) -> bool:

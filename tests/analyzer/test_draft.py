@@ -480,6 +480,21 @@ def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() ->
     assert tidy(short, spec) == short
 
 
+def test_a_sentence_that_nearly_repeats_one_before_goes_with_its_empty_subheading() -> None:
+    """The bundled model's 营销背景 said the same thing three times, once under a subheading of
+    its own; a near repeat holding a figure stays (figures are the brief's facts)."""
+    from analyzer.draft import tidy
+
+    spec = get_award("golden_mouse").section("background")
+    first = "全国约 600 家门店，其中约一半开业不足两年。这一现象表明，品牌面临巨大的市场挑战和竞争压力。"
+    raw = f"行业处境\n\n{first}\n\n品牌面临的挑战\n\n品牌面临着巨大的市场挑战和竞争压力。"
+    assert tidy(raw, spec) == f"行业处境\n\n{first}"
+    body = "新品牌难以在价格带中立足，消费者的选择更加分散。"
+    assert tidy(f"{raw}\n\n{body}", spec) == f"行业处境\n\n{first}\n\n品牌面临的挑战\n\n{body}"
+    figures = f"{first}\n全国约 600 家门店里，约一半开业不足两年。"
+    assert tidy(figures, spec) == figures
+
+
 def test_the_section_title_as_a_label_of_the_first_line_goes() -> None:
     from analyzer.draft import tidy
 
