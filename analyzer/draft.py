@@ -443,9 +443,12 @@ def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
         text, row_notes = _results_text(run, text)
         notes += row_notes
     elif text.strip():
-        text, whole = complete_clipped(text, [getattr(brief, n) for n in FACT_FIELDS])
+        fact_lists = [getattr(brief, n) for n in FACT_FIELDS]
+        text, whole = complete_clipped(text, fact_lists)
         if whole:
             notes.append(f"模型截短了简报原文，已按简报补全：{'；'.join(whole)}")
+        text, reworded = restore_figure_clauses(text, fact_lists, _brief_names(brief))
+        notes += [f"「{a}」说的与简报不同，已改回简报原文「{b}」" for a, b in reworded]
         text, kept = keep_figures(text, facts)
         if kept:
             notes.append(f"模型漏写了简报里的数据，已按简报原文补上：{'；'.join(kept)}")
@@ -590,6 +593,58 @@ def complete_clipped(text: str, fact_lists: list[tuple[str, ...]]) -> tuple[str,
             lines[i] = (mark.group(1) if mark else "") + fact
             whole.append(fact)
     return "\n".join(lines), whole
+
+
+_CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
+_SIMILAR_CLAUSE = 0.6  # difflib ratio from which a clause holding a brief figure is the brief's
+
+
+def restore_figure_clauses(
+    text: str, fact_lists: list[tuple[str, ...]], names: Sequence[str] = ()
+) -> tuple[str, list[tuple[str, str]]]:
+    """The section's text with every clause that holds a brief fact's figures but words them
+    differently ("中国在全球约600家门店" for the brief's "品牌在全国约 600 家门店") put back as the
+    brief words it: what a figure counts is a fact as much as the figure. A clause is taken for
+    the brief's when it holds all the figures of a brief clause and reads at least 60 % alike
+    (difflib); the brand's name where the brief says 品牌 is no difference. Returns the pairs
+    changed."""
+    from difflib import SequenceMatcher
+
+    brief_clauses = [
+        (c.strip(), _digits(c))
+        for facts in fact_lists
+        for fact in facts
+        for c in _CLAUSE.findall(fact)
+        if _FIGURE.search(c)
+    ]
+    changed: list[tuple[str, str]] = []
+
+    def put_back(m: re.Match[str]) -> str:
+        clause = m.group()
+        plain = re.sub(r"\s", "", clause)
+        for name in names:
+            plain = plain.replace(re.sub(r"\s", "", name), "品牌")
+        figures = _digits(clause)
+        if len(plain) < 6 or not figures:
+            return clause
+        best, score = "", 0.0
+        for brief_clause, brief_figures in brief_clauses:
+            if brief_figures != figures:
+                continue
+            ratio = SequenceMatcher(None, plain, re.sub(r"\s", "", brief_clause)).ratio()
+            if ratio > score:
+                best, score = brief_clause, ratio
+        if not best or score >= 1.0 or score < _SIMILAR_CLAUSE:
+            return clause
+        lead = clause[: len(clause) - len(clause.lstrip())]
+        changed.append((clause.strip(), best))
+        return lead + best
+
+    return _CLAUSE.sub(put_back, text), changed
+
+
+def _digits(text: str) -> tuple[str, ...]:
+    return tuple(f.replace(",", "") for f in _FIGURE.findall(text))
 
 
 def _results_text(run: _Run, prose: str) -> tuple[str, list[str]]:

@@ -295,6 +295,18 @@ def test_an_objective_the_model_clipped_is_written_out_as_the_brief_words_it(bri
     assert any("截短" in n and "新进入城市" in n for n in section.notes)
 
 
+def test_a_brief_figure_reworded_into_another_fact_is_put_back_as_the_brief_words_it(
+    brief,
+) -> None:
+    """The bundled model wrote "中国在全球约600 家门店" for the brief's "品牌在全国约 600 家门店":
+    the number was kept, what it counts was not."""
+    reply = "中国在全球约600 家门店，其中约一半开业不足两年。\n小程序点单三段联动：为 12 座城市各推出一款城市限定杯。"
+    section = draft_section(brief, FakeGenerator(reply), "background")
+    assert section.text.startswith("品牌在全国约 600 家门店，其中约一半开业不足两年。")
+    assert "小程序点单三段联动：为 12 座城市各推出一款城市限定杯。" in section.text  # as the brief
+    assert any("「中国在全球约600 家门店」说的与简报不同" in n for n in section.notes)
+
+
 def test_an_interrupted_draft_keeps_its_finished_sections(brief) -> None:
     done = [draft_section(brief, FakeGenerator("示例茶饮的背景。"), "background")]
     md = partial_entry(brief, done).to_markdown()
