@@ -434,8 +434,8 @@ def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
         written = _write(run, spec, [], cases)
         found = []
     text = written.text
-    brief_text = "\n".join(brief.all_text())
-    text, restored = restore_names(text, _brief_names(brief), brief_text)
+    brief_text, names = "\n".join(brief.all_text()), _brief_names(brief)
+    text, restored = restore_names(text, names, brief_text)
     notes += restored
     text, restored = restore_rare_chars(text, brief_text)
     notes += restored
@@ -447,7 +447,7 @@ def _draft_one(run: _Run, spec: SectionSpec) -> DraftedSection:
         text, whole = complete_clipped(text, fact_lists)
         if whole:
             notes.append(f"模型截短了简报原文，已按简报补全：{'；'.join(whole)}")
-        text, reworded = restore_figure_clauses(text, fact_lists, _brief_names(brief))
+        text, reworded = restore_figure_clauses(text, fact_lists, names)
         notes += [f"「{a}」说的与简报不同，已改回简报原文「{b}」" for a, b in reworded]
         text, kept = keep_figures(text, facts)
         if kept:
@@ -561,7 +561,7 @@ def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, lis
     plain = re.sub(r"[\s,]", "", text)
     missed = []
     for line in (line.strip() for lines in facts.values() for line in lines):
-        figures = [f.replace(",", "") for f in _FIGURE.findall(line)]
+        figures = _digits(line)
         if figures and any(f not in plain for f in figures) and line not in missed:
             missed.append(line)
     if not missed:
@@ -611,7 +611,7 @@ def restore_figure_clauses(
     from difflib import SequenceMatcher
 
     brief_clauses = [
-        (c.strip(), _digits(c))
+        (c.strip(), re.sub(r"\s", "", c), _digits(c))
         for facts in fact_lists
         for fact in facts
         for c in _CLAUSE.findall(fact)
@@ -628,10 +628,10 @@ def restore_figure_clauses(
         if len(plain) < 6 or not figures:
             return clause
         best, score = "", 0.0
-        for brief_clause, brief_figures in brief_clauses:
+        for brief_clause, brief_plain, brief_figures in brief_clauses:
             if brief_figures != figures:
                 continue
-            ratio = SequenceMatcher(None, plain, re.sub(r"\s", "", brief_clause)).ratio()
+            ratio = SequenceMatcher(None, plain, brief_plain).ratio()
             if ratio > score:
                 best, score = brief_clause, ratio
         if not best or score >= 1.0 or score < _SIMILAR_CLAUSE:

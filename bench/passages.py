@@ -77,30 +77,33 @@ def neighbour_stats(x: np.ndarray, q: np.ndarray) -> np.ndarray:
 class E5Passages:
     """Unit vectors from the fitted three-level model (topics of cases of chunks)."""
 
-    def __init__(self, path: Path = STORE, seed: int = 0) -> None:
-        with np.load(path, allow_pickle=False) as d:
-            self.mean = d["mean"].astype(np.float32)
-            self.L = d["L"].astype(np.float32)
-            self.fractions = tuple(float(f) for f in d["fractions"])
-            self.cases_per_topic = int(d["cases_per_topic"])
-            self.chunks_per_case = int(d["chunks_per_case"])
-            self.real_stats = d["real_stats"].astype(np.float64)
-            self.n_real = int(d["n_real"])
-        self.seed = seed
-
-    @classmethod
-    def from_parts(
-        cls,
+    def __init__(
+        self,
         mean: np.ndarray,
         L: np.ndarray,
         fractions: tuple[float, float, float],
         cases_per_topic: int,
+        chunks_per_case: int = CHUNKS_PER_CASE,
         seed: int = 0,
-    ) -> E5Passages:
-        out = cls.__new__(cls)
-        out.mean, out.L, out.fractions = mean, L, fractions
-        out.cases_per_topic, out.chunks_per_case = cases_per_topic, CHUNKS_PER_CASE
-        out.seed = seed
+    ) -> None:
+        self.mean, self.L, self.fractions = mean, L, fractions
+        self.cases_per_topic, self.chunks_per_case = cases_per_topic, chunks_per_case
+        self.seed = seed
+        self.real_stats, self.n_real = np.zeros(len(STAT_NAMES)), 0  # set by stored()
+
+    @classmethod
+    def stored(cls, path: Path = STORE, seed: int = 0) -> E5Passages:
+        """The fit in ``bench/e5_passages.npz``, with the real statistics it was fitted to."""
+        with np.load(path, allow_pickle=False) as d:
+            out = cls(
+                d["mean"].astype(np.float32),
+                d["L"].astype(np.float32),
+                tuple(float(f) for f in d["fractions"]),
+                int(d["cases_per_topic"]),
+                int(d["chunks_per_case"]),
+                seed,
+            )
+            out.real_stats, out.n_real = d["real_stats"].astype(np.float64), int(d["n_real"])
         return out
 
     def sample(self, n: int) -> np.ndarray:
@@ -180,7 +183,7 @@ def fit() -> None:
         for f_case in (0.1, 0.15, 0.2, 0.25):
             fractions = (f_topic, f_case, 1 - f_topic - f_case)
             for per_topic in (5, 10, 20, 50):
-                gen = E5Passages.from_parts(mean, L, fractions, per_topic, seed=1)
+                gen = E5Passages(mean, L, fractions, per_topic, seed=1)
                 xs, qs = gen.data(len(x), N_QUERIES)
                 stats = neighbour_stats(xs, qs)
                 err = float(np.sqrt(np.mean(np.log(stats / target) ** 2)))
@@ -206,7 +209,7 @@ def fit() -> None:
 
 
 def check() -> None:
-    gen = E5Passages()
+    gen = E5Passages.stored()
     xs, qs = gen.data(gen.n_real, N_QUERIES)
     stats = neighbour_stats(xs, qs)
     print(f"statistic | real e5 passages (n={gen.n_real}) | synthetic | ratio")

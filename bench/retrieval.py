@@ -507,7 +507,7 @@ def main() -> None:
     embedder = get_embedder(None)
     sent_vecs = sentence_vectors(embedder)
     gen = E5LikeGaussian(np.array(list(sent_vecs.values())))
-    sets = {"passages": E5Passages(), "noise": gen}
+    sets = {"passages": E5Passages.stored(), "noise": gen}
     if "data" in only:
         bench_data(sets["passages"], gen)
     if "core" in only:
