@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzer.check import Report, check_document  # noqa: E402
-from analyzer.library import Library  # noqa: E402
-from analyzer.parse import parse_text  # noqa: E402
+from analyzer.library.parse import parse_text  # noqa: E402
+from analyzer.library.store import Library  # noqa: E402
 
 GOAL = 1000.0  # entries per second
 T = TypeVar("T")

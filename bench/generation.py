@@ -229,8 +229,8 @@ def bench_load(repeats: int, cold: bool) -> None:
 
 
 def bench_draft(max_tokens: int, threads: int | None) -> None:
-    from analyzer.brief import load_brief
-    from analyzer.draft import draft_entry
+    from analyzer.documents.brief import load_brief
+    from analyzer.drafting.run import draft_entry
     from analyzer.llm import load_generator
 
     print("\n## A whole Golden Mouse entry from corpus/briefs/golden_mouse.toml (no exemplars)")

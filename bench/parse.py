@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzer.library import Library  # noqa: E402
-from analyzer.parse import parse_text  # noqa: E402
+from analyzer.library.parse import parse_text  # noqa: E402
+from analyzer.library.store import Library  # noqa: E402
 
 
 def corpus_texts() -> list[str]:

@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzer.embed import normalize_rows  # noqa: E402
+from analyzer.search.embed import normalize_rows  # noqa: E402
 
 STORE = ROOT / "bench" / "e5_passages.npz"
 DIM = 384
@@ -145,7 +145,7 @@ def _paragraphs(corpus: Path) -> list[str]:
 
 def _real_vectors() -> tuple[np.ndarray, str]:
     """Bundled-e5 vectors of the corpus paragraphs (cached in the temp folder)."""
-    from analyzer.embed import get_embedder
+    from analyzer.search.embed import get_embedder
 
     embedder = get_embedder(None)
     if _CACHE.exists():

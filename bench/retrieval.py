@@ -42,14 +42,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzer import vectors as V  # noqa: E402
-from analyzer.chunking import chunk_case, split_sentences  # noqa: E402
-from analyzer.embed import Embedder, get_embedder, normalize_rows  # noqa: E402
-from analyzer.index import SearchIndex  # noqa: E402
-from analyzer.library import Library  # noqa: E402
-from analyzer.models import ParsedDocument, Section  # noqa: E402
-from analyzer.parse import parse_file  # noqa: E402
+from analyzer.library.parse import parse_file  # noqa: E402
+from analyzer.library.parsed import ParsedDocument, Section  # noqa: E402
+from analyzer.library.store import Library  # noqa: E402
 from analyzer.progress import CancelToken, ProgressCallback, no_progress  # noqa: E402
+from analyzer.search import vectors as V  # noqa: E402
+from analyzer.search.chunking import chunk_case, split_sentences  # noqa: E402
+from analyzer.search.embed import Embedder, get_embedder, normalize_rows  # noqa: E402
+from analyzer.search.index import SearchIndex  # noqa: E402
 from bench.passages import STAT_NAMES, E5Passages, neighbour_stats  # noqa: E402
 
 SEEDS = sorted((ROOT / "corpus" / "cases").glob("*.txt"))
@@ -383,8 +383,8 @@ def synthetic_library(home: Path, n_cases: int) -> Library:
 def bench_e2e(
     embedder: Embedder, sent_vecs: dict[str, np.ndarray], gen: E5LikeGaussian, n_cases: int
 ) -> None:
-    from analyzer import search as S
-    from analyzer.index import open_index
+    from analyzer.search import query as S
+    from analyzer.search.index import open_index
 
     home = Path(tempfile.mkdtemp())
     t = time.perf_counter()
@@ -429,7 +429,7 @@ def bench_e2e(
 
 
 def bench_quality(embedder: Embedder, home: Path) -> None:
-    from analyzer import search as S
+    from analyzer.search import query as S
 
     lib = Library(home)
     if not len(lib):

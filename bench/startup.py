@@ -235,7 +235,7 @@ def stalls(cases: int, model: str, work: Path) -> list[tuple[str, str, float, fl
     similar.query.setPlainText("环保公益主题的开发者大赛")
     with beat:
         secs = run_until_done(similar.start_search(), 3600)
-    from analyzer.index import open_index
+    from analyzer.search.index import open_index
 
     chunks = open_index(window.session.home).n_chunks()
     rows.append(

@@ -1,7 +1,7 @@
 """Drafting sections in a worker, one at a time, with the model loaded (once) in a worker too.
 
 The controller queues the sections the user asked for, runs each as a :class:`~desktop.workers.Job`
-that calls ``analyzer.draft.draft_section`` with ``on_token=job.post`` and the job's cancel token,
+that calls ``analyzer.drafting.run.draft_section`` with ``on_token=job.post`` and the job's cancel token,
 and re-emits the streamed text tagged with the section key. 停止 cancels the running job (the core
 checks the token at every token) and drops the queue.
 """
@@ -16,7 +16,7 @@ from analyzer.progress import Progress
 from desktop.qt import QtCore, Signal
 
 if TYPE_CHECKING:
-    from analyzer.drafts import Draft
+    from analyzer.documents.document import Draft
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -34,7 +34,7 @@ def generator_spec(session: Session) -> str | None:
 def load_generator(session: Session, job: Job) -> Any:
     """The session's generator: injected (tests), already loaded, or loaded now.
 
-    A real model runs in its own process (:class:`analyzer.modelhost.GeneratorProcess`): torch's
+    A real model runs in its own process (:class:`analyzer.llm.host.GeneratorProcess`): torch's
     import and the tokenizer's construction hold the GIL for long stretches, which would freeze
     the window if they ran in this process, in any thread.
     """
@@ -45,7 +45,7 @@ def load_generator(session: Session, job: Job) -> Any:
         gen = session.models.get("generator")
         if gen is None:
             from analyzer.llm import LoadOptions
-            from analyzer.modelhost import GeneratorProcess
+            from analyzer.llm.host import GeneratorProcess
 
             s = session.settings
             job.report(Progress(0, 0, "正在加载生成模型…"))
@@ -138,8 +138,8 @@ class Generation(QtCore.QObject):
         session = self.session
 
         def work(job: Job) -> Any:
-            from analyzer.draft import draft_section
-            from analyzer.drafts import exemplar_source
+            from analyzer.documents.document import exemplar_source
+            from analyzer.drafting.run import draft_section
 
             brief = draft.to_brief()  # a malformed brief fails before the model loads
             gen = load_generator(session, job)

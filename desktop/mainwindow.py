@@ -22,7 +22,7 @@ from desktop.widgets.messagebar import MessageBar
 from desktop.widgets.shortcuts import ShortcutsDialog
 
 if TYPE_CHECKING:
-    from analyzer.drafts import DraftSpan
+    from analyzer.documents.document import DraftSpan
 
 log = logging.getLogger(__name__)
 

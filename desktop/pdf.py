@@ -1,7 +1,7 @@
 """PDF export through Qt: the analyzer's print-ready HTML laid out by ``QTextDocument``.
 
 Qt embeds the (subsetted) CJK fonts it renders with, so the PDF reads the same everywhere. Its
-text layer is then corrected (:func:`analyzer.export.fix_pdf_text`): Qt names each glyph by the
+text layer is then corrected (:func:`analyzer.documents.export.fix_pdf_text`): Qt names each glyph by the
 lowest code point the font draws with it, and CJK fonts draw 金 and the Kangxi radical ⾦ (a tab
 and a space …) alike, so copied or searched text came out as radicals. Which character a glyph
 really stood for is decided here, where the fonts are: the one of the document's own characters
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from desktop.qt import QtCore, QtGui
 
 if TYPE_CHECKING:
-    from analyzer.drafts import Draft
+    from analyzer.documents.document import Draft
 
 
 class GlyphTwins:
-    """``fix`` for :func:`analyzer.export.fix_pdf_text`: a character of ``text`` drawn with the
+    """``fix`` for :func:`analyzer.documents.export.fix_pdf_text`: a character of ``text`` drawn with the
     same glyph, by the font the PDF names."""
 
     def __init__(self, text: str) -> None:
@@ -67,8 +67,8 @@ class GlyphTwins:
 
 
 def export_pdf(draft: Draft, path: str | os.PathLike[str]) -> Path:
-    from analyzer.drafts import DraftError, atomic_write
-    from analyzer.export import fix_pdf_text, to_html
+    from analyzer.documents.document import DraftError, atomic_write
+    from analyzer.documents.export import fix_pdf_text, to_html
 
     target = Path(path)
     try:

@@ -17,7 +17,7 @@ from desktop.qt import QtCore, Signal
 from desktop.workers import JobRunner
 
 if TYPE_CHECKING:
-    from analyzer.library import Library
+    from analyzer.library.store import Library
     from desktop.workers import Job
 
 GENERATION_FIELDS = ("generator", "generator_path", "device", "threads")
@@ -67,7 +67,7 @@ class Session(QtCore.QObject):
     def library(self) -> Library:
         """The open library (opened on first use; raises ``LibraryError``)."""
         if self._library is None:
-            from analyzer.library import Library
+            from analyzer.library.store import Library
 
             self._library = Library(self.home)
         return self._library

@@ -7,7 +7,7 @@ weights; per-section status; an evidence table (criterion → metrics → source
 """
 
 from analyzer.check.engine import check_document, check_file
-from analyzer.check.model import Eligibility, EvidenceRow, Finding, Report, SectionStatus
+from analyzer.check.findings import Eligibility, EvidenceRow, Finding, Report, SectionStatus
 from analyzer.check.registry import RuleSpec, registered_rules, rule, rules_for
 
 __all__ = [

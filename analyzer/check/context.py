@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from analyzer.check import vocab
+from analyzer.check.findings import Eligibility, Finding, Severity
 from analyzer.check.measures import (
     exact_words,
     informative,
@@ -22,12 +23,11 @@ from analyzer.check.measures import (
     measure_label,
     measures_in,
 )
-from analyzer.check.model import Eligibility, Finding, Severity
-from analyzer.models import Metric, ParsedDocument, Section
+from analyzer.library.parsed import Metric, ParsedDocument, Section
 from analyzer.schema import AwardSchema, SectionSpec
 
 if TYPE_CHECKING:
-    from analyzer.library import Library
+    from analyzer.library.store import Library
 
 _CLAUSE_END = re.compile(r"[，,。；;！？!?\n）)]")
 _CLAUSE_START = re.compile(r"[^，,。；;！？!?\n（(]*$")

@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from analyzer.check.context import CheckContext
-from analyzer.check.model import (
+from analyzer.check.findings import (
     Eligibility,
     EvidenceRow,
     Finding,
@@ -14,11 +14,11 @@ from analyzer.check.model import (
     SectionStatus,
 )
 from analyzer.check.registry import RuleSpec, rules_for
-from analyzer.models import Metric, ParsedDocument
+from analyzer.library.parsed import Metric, ParsedDocument
 from analyzer.schema import AwardSchema, get_award
 
 if TYPE_CHECKING:
-    from analyzer.library import Library
+    from analyzer.library.store import Library
 
 # How much one finding takes from its section's share of the score (a section scores 0..1).
 SECTION_PENALTY = {"error": 0.5, "warning": 0.15, "suggestion": 0.0}
@@ -52,7 +52,7 @@ def check_document(
     if schema is None:
         schema = get_award(doc.award or "generic")
     elif schema.key != doc.award:
-        from analyzer.parse import parse_text
+        from analyzer.library.parse import parse_text
 
         doc = parse_text(doc.text, award=schema.key, name=doc.title)
     ctx = CheckContext(doc, schema, library=library, eligibility=eligibility)
@@ -114,8 +114,8 @@ def check_file(
     award's schema does not carry (this year's rules, a client's brief); a section key the award
     does not have is a ValueError.
     """
-    from analyzer.drafts import DRAFT_SUFFIX, load_draft
-    from analyzer.parse import parse_file
+    from analyzer.documents.document import DRAFT_SUFFIX, load_draft
+    from analyzer.library.parse import parse_file
 
     schema = get_award(award) if award else None
     if os.fspath(path).lower().endswith(DRAFT_SUFFIX):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from analyzer.check.context import CheckContext
-    from analyzer.check.model import Finding
+    from analyzer.check.findings import Finding
 
 RuleFunction = Callable[["CheckContext"], Iterable["Finding"]]
 

@@ -6,7 +6,7 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from analyzer.check.model import Finding, Report
+from analyzer.check.findings import Finding, Report
 from analyzer.paths import templates_dir
 
 if TYPE_CHECKING:

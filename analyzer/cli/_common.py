@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analyzer.library import Library
+    from analyzer.library.store import Library
     from analyzer.progress import ProgressCallback
 
 
@@ -42,7 +42,7 @@ def print_line(text: str) -> None:
 
 
 def open_library(args: argparse.Namespace) -> Library:
-    from analyzer.library import Library
+    from analyzer.library.store import Library
 
     return Library.open(getattr(args, "library", None))
 

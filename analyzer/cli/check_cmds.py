@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.cli._common import console, open_library
 
 if TYPE_CHECKING:
-    from analyzer.check.model import Report
+    from analyzer.check.findings import Report
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2})\s*日?)?\s*$")
 
@@ -137,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif args.html or args.markdown:
         target = Path(args.html or args.markdown)
         text = to_html(report) if args.html else to_markdown(report)
-        from analyzer.drafts import DraftError, atomic_write
+        from analyzer.documents.document import DraftError, atomic_write
 
         try:
             atomic_write(target, text.encode("utf-8"))

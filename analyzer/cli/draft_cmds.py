@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.cli._common import print_json, progress_bar
 
 if TYPE_CHECKING:
-    from analyzer.draft import ExemplarFn
+    from analyzer.drafting.run import ExemplarFn
     from analyzer.llm.device import LoadOptions
 
 
@@ -120,8 +120,8 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
     if args.no_exemplars:
         return None
     try:
-        from analyzer.exemplars import library_exemplars
-        from analyzer.index import open_index
+        from analyzer.drafting.exemplars import library_exemplars
+        from analyzer.search.index import open_index
     except ImportError:  # search not installed: draft without exemplars
         return None
     from analyzer.cli._common import open_library
@@ -136,8 +136,8 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from analyzer.brief import check_header_fields, load_brief
-    from analyzer.draft import (
+    from analyzer.documents.brief import check_header_fields, load_brief
+    from analyzer.drafting.run import (
         DEFAULT_MAX_TOKENS,
         EXEMPLAR_FORM,
         DraftedSection,
@@ -259,7 +259,7 @@ def _show_checked(out: Any, section: Any, raw: str) -> None:
 
 def _save(path: str, entry: Any, brief: Any, award: str) -> None:
     """The drafted entry as Markdown, or as a draft document (``.awdraft``) with its brief."""
-    from analyzer.drafts import DRAFT_SUFFIX, draft_from_brief, save_draft
+    from analyzer.documents.document import DRAFT_SUFFIX, draft_from_brief, save_draft
 
     if not path.lower().endswith(DRAFT_SUFFIX):
         _write(path, entry.to_markdown())
@@ -269,7 +269,7 @@ def _save(path: str, entry: Any, brief: Any, award: str) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    from analyzer.drafts import atomic_write
+    from analyzer.documents.document import atomic_write
 
     atomic_write(path, text.encode("utf-8"))
 

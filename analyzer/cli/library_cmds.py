@@ -51,7 +51,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from analyzer.parse import parse_file
+    from analyzer.library.parse import parse_file
 
     doc = parse_file(args.file, award=args.award)
     if args.json:

@@ -16,8 +16,8 @@ from analyzer.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from analyzer.index import IndexReport
-    from analyzer.library import Library
+    from analyzer.library.store import Library
+    from analyzer.search.index import IndexReport
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -82,8 +82,8 @@ def _print_messages(messages: list[str] | tuple[str, ...]) -> None:
 
 
 def _update(lib: Library, args: argparse.Namespace) -> IndexReport:
-    from analyzer.embed import get_embedder
-    from analyzer.index import open_index, repairing
+    from analyzer.search.embed import get_embedder
+    from analyzer.search.index import open_index, repairing
 
     index = open_index(lib.home)
     spec = repairing(lib, lambda: args.model or index.embedder_spec or None)
@@ -106,7 +106,7 @@ def _status(info: Any) -> dict[str, Any]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from analyzer.index import open_index, repairing
+    from analyzer.search.index import open_index, repairing
 
     with open_library(args) as lib:
         if args.status:
@@ -149,8 +149,8 @@ def _summary(report: IndexReport) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from analyzer import search as s
-    from analyzer.index import open_index, repairing
+    from analyzer.search import query as s
+    from analyzer.search.index import open_index, repairing
 
     given = sum(x is not None for x in (args.query, args.file, args.like))
     if given != 1:
@@ -165,7 +165,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         get_award(args.award)  # an unknown key is an error, not "no matching case"
     draft = None
     if args.file:
-        from analyzer.parse import parse_file
+        from analyzer.library.parse import parse_file
 
         draft = parse_file(args.file)
     with open_library(args) as lib:

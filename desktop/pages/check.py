@@ -18,7 +18,7 @@ from desktop.widgets.jobbar import JobBar
 
 if TYPE_CHECKING:
     from analyzer.check import Finding, Report
-    from analyzer.drafts import Draft
+    from analyzer.documents.document import Draft
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -89,7 +89,9 @@ def _cell(text: str, color: str | None = None, tip: str = "") -> QtWidgets.QTabl
 
 class CheckPage(QtWidgets.QWidget):
     title = "检查"
-    locate_in_draft = Signal(object)  # analyzer.drafts.DraftSpan: where a finding is in the draft
+    locate_in_draft = Signal(
+        object
+    )  # analyzer.documents.document.DraftSpan: where a finding is in the draft
     report_ready = Signal(object)  # Report
 
     def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
@@ -390,7 +392,7 @@ class CheckPage(QtWidgets.QWidget):
         finding = item.data(0, FINDING_ROLE)
         if finding is None or self.report is None or self._checked is None:
             return
-        from analyzer.drafts import DraftSpan, locate_in_draft
+        from analyzer.documents.document import DraftSpan, locate_in_draft
 
         where = locate_in_draft(self._checked, *finding.span) if finding.span else None
         self.locate_in_draft.emit(where or DraftSpan(finding.section, 0, 0, ""))
@@ -414,7 +416,7 @@ class CheckPage(QtWidgets.QWidget):
         if self.report is None:
             return False
         from analyzer.check.render import to_html, to_json, to_markdown
-        from analyzer.drafts import atomic_write
+        from analyzer.documents.document import atomic_write
 
         render = {".md": to_markdown, ".json": to_json}.get(path.suffix.lower(), to_html)
         try:

@@ -1,7 +1,7 @@
 """撰写: the brief form, one streaming editor per section, and the draft as a document.
 
 The page holds the draft in its widgets; :meth:`DraftPage.current_document` turns them into an
-``analyzer.drafts.Draft`` whenever it saves, autosaves, exports or checks. Generation runs one
+``analyzer.documents.document.Draft`` whenever it saves, autosaves, exports or checks. Generation runs one
 section at a time in a worker (see :mod:`desktop.generation`); tokens stream into that section's
 editor at the runner's tick.
 """
@@ -20,8 +20,8 @@ from desktop.widgets.jobbar import JobBar
 from desktop.widgets.sectioneditor import SectionEditor
 
 if TYPE_CHECKING:
-    from analyzer.autosave import Autosave, Recovery
-    from analyzer.drafts import Draft, DraftSpan, Exemplar
+    from analyzer.documents.autosave import Autosave, Recovery
+    from analyzer.documents.document import Draft, DraftSpan, Exemplar
     from desktop.session import Session
 
 DEFAULT_AWARD = "golden_mouse"
@@ -94,7 +94,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         layout.addWidget(self.job_bar)
         layout.addWidget(self.doc_label)
 
-        from analyzer.autosave import Autosave, AutosaveSchedule, autosave_dir
+        from analyzer.documents.autosave import Autosave, AutosaveSchedule, autosave_dir
 
         self.autosave: Autosave = Autosave(autosave_dir(session.home))
         self._autosave_schedule = AutosaveSchedule()
@@ -212,7 +212,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
     def current_document(self, *, for_autosave: bool = False) -> Draft:
         """The draft in the widgets. ``for_autosave``: a section being regenerated keeps the
         text it had until its new text is complete (a crash mid-stream loses nothing typed)."""
-        from analyzer.drafts import Draft, DraftSection
+        from analyzer.documents.document import Draft, DraftSection
 
         sections = tuple(
             DraftSection(key, e.section_title, e.durable_text() if for_autosave else e.text())
@@ -278,7 +278,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self._set_dirty(dirty)
 
     def new_document(self, award: str | None = None) -> None:
-        from analyzer.drafts import Draft
+        from analyzer.documents.document import Draft
 
         self.load_document(Draft.new(award or self._award or _default_award()), path=None)
 
@@ -395,7 +395,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
         The draft may have been edited since it was checked: the finding's text is then looked
         for near where it was."""
-        from analyzer.drafts import nearest
+        from analyzer.documents.document import nearest
 
         editor = self.editors.get(where.section)
         if editor is None:

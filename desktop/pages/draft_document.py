@@ -2,7 +2,7 @@
 
 A mixin of :class:`desktop.pages.draft.DraftPage`, which provides the widgets and
 ``current_document`` / ``load_document``; the file formats and the autosave folder are
-``analyzer``'s (:mod:`analyzer.drafts`, :mod:`analyzer.autosave`, :mod:`analyzer.export`).
+``analyzer``'s (:mod:`analyzer.documents.document`, :mod:`analyzer.documents.autosave`, :mod:`analyzer.documents.export`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from desktop.qt import QtCore, QtWidgets
 
 if TYPE_CHECKING:
-    from analyzer.autosave import Autosave, AutosaveSchedule, Recovery
-    from analyzer.drafts import Draft
+    from analyzer.documents.autosave import Autosave, AutosaveSchedule, Recovery
+    from analyzer.documents.document import Draft
     from desktop.generation import Generation
     from desktop.session import Session
     from desktop.widgets.briefform import BriefForm
@@ -86,7 +86,7 @@ class DraftDocumentMixin:
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
-        from analyzer.drafts import DRAFT_SUFFIX, load_draft
+        from analyzer.documents.document import DRAFT_SUFFIX, load_draft
 
         try:
             draft = load_draft(path)
@@ -108,7 +108,7 @@ class DraftDocumentMixin:
         return self.save_to(self.path)
 
     def save_as(self) -> bool:
-        from analyzer.drafts import DRAFT_SUFFIX
+        from analyzer.documents.document import DRAFT_SUFFIX
 
         name = self.form.title.text().strip() or "未命名草稿"
         start = str(self.path or Path(self._folder()) / f"{name}{DRAFT_SUFFIX}")
@@ -120,7 +120,7 @@ class DraftDocumentMixin:
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
-        from analyzer.drafts import save_draft
+        from analyzer.documents.document import save_draft
 
         try:
             written = save_draft(self.current_document(), path)
@@ -187,7 +187,7 @@ class DraftDocumentMixin:
         )
 
     def _library_moved(self) -> None:
-        from analyzer.autosave import Autosave, autosave_dir
+        from analyzer.documents.autosave import Autosave, autosave_dir
 
         folder = autosave_dir(self.session.home)
         if folder != self.autosave.folder:
@@ -260,7 +260,7 @@ class DraftDocumentMixin:
 
                 export_pdf(draft, path)
             else:
-                from analyzer.export import export_draft
+                from analyzer.documents.export import export_draft
 
                 export_draft(draft, path)
         except Exception as exc:

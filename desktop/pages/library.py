@@ -20,7 +20,7 @@ from desktop.widgets.caseview import CaseView
 from desktop.widgets.jobbar import JobBar
 
 if TYPE_CHECKING:
-    from analyzer.library import CaseSummary, FileResult, IngestReport
+    from analyzer.library.store import CaseSummary, FileResult, IngestReport
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -302,8 +302,8 @@ class LibraryPage(QtWidgets.QWidget):
         results: list[FileResult] = []
 
         def work(job: Job) -> IngestReport:
-            from analyzer.library import IngestReport
-            from analyzer.readers import iter_document_paths
+            from analyzer.library.readers import iter_document_paths
+            from analyzer.library.store import IngestReport
 
             missing = [p for p in paths if not Path(p).exists()]
             files = [

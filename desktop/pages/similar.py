@@ -30,7 +30,7 @@ from desktop.widgets.jobbar import JobBar
 from desktop.workers import gc_paused
 
 if TYPE_CHECKING:
-    from analyzer.search import SearchHit
+    from analyzer.search.query import SearchHit
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -59,9 +59,9 @@ def run_search(session: Session, request: SearchRequest, job: Job) -> list[Searc
     # The first search loads numpy, faiss, jieba's dictionary and the embedder: big one-time
     # loads that must not trigger long garbage collections while the GUI waits for the GIL.
     with gc_paused():
-        from analyzer.bm25 import ensure_jieba
-        from analyzer.embed import get_embedder
-        from analyzer.search import more_like, prepare_index, search
+        from analyzer.search.bm25 import ensure_jieba
+        from analyzer.search.embed import get_embedder
+        from analyzer.search.query import more_like, prepare_index, search
 
         ensure_jieba()
         if embedder is None:
@@ -93,7 +93,7 @@ def run_search(session: Session, request: SearchRequest, job: Job) -> list[Searc
 class SimilarPage(QtWidgets.QWidget):
     title = "相似案例"
     open_case_requested = Signal(int)
-    exemplar_requested = Signal(object)  # analyzer.drafts.Exemplar
+    exemplar_requested = Signal(object)  # analyzer.documents.document.Exemplar
     results_ready = Signal(list)
 
     def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
@@ -362,7 +362,7 @@ class SimilarPage(QtWidgets.QWidget):
             self.open_case_requested.emit(hit.case_id)
 
     def copy_exemplar(self) -> None:
-        from analyzer.drafts import Exemplar
+        from analyzer.documents.document import Exemplar
 
         hit = self.current_hit()
         if hit is None:

@@ -12,7 +12,7 @@ from desktop.models import award_labels, section_label
 from desktop.qt import Qt, QtWidgets, Signal
 
 if TYPE_CHECKING:
-    from analyzer.drafts import Exemplar
+    from analyzer.documents.document import Exemplar
 
 # Brief keys of the free-text notes, with their labels and hints.
 NOTES = (

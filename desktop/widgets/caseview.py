@@ -10,7 +10,7 @@ from desktop.models import award_label, section_label
 from desktop.qt import QtWidgets
 
 if TYPE_CHECKING:
-    from analyzer.library import CaseRecord
+    from analyzer.library.store import CaseRecord
 
 MARK = "background-color:#ffe9a8;"
 HIT_MARK = "background-color:#c8e6ff;"

@@ -9,7 +9,7 @@ what was there.
 from __future__ import annotations
 
 from analyzer.check.context import count_chars
-from analyzer.export import MARK_RE, count_marks
+from analyzer.documents.export import MARK_RE, count_marks
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 
 

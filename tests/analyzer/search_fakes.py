@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.library import Library
+from analyzer.library.store import Library
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 SEEDS = Path(__file__).resolve().parents[2] / "corpus" / "cases"
@@ -74,7 +74,7 @@ def seeded(tmp_path: Path) -> Iterator[Library]:
 
 
 def close_indexes() -> None:
-    from analyzer import index
+    from analyzer.search import index
 
     for opened in list(index._OPEN.values()):
         opened.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jieba
 import pytest
 
-from analyzer import bm25
+from analyzer.search import bm25
 
 SENTENCE = "华为云以垃圾分类为主题举办 AI 开发者大赛，吸引全民参与环保公益"
 

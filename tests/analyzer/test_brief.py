@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.brief import Brief, ResultRow, brief_from_dict, brief_to_dict, load_brief
+from analyzer.documents.brief import Brief, ResultRow, brief_from_dict, brief_to_dict, load_brief
 from analyzer.errors import BriefError
 from analyzer.schema import get_award
 
@@ -138,7 +138,7 @@ def test_every_bad_key_at_every_level_is_reported_at_once() -> None:
 
 
 def test_fields_are_checked_against_the_award_used_when_the_brief_names_none() -> None:
-    from analyzer.brief import check_header_fields
+    from analyzer.documents.brief import check_header_fields
 
     brief = brief_from_dict({"fields": {"scope": "全国"}})
     check_header_fields(brief, get_award("tma"))  # TMA has 执行范围

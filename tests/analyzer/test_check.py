@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.check import Eligibility, check_document, check_file, rule, rules_for
-from analyzer.check.model import Finding, Report
+from analyzer.check.findings import Finding, Report
 from analyzer.check.registry import _RULES
-from analyzer.library import Library
-from analyzer.parse import parse_text
+from analyzer.library.parse import parse_text
+from analyzer.library.store import Library
 from analyzer.schema import get_award, load_awards
 
 
@@ -651,7 +651,7 @@ def test_length_limits_given_by_the_user(tmp_path):
 
 
 def test_a_saved_draft_checks_like_the_entry_it_holds(tmp_path):
-    from analyzer.drafts import draft_from_parsed, save_draft
+    from analyzer.documents.document import draft_from_parsed, save_draft
 
     draft = draft_from_parsed(
         parse_text(golden_mouse(drop_section="营销目标"), award="golden_mouse")
@@ -710,7 +710,7 @@ def test_heading_findings_point_at_the_heading_line():
 def test_with_a_search_index_only_the_most_similar_cases_count(tmp_path):
     from search_fakes import FakeEmbedder
 
-    from analyzer.index import open_index
+    from analyzer.search.index import open_index
 
     lib = Library(tmp_path / "lib")
     drinks = "清泉饮料夏日城市限定瓶，便利店铺货，抖音小红书挑战赛"

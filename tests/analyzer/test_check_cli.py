@@ -146,8 +146,8 @@ def test_length_limits_on_the_command_line(capsys, tmp_path):
 
 
 def test_a_draft_file_is_checked(capsys, tmp_path):
-    from analyzer.drafts import draft_from_parsed, save_draft
-    from analyzer.parse import parse_text
+    from analyzer.documents.document import draft_from_parsed, save_draft
+    from analyzer.library.parse import parse_text
 
     draft = draft_from_parsed(parse_text(golden_mouse(), award="golden_mouse"))
     path = save_draft(draft, tmp_path / "entry.awdraft")

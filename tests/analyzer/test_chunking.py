@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.chunking import HEADER_KEY, chunk_case, chunk_spans, split_sentences
-from analyzer.models import Section
-from analyzer.parse import parse_file
+from analyzer.library.parse import parse_file
+from analyzer.library.parsed import Section
+from analyzer.search.chunking import HEADER_KEY, chunk_case, chunk_spans, split_sentences
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "corpus" / "cases").glob("*.txt"))
 ENDS = "。！？；!?;\n"

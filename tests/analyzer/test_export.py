@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from analyzer.drafts import Draft
-from analyzer.export import export_draft, to_html, to_markdown
+from analyzer.documents.document import Draft
+from analyzer.documents.export import export_draft, to_html, to_markdown
 
 
 def sample() -> Draft:
@@ -77,14 +77,14 @@ def test_html_highlights_fact_guard_marks() -> None:
 
 
 def test_unknown_format_is_refused_up_front(tmp_path: Path) -> None:
-    from analyzer.drafts import DraftError
+    from analyzer.documents.document import DraftError
 
     with pytest.raises(DraftError, match=r"\.odt"):
         export_draft(sample(), tmp_path / "entry.odt")
 
 
 def test_a_pdf_text_map_is_corrected_in_both_cmap_forms() -> None:
-    from analyzer.export import remap_cmap
+    from analyzer.documents.export import remap_cmap
 
     cmap = (
         "2 beginbfchar\n<0003> <2FA6>\n<0004> <9F20>\nendbfchar\n"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analyzer.brief import Brief, ResultRow
-from analyzer.factguard import MARK, allowed_values, figures, guard
+from analyzer.documents.brief import Brief, ResultRow
+from analyzer.drafting.guards.factguard import MARK, allowed_values, figures, guard
 
 BRIEF = Brief(
     period="2024.05-2024.08",

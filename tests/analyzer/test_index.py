@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from search_fakes import FakeEmbedder, case_id_of, close_indexes, seeded
 
-from analyzer import vectors
 from analyzer.errors import Cancelled, IndexError_
-from analyzer.index import DB_NAME, VECTORS_NAME, SearchIndex, open_index
-from analyzer.library import Library
+from analyzer.library.store import Library
 from analyzer.paths import index_dir
 from analyzer.progress import CancelToken, Progress
-from analyzer.search import search
+from analyzer.search import vectors
+from analyzer.search.index import DB_NAME, VECTORS_NAME, SearchIndex, open_index
+from analyzer.search.query import search
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import CaseNotFoundError, LibraryError
-from analyzer.library import Library
+from analyzer.library.store import Library
 from analyzer.progress import CancelToken, Progress
 
 
@@ -93,7 +93,7 @@ def test_a_50_mb_file_is_refused_with_a_reason_and_the_batch_goes_on(lib, seeds,
 
 
 def test_an_entry_near_the_length_limit_is_imported_whole(lib, seeds, tmp_path):
-    from analyzer.parse import MAX_ENTRY_CHARS
+    from analyzer.library.parse import MAX_ENTRY_CHARS
 
     text = seeds["001"].read_text(encoding="utf-8")
     long = tmp_path / "long.txt"
@@ -173,7 +173,7 @@ def test_a_file_that_is_not_a_library_is_refused_not_overwritten(tmp_path):
 
 KILL_SCRIPT = """
 import sys
-from analyzer.library import Library
+from analyzer.library.store import Library
 Library(sys.argv[1]).ingest([sys.argv[2]])
 """
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import SchemaError
-from analyzer.metrics import extract_metrics, measures, parse_number
-from analyzer.textclean import clean_text
+from analyzer.library.metrics import extract_metrics, measures, parse_number
+from analyzer.library.textclean import clean_text
 
 
 def one(text: str):

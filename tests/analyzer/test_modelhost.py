@@ -27,7 +27,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def host(tiny_model: Path) -> object:
     from analyzer.llm import LoadOptions
-    from analyzer.modelhost import GeneratorProcess
+    from analyzer.llm.host import GeneratorProcess
 
     progress: list[Progress] = []
     gen = GeneratorProcess(
@@ -70,7 +70,7 @@ def test_a_reader_that_stops_early_does_not_confuse_the_next_reply(host: object)
 
 
 def test_a_missing_model_is_a_model_error(tmp_path: Path) -> None:
-    from analyzer.modelhost import GeneratorProcess
+    from analyzer.llm.host import GeneratorProcess
 
     with pytest.raises(ModelError, match=r"config\.json"):
         empty = tmp_path / "empty-model"
@@ -80,7 +80,7 @@ def test_a_missing_model_is_a_model_error(tmp_path: Path) -> None:
 
 
 def test_cancel_while_loading_ends_the_child(tiny_model: Path) -> None:
-    from analyzer.modelhost import GeneratorProcess
+    from analyzer.llm.host import GeneratorProcess
 
     token = CancelToken()
     threading.Timer(0.3, token.cancel).start()
@@ -92,7 +92,7 @@ def test_cancel_while_loading_ends_the_child(tiny_model: Path) -> None:
 
 def test_close_ends_the_process(tiny_model: Path) -> None:
     from analyzer.llm import LoadOptions
-    from analyzer.modelhost import GeneratorProcess
+    from analyzer.llm.host import GeneratorProcess
 
     gen = GeneratorProcess(str(tiny_model), options=LoadOptions(device="cpu", threads=1))
     gen.close()

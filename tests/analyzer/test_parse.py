@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.parse import parse_file, parse_text
-from analyzer.readers import read_document
+from analyzer.library.parse import parse_file, parse_text
+from analyzer.library.readers import read_document
 
 
 def test_seed_000_golden_mouse(seeds):

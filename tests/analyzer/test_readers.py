@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analyzer.errors import EmptyDocumentError, ReadError, UnsupportedFormatError
-from analyzer.readers import (
+from analyzer.library.readers import (
     SUPPORTED_SUFFIXES,
     decode_bytes,
     iter_document_paths,

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from search_fakes import FakeEmbedder, case_id_of, close_indexes, seeded
 
-from analyzer import embed
-from analyzer.bm25 import tokenize
 from analyzer.cli import main
-from analyzer.index import open_index
-from analyzer.library import Library
-from analyzer.search import find_exemplars, more_like, search, search_draft
+from analyzer.library.store import Library
+from analyzer.search import embed
+from analyzer.search.bm25 import tokenize
+from analyzer.search.index import open_index
+from analyzer.search.query import find_exemplars, more_like, search, search_draft
 
 QUERIES = Path(__file__).resolve().parents[2] / "bench" / "retrieval_queries.json"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.parse import parse_text
-from analyzer.sections import parse_period, period_problem
+from analyzer.library.parse import parse_text
+from analyzer.library.sections import parse_period, period_problem
 
 BODY = "这是一段足够长的正文内容，用来说明本节讲了什么。"
 

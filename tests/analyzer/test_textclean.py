@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from analyzer.textclean import clean_text, fold
+from analyzer.library.textclean import clean_text, fold
 
 
 def test_stray_spaces_inside_chinese_words_go_latin_spacing_stays():

@@ -68,7 +68,7 @@ def test_saving_removes_the_autosave_copy(qtbot: Any, window: Any, tmp_path: Pat
 
 
 def test_discarding_a_recovery_forgets_it(qtbot: Any, window: Any) -> None:
-    from analyzer.drafts import Draft
+    from analyzer.documents.document import Draft
 
     page = window.draft_page
     lost = Draft.new("tma", title="丢失的草稿")

@@ -167,7 +167,7 @@ def test_opening_another_draft_while_generating_keeps_it_clean(
 ) -> None:
     from dataclasses import replace
 
-    from analyzer.drafts import Draft, save_draft
+    from analyzer.documents.document import Draft, save_draft
 
     other = Draft.new("golden_mouse", title="另一份草稿").with_section(
         "background", "另一份的背景。"

@@ -107,7 +107,7 @@ def test_using_an_empty_draft_says_so_instead_of_searching_its_headings(imported
 
 
 def test_a_reference_document_hit_names_its_section_in_chinese(imported: Any) -> None:
-    from analyzer.search import SearchHit
+    from analyzer.search.query import SearchHit
 
     page = imported.similar_page
     case = next(c for c in imported.session.library.list_cases() if not c.award)
@@ -119,9 +119,9 @@ def test_a_reference_document_hit_names_its_section_in_chinese(imported: Any) ->
 
 
 def test_a_damaged_index_is_rebuilt_and_the_user_told(imported: Any, wait_job: Any) -> None:
-    from analyzer import index
-    from analyzer.index import DB_NAME
     from analyzer.paths import index_dir
+    from analyzer.search import index
+    from analyzer.search.index import DB_NAME
 
     page = imported.similar_page
     page.query.setPlainText("垃圾分类 AI 大赛")

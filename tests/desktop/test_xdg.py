@@ -66,7 +66,7 @@ def test_the_entry_starts_this_installation(tmp_path: Path) -> None:
 
 
 def test_several_files_open_the_first_and_name_the_others(window: Any, tmp_path: Path) -> None:
-    from analyzer.drafts import Draft, save_draft
+    from analyzer.documents.document import Draft, save_draft
     from desktop.app import open_files
 
     paths = [

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.check.context import CheckContext
+from analyzer.check.findings import Finding
 from analyzer.check.measures import informative, keywords_in, measure_label
-from analyzer.check.model import Finding
 from analyzer.check.registry import rule
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from analyzer.check import vocab
 from analyzer.check.context import CheckContext, Span
-from analyzer.check.model import Finding
+from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
 
 

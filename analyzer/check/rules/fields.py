@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import date
 
 from analyzer.check.context import CheckContext
-from analyzer.check.model import Finding
+from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
-from analyzer.sections import Period, parse_period, period_problem
+from analyzer.library.sections import Period, parse_period, period_problem
 
 _EXAMPLES = {"period": "2019.07.12-2019.09.19"}
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from analyzer.check.context import CheckContext
+from analyzer.check.findings import Finding
 from analyzer.check.measures import informative, measure_label
-from analyzer.check.model import Finding
 from analyzer.check.registry import rule
-from analyzer.drafts import DRAFT_SUFFIX
+from analyzer.documents.document import DRAFT_SUFFIX
 
 if TYPE_CHECKING:
-    from analyzer.library import Library
+    from analyzer.library.store import Library
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ def similar_case_measures(
 def _most_similar(library: Library, award: str, text: str) -> list[int] | None:
     """Case ids most similar to ``text`` by the index's BM25 side, or None without an index."""
     try:
-        from analyzer.index import open_index
-        from analyzer.search import search
+        from analyzer.search.index import open_index
+        from analyzer.search.query import search
     except ImportError:  # the search extra is not installed
         return None
     try:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from analyzer.check import vocab
 from analyzer.check.context import CheckContext
-from analyzer.check.model import Finding
+from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
-from analyzer.models import Metric
+from analyzer.library.parsed import Metric
 
 CHANGE_LOOKBEHIND = 10  # characters before a figure where 提升/增长 makes it a change
 

@@ -7,9 +7,9 @@ from functools import cache
 
 from analyzer.check import vocab
 from analyzer.check.context import CheckContext, count_chars
-from analyzer.check.model import Finding
+from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
-from analyzer.sections import HeadingMatcher, award_names, normalized
+from analyzer.library.sections import HeadingMatcher, award_names, normalized
 
 UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
 

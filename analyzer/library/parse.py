@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.errors import ReadError
-from analyzer.models import Metric, ParsedDocument, Section
+from analyzer.library.parsed import Metric, ParsedDocument, Section
+from analyzer.library.sections import HeadingMatcher, award_names, match_fields, normalized
+from analyzer.library.textclean import clean_text, is_cjk
 from analyzer.schema import AwardSchema, get_award, load_awards
-from analyzer.sections import HeadingMatcher, award_names, match_fields, normalized
-from analyzer.textclean import clean_text, is_cjk
 
 HEAD_CHARS = 400  # how far from the top a stated award name counts
 MIN_ENTRY_SECTIONS = 2
@@ -228,7 +228,7 @@ def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedD
 
 
 def _metrics(sections: list[Section]) -> list[Metric]:
-    from analyzer.metrics import extract_metrics
+    from analyzer.library.metrics import extract_metrics
 
     out: list[Metric] = []
     for section in sections:
@@ -239,7 +239,7 @@ def _metrics(sections: list[Section]) -> list[Metric]:
 def parse_file(path: str | os.PathLike[str], *, award: str | None = None) -> ParsedDocument:
     """Read (any supported format and encoding) and parse one file; raises ReadError subclasses
     (EntryTooLongError for a file of more than ``MAX_ENTRY_CHARS`` characters)."""
-    from analyzer.readers import read_document
+    from analyzer.library.readers import read_document
 
     doc = read_document(path)
     check_length(path, doc.text)

@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
-from analyzer.bm25 import term_spans, tokenize
-from analyzer.chunking import MAX_CHARS, chunk_spans, split_sentences
 from analyzer.errors import IndexError_, ModelError
-from analyzer.index import IndexReport, SearchIndex, StoredChunk, open_index, repairing
 from analyzer.progress import CancelToken, ProgressCallback, no_progress
+from analyzer.search.bm25 import term_spans, tokenize
+from analyzer.search.chunking import MAX_CHARS, chunk_spans, split_sentences
+from analyzer.search.index import IndexReport, SearchIndex, StoredChunk, open_index, repairing
 
 if TYPE_CHECKING:
-    from analyzer.embed import Embedder
-    from analyzer.library import Library
+    from analyzer.library.store import Library
+    from analyzer.search.embed import Embedder
 
 F = TypeVar("F", bound=Callable[..., Any])
 MODES = ("hybrid", "vector", "bm25")
@@ -136,7 +136,7 @@ def _check(k: int, mode: str, award: str | None = None) -> None:
 
 
 def _load_index_embedder(index: SearchIndex) -> Embedder:
-    from analyzer.embed import get_embedder
+    from analyzer.search.embed import get_embedder
 
     try:
         return get_embedder(index.embedder_spec or None)
@@ -202,7 +202,7 @@ def prepare_index(
 
 
 def _label(embedder: Embedder) -> str:
-    from analyzer.embed import embedder_label
+    from analyzer.search.embed import embedder_label
 
     return embedder_label(embedder)
 
@@ -398,7 +398,7 @@ def _hits(index: SearchIndex, ranked: list[_Ranked], terms_for: Any) -> list[Sea
 
 def _sections_of(text: str) -> list[str]:
     """A free-text draft's blocks, split at lines an award schema reads as headings."""
-    from analyzer.sections import is_heading_line
+    from analyzer.library.sections import is_heading_line
 
     blocks: list[list[str]] = [[]]
     for line in text.splitlines():

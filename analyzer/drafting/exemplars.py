@@ -109,7 +109,7 @@ def industries_match(a: str, b: str) -> bool:
 def embedding_margin(query: str, texts: Sequence[str]) -> list[float] | None:
     """Cosine similarity of each text to the query with the bundled e5, minus GENERIC's."""
     try:
-        from analyzer.embed import get_embedder
+        from analyzer.search.embed import get_embedder
 
         embedder = get_embedder()
         q = embedder.embed_queries([query])[0]
@@ -144,10 +144,10 @@ def outline(text: str) -> str:
 
 
 def library_exemplars(library: Any) -> Callable[..., list[LibraryExemplar]]:
-    """``analyzer.search.find_exemplars`` over ``library``, each passage with its case's
+    """``analyzer.search.query.find_exemplars`` over ``library``, each passage with its case's
     industry and names (brand, advertiser …) so the drafter can judge and guard it."""
-    from analyzer.copyguard import case_names
-    from analyzer.search import find_exemplars
+    from analyzer.drafting.guards.copyguard import case_names
+    from analyzer.search.query import find_exemplars
 
     def find(text: str, **kwargs: Any) -> list[LibraryExemplar]:
         out = []

@@ -133,7 +133,7 @@ def _continues(prev: str, line: str, width: int) -> bool:
     # "营销效果与市场反馈".
     if _LABEL.fullmatch(line) or _FIELD_START.match(line):
         return False
-    from analyzer.sections import is_heading_line  # sections folds with this module
+    from analyzer.library.sections import is_heading_line  # sections folds with this module
 
     return not is_heading_line(line)
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from analyzer.library.textclean import fold
 from analyzer.schema import AwardSchema, FieldSpec, SectionSpec
-from analyzer.textclean import fold
 
 _DECOR = re.compile(
     r"^(?:[\s\-*•◆●■□▪◇○>#|▶►]+|\d{1,2}\s*[、.．)）](?!\d)\s*|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]\s*|"

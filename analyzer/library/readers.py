@@ -1,7 +1,7 @@
 """Read a past award entry from any supported file into plain text.
 
 Formats: plain text and markdown (any common Chinese encoding), .docx, .pdf and .html. The text
-comes back as extracted, not cleaned: :mod:`analyzer.textclean` does that. Every failure is a
+comes back as extracted, not cleaned: :mod:`analyzer.library.textclean` does that. Every failure is a
 :class:`~analyzer.errors.ReadError` (or subclass) naming the file and saying why in plain words;
 no third-party exception escapes :func:`read_document`.
 """
@@ -379,8 +379,8 @@ def _blocks(container: Any, parent: Any) -> Iterator[str]:
 
 @cache
 def _field_names() -> frozenset[str]:
+    from analyzer.library.sections import normalized
     from analyzer.schema import load_awards
-    from analyzer.sections import normalized
 
     return frozenset(
         normalized(a) for s in load_awards().values() for f in s.fields for a in f.aliases
@@ -394,7 +394,7 @@ def field_row(cells: list[str]) -> list[str]:
     becomes ``广告主：华为``, the form the field reader knows. Rows of other tables (指标 | 结果)
     stay as they are.
     """
-    from analyzer.sections import normalized
+    from analyzer.library.sections import normalized
 
     texts = [c.strip() for c in cells]
     if len(texts) < 2 or len(texts) % 2:

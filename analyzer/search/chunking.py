@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from analyzer.models import Section
+from analyzer.library.parsed import Section
 
 MAX_CHARS = 400  # ~270 e5 tokens: well inside the 512-token window, still one topic
 OVERLAP = 80
@@ -83,13 +83,16 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     """One over-long sentence → clauses (at commas) → hard cuts; a tiny tail joins its neighbour."""
     pieces: list[tuple[int, int]] = []
     for m in _CLAUSE_RE.finditer(text, start, end):
-        s, e = m.start(), min(m.end(), end)
+        s, e = _strip_span(text, m.start(), min(m.end(), end))
         if e <= s:
             continue
         while e - s > max_chars:
-            pieces.append((s, s + max_chars))
-            s += max_chars
-        pieces.append((s, e))
+            cut = _strip_span(text, s, s + max_chars)
+            if cut[1] > cut[0]:
+                pieces.append(cut)
+            s = _strip_span(text, s + max_chars, e)[0]
+        if e > s:
+            pieces.append((s, e))
     merged: list[tuple[int, int]] = []
     for s, e in pieces:  # pack clauses back together up to the limit
         if merged and e - merged[-1][0] <= max_chars:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.errors import AwardWriterError, CaseNotFoundError, LibraryError
-from analyzer.models import Metric, ParsedDocument, Section
+from analyzer.library.parsed import Metric, ParsedDocument, Section
 from analyzer.paths import data_home, library_db
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
@@ -140,7 +140,7 @@ class IngestReport:
 
 
 def _summary_fields(doc: ParsedDocument) -> tuple[str, str, str, str, int | None]:
-    from analyzer.sections import parse_period
+    from analyzer.library.sections import parse_period
 
     def first(*keys: str) -> str:
         return next((v for k in keys if (v := doc.field_value(k))), "")
@@ -213,7 +213,7 @@ class Library:
         cancel: CancelToken | None = None,
     ) -> IngestReport:
         """Import files and folders. Bad files are reported in the result and skipped."""
-        from analyzer.readers import iter_document_paths
+        from analyzer.library.readers import iter_document_paths
 
         report = IngestReport()
         files: list[Path] = []
@@ -233,8 +233,8 @@ class Library:
         return report
 
     def _ingest_one(self, path: Path, award: str | None) -> FileResult:
-        from analyzer.parse import check_length, parse_text
-        from analyzer.readers import read_document
+        from analyzer.library.parse import check_length, parse_text
+        from analyzer.library.readers import read_document
 
         source = str(path.resolve())
         try:

@@ -38,16 +38,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from analyzer.atomicfile import replace_file
-from analyzer.bm25 import BM25, tokenize
-from analyzer.chunking import HEADER_KEY, Chunk, chunk_case
 from analyzer.errors import AwardWriterError, Cancelled, CaseNotFoundError, IndexError_
 from analyzer.paths import index_dir
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
-from analyzer.vectors import FLAT_LIMIT, VectorIndex, kind_for
+from analyzer.search.bm25 import BM25, tokenize
+from analyzer.search.chunking import HEADER_KEY, Chunk, chunk_case
+from analyzer.search.vectors import FLAT_LIMIT, VectorIndex, kind_for
 
 if TYPE_CHECKING:
-    from analyzer.embed import Embedder
-    from analyzer.library import CaseRecord, Library
+    from analyzer.library.store import CaseRecord, Library
+    from analyzer.search.embed import Embedder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -677,7 +677,7 @@ class SearchIndex:
         cancel: CancelToken | None,
         rebuild: bool,
     ) -> IndexReport:
-        from analyzer.embed import embedder_label, embedder_spec
+        from analyzer.search.embed import embedder_label, embedder_spec
 
         with self._update_lock:
             with self._lock:
@@ -989,7 +989,7 @@ def update(
 ) -> IndexReport:
     """Build or update the library's index. Without an embedder, the one that built the index
     is used (the bundled one for a new index)."""
-    from analyzer.embed import get_embedder
+    from analyzer.search.embed import get_embedder
 
     index = open_index(library.home)
     if embedder is None:

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from analyzer.errors import SchemaError
-from analyzer.models import Metric
+from analyzer.library.parsed import Metric
+from analyzer.library.textclean import fold
 from analyzer.paths import templates_dir
-from analyzer.textclean import fold
 
 OTHER = "其他"
 NEAR_BEFORE = 10  # non-space characters between a label and its figure ("CPL 实际完成率 114%")

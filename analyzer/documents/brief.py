@@ -1,6 +1,6 @@
 """The brief: the facts a user gives the drafter, read from a TOML or JSON file (or built by the GUI).
 
-Every number a draft may state comes from here (see :mod:`analyzer.factguard`). A file with a key
+Every number a draft may state comes from here (see :mod:`analyzer.drafting.guards.factguard`). A file with a key
 this module does not know is an error that names the key, so a typo (``objective`` for
 ``objectives``) never silently drops facts::
 

@@ -6,15 +6,15 @@
 The award's sections and header fields come from :mod:`analyzer.schema`; the prompt of each
 section is a Jinja2 template chosen by :func:`prompt_template` from ``templates/prompts/``, given
 the brief's facts for that section and the shape of 1-3 passages from really similar cases
-(:mod:`analyzer.exemplars`). A small model stays on task one section at a time, and the user can
+(:mod:`analyzer.drafting.exemplars`). A small model stays on task one section at a time, and the user can
 regenerate one section.
 
 What the model writes is checked before anyone sees it as final:
 
-* :mod:`analyzer.copyguard` drops sentences copied from an exemplar or from the prompt, and
+* :mod:`analyzer.drafting.guards.copyguard` drops sentences copied from an exemplar or from the prompt, and
   sentences naming an exemplar's brand; a section mostly copied is written again without
   exemplars; a brief name the model altered is put back;
-* :mod:`analyzer.factguard` marks every number the brief does not hold ``【待核实】``;
+* :mod:`analyzer.drafting.guards.factguard` marks every number the brief does not hold ``【待核实】``;
 * a results section lists the brief's result rows (measure, value, source) itself: the model only
   writes the prose around them, so every brief figure appears and no other.
 
@@ -33,11 +33,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.brief import FACT_FIELDS, LABELS, Brief, ResultRow
-from analyzer.copyguard import CopyFlag, Source, check_copies, restore_names, restore_rare_chars
+from analyzer.documents.brief import FACT_FIELDS, LABELS, Brief, ResultRow
+from analyzer.drafting.exemplars import Candidate, ExemplarLike, choose, outline
+from analyzer.drafting.guards.copyguard import (
+    CopyFlag,
+    Source,
+    check_copies,
+    restore_names,
+    restore_rare_chars,
+)
+from analyzer.drafting.guards.factguard import Allowed, Flag, allowed_values, guard
 from analyzer.errors import AwardWriterError, BriefError
-from analyzer.exemplars import Candidate, ExemplarLike, choose, outline
-from analyzer.factguard import Allowed, Flag, allowed_values, guard
 from analyzer.llm.base import LIST_PREFIX, Generator, Message, repeat_key
 from analyzer.paths import templates_dir
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -64,8 +70,8 @@ TARGET_CHARS = {"overview": 200, "results": 120, "highlights": 180}
 SOURCE_MISSING = "【待补充：来源】"
 _TRIM_AT = "。！？!?」）)"
 
-# (text, *, award, section_key, kind, k) → passages; analyzer.exemplars.library_exemplars(library)
-# or analyzer.search.find_exemplars bound to a library fits.
+# (text, *, award, section_key, kind, k) → passages; analyzer.drafting.exemplars.library_exemplars(library)
+# or analyzer.search.query.find_exemplars bound to a library fits.
 ExemplarFn = Callable[..., Sequence[ExemplarLike]]
 
 
@@ -377,7 +383,7 @@ def _start(
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
     schema = _award(brief, award)
-    from analyzer.brief import check_header_fields
+    from analyzer.documents.brief import check_header_fields
 
     check_header_fields(brief, schema)
     own = (
@@ -754,7 +760,7 @@ def _without_title_label(line: str, spec: SectionSpec) -> str:
 
 
 def _is_award_name(text: str) -> bool:
-    from analyzer.sections import award_names, normalized
+    from analyzer.library.sections import award_names, normalized
 
     return normalized(text.strip("：: 。")) in award_names()
 

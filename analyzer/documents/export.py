@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.drafts import DraftError, atomic_write
+from analyzer.documents.document import DraftError, atomic_write
 
 if TYPE_CHECKING:
-    from analyzer.drafts import Draft
+    from analyzer.documents.document import Draft
 
 # The fact guard's marks, wherever a draft is shown or written (the editor highlights them, the
 # exports keep them highlighted): 【待核实】 after an unverified figure, 【待补充：…】 for a gap.

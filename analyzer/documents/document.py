@@ -6,7 +6,7 @@ builds one from its widgets whenever it saves, checks or exports.
 
 Files are JSON (``*.awdraft``), written atomically (a temporary file in the same folder, flushed,
 then renamed over the old one), so a crash while saving never leaves half a file. Autosave and
-crash recovery are in :mod:`analyzer.autosave`.
+crash recovery are in :mod:`analyzer.documents.autosave`.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Exemplar:
 
     @classmethod
     def from_hit(cls, hit: Any, text: str | None = None) -> Exemplar:
-        """From a search hit (``analyzer.search.SearchHit``), optionally a passage of it."""
+        """From a search hit (``analyzer.search.query.SearchHit``), optionally a passage of it."""
         kind = ""
         if hit.award:
             from analyzer.schema import get_award
@@ -262,17 +262,17 @@ class Draft:
 
     def to_parsed(self) -> Any:
         """The draft as the parser sees it (a ``ParsedDocument``) for the checker."""
-        from analyzer.parse import parse_text
+        from analyzer.library.parse import parse_text
 
         return parse_text(self.text(), award=self.award, name=self.title or "草稿")
 
     def to_brief(self) -> Any:
-        """The brief the drafter reads (``analyzer.brief.Brief``): the award, title and header
+        """The brief the drafter reads (``analyzer.documents.brief.Brief``): the award, title and header
         fields of the draft plus the form's notes (one fact per line) and results rows.
 
         Raises ``BriefError`` naming what is malformed (a result row with no value …).
         """
-        from analyzer.brief import FACT_FIELDS, TEXT_FIELDS, brief_from_dict
+        from analyzer.documents.brief import FACT_FIELDS, TEXT_FIELDS, brief_from_dict
 
         data: dict[str, Any] = {"award": self.award, "title": self.title.strip()}
         extra: dict[str, str] = {}
@@ -352,7 +352,7 @@ class Draft:
 
 
 def exemplar_source(draft: Draft, library: Any = None) -> Any:
-    """Where the drafter takes exemplars from (an ``analyzer.draft.ExemplarFn``).
+    """Where the drafter takes exemplars from (an ``analyzer.drafting.run.ExemplarFn``).
 
     The passages the user copied into the draft come first (those of the section's kind, or of
     no kind); then, when the library has a search index already, the most similar cases' same
@@ -360,12 +360,12 @@ def exemplar_source(draft: Draft, library: Any = None) -> Any:
     """
     fallback = None
     if library is not None:
-        from analyzer.index import open_index
+        from analyzer.search.index import open_index
 
         if not open_index(library.home).is_empty():
             from functools import partial
 
-            from analyzer.search import find_exemplars
+            from analyzer.search.query import find_exemplars
 
             fallback = partial(find_exemplars, library)
 
@@ -466,7 +466,7 @@ def draft_from_brief(brief: Any, award: str, sections: dict[str, str]) -> Draft:
     """A draft document of what ``award-writer draft`` wrote: the brief in the form (header
     fields, facts one per line, result rows) and the sections' text, so the app opens it with
     everything the command was given."""
-    from analyzer.brief import FACT_FIELDS
+    from analyzer.documents.brief import FACT_FIELDS
     from analyzer.schema import get_award
 
     draft = Draft.new(award, title=brief.title)
@@ -533,7 +533,7 @@ def load_draft(path: str | os.PathLike[str]) -> Draft:
     """Open a draft file; any other supported document is parsed into a draft."""
     p = Path(path)
     if p.suffix.lower() != DRAFT_SUFFIX and p.suffix.lower() != ".json":
-        from analyzer.parse import parse_file
+        from analyzer.library.parse import parse_file
 
         return draft_from_parsed(parse_file(p))
     try:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analyzer.brief import Brief
+from analyzer.documents.brief import Brief
 
 MARK = "【待核实】"
 

@@ -167,7 +167,7 @@ def _pos(text: str) -> list[tuple[str, str]]:
 def _pos_cached(text: str) -> tuple[tuple[str, str], ...]:
     import jieba.posseg as pseg
 
-    from analyzer.bm25 import ensure_jieba
+    from analyzer.search.bm25 import ensure_jieba
 
     ensure_jieba()  # the dictionary, loaded in slices
     return tuple((p.word, p.flag) for p in pseg.cut(text))

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.drafts import Draft, atomic_write, json_bytes
+from analyzer.documents.document import Draft, atomic_write, json_bytes
 from analyzer.errors import AwardWriterError
 from analyzer.paths import data_home
 
