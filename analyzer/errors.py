@@ -16,6 +16,8 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class AwardWriterError(Exception):
     """Base of every error the analyzer raises on purpose."""
@@ -54,6 +56,11 @@ class CaseNotFoundError(LibraryError):
 
 class IndexError_(AwardWriterError):
     pass
+
+
+class IndexDamaged(IndexError_, sqlite3.DatabaseError):
+    """Index content that cannot be right (a garbled number in ``meta``): repaired like a
+    database SQLite cannot read (it is one, for every ``except sqlite3.DatabaseError``)."""
 
 
 class ModelError(AwardWriterError):
