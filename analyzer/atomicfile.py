@@ -12,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from analyzer.errors import DraftError, os_reason
+
 
 def replace_file(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then ``os.replace`` it over
@@ -52,3 +54,12 @@ def _umask() -> int:
 
 
 _umask()  # at import, before any thread of the app writes files
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half;
+    a :class:`DraftError` naming the file when it cannot be written."""
+    try:
+        replace_file(path, data)
+    except OSError as exc:
+        raise DraftError(f"{Path(path)}：无法写入（{os_reason(exc)}）") from exc

@@ -5,17 +5,21 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 ├── UnknownAwardError       an award key that no schema defines
 ├── ReadError               a document could not be read (names the file and why)
 │   ├── UnsupportedFormatError
-│   └── EmptyDocumentError
+│   ├── EmptyDocumentError
+│   └── EntryTooLongError   far longer than any entry: a collection to split
 ├── LibraryError            the SQLite library cannot be opened or written
 │   └── CaseNotFoundError
 ├── IndexError_             the search index is missing, corrupt or built by another model
+│   └── IndexDamaged        index content that cannot be right (also a sqlite3.DatabaseError)
 ├── ModelError              a model folder/file is missing, incomplete or unsupported
 ├── BriefError              a brief file has unknown or malformed fields
+├── DraftError              a draft, export or report could not be written
 └── Cancelled               the user cancelled a long job
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 
 
@@ -46,6 +50,10 @@ class EmptyDocumentError(ReadError):
     pass
 
 
+class EntryTooLongError(ReadError):
+    """A document far longer than an award entry (see ``analyzer.library.parse.MAX_ENTRY_CHARS``)."""
+
+
 class LibraryError(AwardWriterError):
     pass
 
@@ -71,6 +79,33 @@ class BriefError(AwardWriterError):
     pass
 
 
+class DraftError(AwardWriterError):
+    """A draft could not be written (disk full, no permission …)."""
+
+
 class Cancelled(AwardWriterError):
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "磁盘是只读的",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EEXIST: "已经存在",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EDQUOT: "磁盘配额已满",
+    errno.EIO: "读写错误（磁盘或网络盘故障）",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Chinese (the system's own words as a last resort)."""
+    reason = _OS_REASONS.get(exc.errno or -1)
+    if reason:
+        return reason
+    return exc.strerror or str(exc) or type(exc).__name__

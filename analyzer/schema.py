@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from analyzer.errors import SchemaError, UnknownAwardError
+from analyzer.kinds import kinds, load_kinds
 from analyzer.paths import templates_dir
 
 
@@ -120,7 +121,7 @@ def _load_file(path: Path, kinds: dict[str, str]) -> AwardSchema:
                     needs_metrics=bool(s.get("needs_metrics", False)),
                     max_chars=s.get("max_chars"),
                     min_chars=int(
-                        s.get("min_chars", min_chars(path.parent.parent).get(s["kind"], 40))
+                        s.get("min_chars", load_kinds(path.parent.parent)[s["kind"]].min_chars)
                     ),
                     weight=s.get("weight"),
                     covers=covers,
@@ -142,27 +143,6 @@ def _load_file(path: Path, kinds: dict[str, str]) -> AwardSchema:
         )
     except KeyError as exc:
         raise SchemaError(f"{path}: missing key {exc}") from exc
-
-
-@cache
-def kinds(root: Path | None = None) -> dict[str, str]:
-    """Shared section kinds, key → Chinese label, in entry order."""
-    path = (root or templates_dir()) / "kinds.toml"
-    try:
-        return dict(tomllib.loads(path.read_text(encoding="utf-8"))["kinds"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
-        raise SchemaError(f"{path}: {exc}") from exc
-
-
-@cache
-def min_chars(root: Path | None = None) -> dict[str, int]:
-    """Kind → the fewest characters a section of that kind needs (``kinds.toml`` [min_chars])."""
-    path = (root or templates_dir()) / "kinds.toml"
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("min_chars", {})
-        return {str(k): int(v) for k, v in table.items()}
-    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
-        raise SchemaError(f"{path}: {exc}") from exc
 
 
 @cache

@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzer.documents.brief import load_brief  # noqa: E402
+from analyzer.drafting import build_messages  # noqa: E402
 from analyzer.drafting.exemplars import library_exemplars  # noqa: E402
 from analyzer.drafting.guards.copyguard import Source, check_copies  # noqa: E402
 from analyzer.drafting.guards.factguard import allowed_values, figures, unmarked_foreign  # noqa: E402
-from analyzer.drafting.run import build_messages  # noqa: E402
 from analyzer.library.store import Library  # noqa: E402
 from analyzer.schema import get_award  # noqa: E402
 

@@ -230,7 +230,7 @@ def bench_load(repeats: int, cold: bool) -> None:
 
 def bench_draft(max_tokens: int, threads: int | None) -> None:
     from analyzer.documents.brief import load_brief
-    from analyzer.drafting.run import draft_entry
+    from analyzer.drafting import DraftOptions, draft_entry
     from analyzer.llm import load_generator
 
     print("\n## A whole Golden Mouse entry from corpus/briefs/golden_mouse.toml (no exemplars)")
@@ -242,7 +242,7 @@ def bench_draft(max_tokens: int, threads: int | None) -> None:
         tokens[section.key] = gen.last_token_count
 
     start = time.perf_counter()
-    draft = draft_entry(brief, gen, max_new_tokens=max_tokens, on_section=on_section)
+    draft = draft_entry(brief, gen, DraftOptions(max_new_tokens=max_tokens), on_section=on_section)
     total = time.perf_counter() - start
     print(
         f"| {'section':<20} | {'seconds':>7} | {'tokens':>6} | {'tok/s':>6} | {'stop':<10} | flags |"

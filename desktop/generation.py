@@ -1,7 +1,7 @@
 """Drafting sections in a worker, one at a time, with the model loaded (once) in a worker too.
 
 The controller queues the sections the user asked for, runs each as a :class:`~desktop.workers.Job`
-that calls ``analyzer.drafting.run.draft_section`` with ``on_token=job.post`` and the job's cancel token,
+that calls ``analyzer.drafting.draft_section`` with ``on_token=job.post`` and the job's cancel token,
 and re-emits the streamed text tagged with the section key. 停止 cancels the running job (the core
 checks the token at every token) and drops the queue.
 """
@@ -16,7 +16,7 @@ from analyzer.progress import Progress
 from desktop.qt import QtCore, Signal
 
 if TYPE_CHECKING:
-    from analyzer.documents.document import Draft
+    from analyzer.documents.document import DraftDocument
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -79,11 +79,11 @@ class Generation(QtCore.QObject):
         super().__init__(parent)
         self.session = session
         self._queue: list[str] = []
-        self._draft: Draft | None = None
+        self._draft: DraftDocument | None = None
         self._job: Job | None = None
         self._run = 0  # id of the current run; a job of an older run is stale
         self._job_run = 0  # the run the running job belongs to
-        self._pending: tuple[Draft, list[str]] | None = None  # waits for a stale job to end
+        self._pending: tuple[DraftDocument, list[str]] | None = None  # waits for a stale job to end
 
     @property
     def running(self) -> bool:
@@ -95,7 +95,7 @@ class Generation(QtCore.QObject):
         """A job of this controller uses the model (the current run's or a stale one)."""
         return self._job is not None or self._pending is not None
 
-    def run(self, draft: Draft, keys: list[str]) -> bool:
+    def run(self, draft: DraftDocument, keys: list[str]) -> bool:
         if self.running:
             self.session.warn("正在生成中；请先停止或等待完成。")
             return False
@@ -138,8 +138,7 @@ class Generation(QtCore.QObject):
         session = self.session
 
         def work(job: Job) -> Any:
-            from analyzer.documents.document import exemplar_source
-            from analyzer.drafting.run import draft_section
+            from analyzer.drafting import DraftOptions, draft_section, exemplar_source
 
             brief = draft.to_brief()  # a malformed brief fails before the model loads
             gen = load_generator(session, job)
@@ -148,8 +147,9 @@ class Generation(QtCore.QObject):
                 brief,
                 gen,
                 key,
-                award=draft.award,
-                exemplars=exemplar_source(draft, _library_or_none(session)),
+                DraftOptions(
+                    award=draft.award, exemplars=exemplar_source(draft, _library_or_none(session))
+                ),
                 on_token=lambda _key, piece: job.post(piece),
                 cancel=job.token,
             )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from desktop.qt import QtCore, QtGui
 
 if TYPE_CHECKING:
-    from analyzer.documents.document import Draft
+    from analyzer.documents.document import DraftDocument
 
 
 class GlyphTwins:
@@ -66,9 +66,10 @@ class GlyphTwins:
         return self._by_glyph(pdf_name, raw).get(glyph[0])
 
 
-def export_pdf(draft: Draft, path: str | os.PathLike[str]) -> Path:
-    from analyzer.documents.document import DraftError, atomic_write
+def export_pdf(draft: DraftDocument, path: str | os.PathLike[str]) -> Path:
+    from analyzer.atomicfile import atomic_write
     from analyzer.documents.export import fix_pdf_text, to_html
+    from analyzer.errors import DraftError
 
     target = Path(path)
     try:

@@ -90,7 +90,7 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "内存不足：请关闭其他程序，或在设置中换用更小的模型。"
     if isinstance(exc, OSError):
-        from analyzer.documents.document import os_reason
+        from analyzer.errors import os_reason
 
         where = f"{exc.filename}：" if exc.filename else ""
         return f"文件或系统错误：{where}{os_reason(exc)}"

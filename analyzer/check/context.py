@@ -25,14 +25,14 @@ from analyzer.check.measures import (
 )
 from analyzer.library.parsed import Metric, ParsedDocument, Section
 from analyzer.schema import AwardSchema, SectionSpec
+from analyzer.zh.segments import CLAUSE_END, LIST_MARK, SENTENCE_END, ends
 
 if TYPE_CHECKING:
     from analyzer.library.store import Library
 
-_CLAUSE_END = re.compile(r"[，,。；;！？!?\n）)]")
-_CLAUSE_START = re.compile(r"[^，,。；;！？!?\n（(]*$")
-_SENTENCE_ENDS = "。！？!?；;\n"
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_CLAUSE_END = ends(CLAUSE_END, "）)")
+_CLAUSE_START = re.compile(rf"[^{re.escape(CLAUSE_END)}（(]*$")
+_SENTENCE_END = ends(SENTENCE_END)
 _LINE = re.compile(r"[^\n]*")
 
 
@@ -212,7 +212,7 @@ class CheckContext:
         if i < len(ends) and ends[i] < section.end:
             end = ends[i]
             if text[end] != "\n":
-                while end < section.end and text[end] in _SENTENCE_ENDS and text[end] != "\n":
+                while end < section.end and text[end] in SENTENCE_END and text[end] != "\n":
                     end += 1  # keep "。" / "！？" with the sentence
         else:
             end = section.end
@@ -402,7 +402,7 @@ class CheckContext:
                 exact, unnamed = self._exact_and_unnamed(sentence)
                 out.append(
                     Objective(
-                        vocab.LIST_MARK.sub("", text, count=1).strip(),
+                        LIST_MARK.sub("", text, count=1).strip(),
                         sentence.start,
                         sentence.end,
                         spec.key,
@@ -470,7 +470,7 @@ class CheckContext:
 
     def unmarked(self, start: int, end: int) -> tuple[int, int]:
         """The span without the list mark ("- ", "1、") and white space around it."""
-        m = vocab.LIST_MARK.match(self.text[start:end])  # anchored at ^: match the slice
+        m = LIST_MARK.match(self.text[start:end])  # anchored at ^: match the slice
         start += m.end() if m else 0
         while end > start and self.text[end - 1].isspace():
             end -= 1

@@ -14,15 +14,23 @@ from __future__ import annotations
 import re
 from itertools import product
 
+from analyzer.zh.segments import (
+    CLAUSE_END,
+    ENUM_COMMA,
+    FULL_STOP,
+    SEMICOLON,
+    SENTENCE_END,
+)
+
 
 def _any(*words: str) -> str:
     return "|".join(words)
 
 
 # A sentence or clause ends at these; rules that look "in the same sentence" use it.
-SENTENCE = re.compile(r"(?=\S)[^。！？!?；;\n]+[。！？!?；;]*")
+SENTENCE = re.compile(rf"(?=\S)[^{re.escape(SENTENCE_END)}]+[{re.escape(FULL_STOP + SEMICOLON)}]*")
 PARAGRAPH = re.compile(r"[^\n]+")
-CLAUSE = re.compile(r"[^，,、；;。！？!?\n]+")
+CLAUSE = re.compile(rf"[^{re.escape(CLAUSE_END + ENUM_COMMA)}]+")
 
 # Where a figure comes from: 数据来源 / 据…统计 / 经…监测 / …报告显示 / a named provider.
 # Bare 监测, 统计, 报告 or 截至 are not sources: "我们持续监测投放" names no one, and
@@ -222,7 +230,7 @@ GOAL_VERB = re.compile(
     "提升|提高|增加|扩大|增强|加强|达成|达到|实现|获取|获得|带动|促进|推动|拉动|突破|增长|积累|"
     "吸引|驱动|收获|完成|最大化|建立|树立|强化|沉淀|引爆|拉新|触达|覆盖|转化|KPI|kpi"
 )
-LIST_MARK = re.compile(r"^[\s\-*•◆●■▪>#|]*(?:\d{1,2}\s*[、.．)）]|[（(]\d{1,2}[)）]|[①-⑳])?\s*")
+
 
 # Agency names: a 代理公司 header line, the agency's own voice, company names of agencies.
 AGENCY_FIELD = re.compile(
@@ -347,15 +355,3 @@ AGENCY_NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,12}$")
 AGENCY_NAME_BREAK = re.compile(r".*[由为是与和的在被及将向从经据请]")
 
 URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-
-# What a missing section of each shared kind should hold (kinds.toml names the kinds).
-KIND_HINTS: dict[str, str] = {
-    "overview": "用两三句话概括项目：品牌、做了什么、取得了什么结果",
-    "background": "写明市场背景、品牌面临的挑战和机会",
-    "research": "写明调研或洞察：受众、市场、竞品的发现，并注明数据来源",
-    "objectives": "写明可衡量的目标：要提升哪项指标（曝光、互动、转化、销量等）以及目标值",
-    "strategy": "写明核心策略与创意：洞察如何转化为策略、创意亮点是什么",
-    "execution": "写明执行过程：渠道、节奏、关键动作和媒体表现",
-    "results": "写明营销效果：逐项给出量化指标（曝光、互动、转化、销量等）、对比基线和数据来源",
-    "highlights": "概括项目亮点与创新之处",
-}

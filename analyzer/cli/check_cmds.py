@@ -137,7 +137,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif args.html or args.markdown:
         target = Path(args.html or args.markdown)
         text = to_html(report) if args.html else to_markdown(report)
-        from analyzer.documents.document import DraftError, atomic_write
+        from analyzer.atomicfile import atomic_write
+        from analyzer.errors import DraftError
 
         try:
             atomic_write(target, text.encode("utf-8"))

@@ -7,9 +7,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import print_json, progress_bar
+from analyzer.markers import VERIFY
 
 if TYPE_CHECKING:
-    from analyzer.drafting.run import ExemplarFn
+    from analyzer.drafting import ExemplarFn
     from analyzer.llm.device import LoadOptions
 
 
@@ -137,10 +138,11 @@ def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
 
 def cmd_draft(args: argparse.Namespace) -> int:
     from analyzer.documents.brief import check_header_fields, load_brief
-    from analyzer.drafting.run import (
+    from analyzer.drafting import (
         DEFAULT_MAX_TOKENS,
         EXEMPLAR_FORM,
         DraftedSection,
+        DraftOptions,
         draft_entry,
         draft_section,
         header_fields,
@@ -171,9 +173,13 @@ def cmd_draft(args: argparse.Namespace) -> int:
     with progress_bar("加载模型") as progress:
         generator = load_generator(args.model, options=_options(args), on_progress=progress)
     print(f"模型：{generator.label}", file=err)
-    exemplars = _exemplar_fn(args)
-    max_tokens = args.max_tokens or DEFAULT_MAX_TOKENS
-    form = args.exemplar_form or EXEMPLAR_FORM
+    options = DraftOptions(
+        award=schema.key,
+        exemplars=_exemplar_fn(args),
+        max_new_tokens=args.max_tokens or DEFAULT_MAX_TOKENS,
+        time_budget=args.time_budget,
+        exemplar_form=args.exemplar_form or EXEMPLAR_FORM,
+    )
     out = sys.stdout
     stream = not args.quiet
     current = [""]
@@ -201,22 +207,14 @@ def cmd_draft(args: argparse.Namespace) -> int:
         out.flush()
     try:
         if args.section:
-            section = draft_section(
-                brief, generator, args.section, award=schema.key, exemplars=exemplars,
-                max_new_tokens=max_tokens, time_budget=args.time_budget, on_token=on_token,
-                exemplar_form=form,
-            )  # fmt: skip
+            section = draft_section(brief, generator, args.section, options, on_token=on_token)
             on_section(section)
             if args.output:
                 _write(args.output, f"## {section.title}\n\n{section.text.strip()}\n")
             for line in section.review_lines():
                 print(f"提示：{line}", file=err)
             return 0
-        draft = draft_entry(
-            brief, generator, award=schema.key, exemplars=exemplars, max_new_tokens=max_tokens,
-            time_budget=args.time_budget, on_token=on_token, on_section=on_section,
-            exemplar_form=form,
-        )  # fmt: skip
+        draft = draft_entry(brief, generator, options, on_token=on_token, on_section=on_section)
     except KeyboardInterrupt:
         if args.output and done and not args.section:
             _save(args.output, partial_entry(brief, done, award=schema.key), brief, schema.key)
@@ -242,7 +240,7 @@ def _show_checked(out: Any, section: Any, raw: str) -> None:
     drops = len(section.copies)
     changes = []
     if marks:
-        changes.append(f"{marks} 处数字标记【待核实】")
+        changes.append(f"{marks} 处数字标记{VERIFY}")
     if drops:
         changes.append(f"删去 {drops} 句照抄的内容")
     changes += list(section.notes)
@@ -269,7 +267,7 @@ def _save(path: str, entry: Any, brief: Any, award: str) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    from analyzer.documents.document import atomic_write
+    from analyzer.atomicfile import atomic_write
 
     atomic_write(path, text.encode("utf-8"))
 

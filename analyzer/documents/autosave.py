@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.documents.document import Draft, atomic_write, json_bytes
+from analyzer.atomicfile import atomic_write
+from analyzer.documents.document import DraftDocument, json_bytes
 from analyzer.errors import AwardWriterError
 from analyzer.paths import data_home
 
@@ -40,7 +41,7 @@ def autosave_dir(home: str | os.PathLike[str] | None = None) -> Path:
 class Recovery:
     """An autosaved draft the app did not get to save or discard (it crashed or was killed)."""
 
-    draft: Draft
+    draft: DraftDocument
     saved_path: str  # the file the draft belongs to ("" for a draft never saved)
     autosaved_at: float
     file: Path
@@ -76,14 +77,16 @@ class Autosave:
     def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
         self.folder = Path(folder) if folder else autosave_dir()
         self._lock = threading.Condition()
-        self._queued: dict[str, tuple[Draft, str]] = {}  # draft id → newest copy to write
+        self._queued: dict[str, tuple[DraftDocument, str]] = {}  # draft id → newest copy to write
         self._writing: str | None = None  # id of the draft whose copy is being written
         self._thread: threading.Thread | None = None
         self._failure: str | None = None
 
     # -- background writing
 
-    def write_later(self, draft: Draft, saved_path: str | os.PathLike[str] | None = None) -> None:
+    def write_later(
+        self, draft: DraftDocument, saved_path: str | os.PathLike[str] | None = None
+    ) -> None:
         """Queue ``draft`` for writing; a newer copy of the same draft replaces a queued one."""
         with self._lock:
             self._queued[draft.id] = (draft, str(saved_path or ""))
@@ -140,7 +143,7 @@ class Autosave:
     def path_for(self, draft_id: str) -> Path:
         return self.folder / f"{draft_id}.json"
 
-    def write(self, draft: Draft, saved_path: str | os.PathLike[str] | None = None) -> Path:
+    def write(self, draft: DraftDocument, saved_path: str | os.PathLike[str] | None = None) -> Path:
         path = self.path_for(draft.id)
         record = {
             "saved_path": str(saved_path or ""),
@@ -175,7 +178,7 @@ class Autosave:
                 pid = int(record.get("pid", 0))
                 if not include_live and pid != os.getpid() and _alive(pid):
                     continue
-                draft = Draft.from_json(record["draft"], where=str(file))
+                draft = DraftDocument.from_json(record["draft"], where=str(file))
                 found.append(
                     Recovery(
                         draft=draft,

@@ -26,37 +26,76 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from analyzer.errors import BriefError
+from analyzer.errors import BriefError, SchemaError
+from analyzer.kinds import kind
+from analyzer.paths import templates_dir
 
-TEXT_FIELDS = ("award", "title", "category", "advertiser", "brand", "industry", "period", "agency")
-FACT_FIELDS = ("background", "insights", "objectives", "strategy", "creative", "execution")
-RESULT_KEYS = ("measure", "value", "source")
+BRIEF_FILE = "brief.toml"
 
-# What each shared section kind is written from. A section with nothing in any of its fields gets
-# a 【待补充】 note instead of generated text.
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "overview": ("background", "objectives", "strategy", "creative", "execution", "results"),
-    "background": ("background",),
-    "research": ("insights",),
-    "objectives": ("objectives",),
-    "strategy": ("strategy", "creative", "insights"),
-    "execution": ("execution", "creative"),
-    "results": ("results",),
-    "highlights": ("creative", "strategy", "execution", "results"),
-}
 
-LABELS = {
-    "background": "背景",
-    "insights": "调研/洞察",
-    "objectives": "目标",
-    "strategy": "策略",
-    "creative": "创意",
-    "execution": "执行",
-    "results": "效果数据（指标、数值、来源）",
-}
+@dataclass(frozen=True)
+class FactField:
+    """One group of facts of the brief (``templates/brief.toml`` [[facts]])."""
+
+    key: str
+    label: str  # in the app's form
+    prompt_label: str  # how a prompt names the group
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class BriefSpec:
+    """The brief's fields as ``templates/brief.toml`` declares them."""
+
+    text_fields: tuple[str, ...]
+    facts: tuple[FactField, ...]
+    results_label: str
+    results_prompt_label: str
+    result_columns: tuple[tuple[str, str], ...]  # (key, label in the form)
+
+    @property
+    def fact_fields(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.facts)
+
+    @property
+    def result_keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.result_columns)
+
+    def prompt_labels(self) -> dict[str, str]:
+        return {f.key: f.prompt_label for f in self.facts} | {"results": self.results_prompt_label}
+
+
+@cache
+def brief_spec(root: Path | None = None) -> BriefSpec:
+    path = (root or templates_dir()) / BRIEF_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        results = data["results"]
+        return BriefSpec(
+            text_fields=tuple(str(k) for k in data["text_fields"]),
+            facts=tuple(
+                FactField(
+                    f["key"], f["label"], f.get("prompt_label", f["label"]), f.get("hint", "")
+                )
+                for f in data["facts"]
+            ),
+            results_label=str(results["label"]),
+            results_prompt_label=str(results.get("prompt_label", results["label"])),
+            result_columns=tuple((str(k), str(label)) for k, label in results["columns"]),
+        )
+    except (OSError, KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise SchemaError(f"{path}: {exc}") from exc
+
+
+_SPEC = brief_spec()
+TEXT_FIELDS = _SPEC.text_fields
+FACT_FIELDS = _SPEC.fact_fields
+RESULT_KEYS = _SPEC.result_keys
+LABELS = _SPEC.prompt_labels()
 
 
 @dataclass(frozen=True)
@@ -101,8 +140,8 @@ class Brief:
     def facts_for_kinds(self, kinds: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         """Brief field → its facts, for every field a section of these kinds is written from."""
         out: dict[str, tuple[str, ...]] = {}
-        for kind in kinds:
-            for name in KIND_FIELDS.get(kind, ()):
+        for kind_key in kinds:
+            for name in kind(kind_key).brief_fields:
                 if name not in out and (lines := self.facts(name)):
                     out[name] = lines
         return out
@@ -110,8 +149,8 @@ class Brief:
     def missing_for_kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         """The brief fields that, filled in, would give a section of these kinds something to say."""
         names: list[str] = []
-        for kind in kinds:
-            names += [n for n in KIND_FIELDS.get(kind, ()) if n not in names]
+        for kind_key in kinds:
+            names += [n for n in kind(kind_key).brief_fields if n not in names]
         return tuple(names)
 
     def header_value(self, key: str) -> str:

@@ -1,6 +1,6 @@
 """A draft entry as a document: new / open / save, autosave and crash recovery. Qt-free.
 
-A :class:`Draft` is a value: the award, the header fields, the brief the user filled in, the
+A :class:`DraftDocument` is a value: the award, the header fields, the brief the user filled in, the
 sections in the award's order, and the exemplar passages copied from similar cases. The GUI
 builds one from its widgets whenever it saves, checks or exports.
 
@@ -11,7 +11,6 @@ crash recovery are in :mod:`analyzer.documents.autosave`.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import time
@@ -20,103 +19,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from analyzer.atomicfile import replace_file
-from analyzer.errors import AwardWriterError, ReadError
+from analyzer.atomicfile import atomic_write
+from analyzer.errors import AwardWriterError, ReadError, os_reason
+from analyzer.library.exemplar import Exemplar
 
 DRAFT_SUFFIX = ".awdraft"
 FORMAT = "award-writer-draft"
 FORMAT_VERSION = 1
 
 
-class DraftError(AwardWriterError):
-    """A draft could not be written (disk full, no permission …)."""
-
-
-_OS_REASONS = {
-    errno.ENOENT: "文件或文件夹不存在",
-    errno.EACCES: "没有权限",
-    errno.EPERM: "没有权限",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "磁盘是只读的",
-    errno.EISDIR: "这是一个文件夹",
-    errno.ENOTDIR: "路径中有一项不是文件夹",
-    errno.EEXIST: "已经存在",
-    errno.ENAMETOOLONG: "文件名太长",
-    errno.EDQUOT: "磁盘配额已满",
-    errno.EIO: "读写错误（磁盘或网络盘故障）",
-}
-
-
-def os_reason(exc: OSError) -> str:
-    """Why a file operation failed, in Chinese (the system's own words as a last resort)."""
-    reason = _OS_REASONS.get(exc.errno or -1)
-    if reason:
-        return reason
-    return exc.strerror or str(exc) or type(exc).__name__
-
-
 @dataclass(frozen=True)
-class Exemplar:
-    """A passage copied from a similar case, shown to the drafter as an example.
-
-    It is used when drafting sections of the same shared ``kind`` (any section when empty).
-    """
-
-    text: str
-    case_id: int | None = None
-    case_title: str = ""
-    section: str = ""  # the section key in its case
-    section_title: str = ""
-    kind: str = ""  # the shared kind of that section (background, results …)
-
-    @property
-    def title(self) -> str:  # what the drafter's prompt names the source by
-        return self.case_title
-
-    @classmethod
-    def from_hit(cls, hit: Any, text: str | None = None) -> Exemplar:
-        """From a search hit (``analyzer.search.query.SearchHit``), optionally a passage of it."""
-        kind = ""
-        if hit.award:
-            from analyzer.schema import get_award
-
-            try:
-                kind = get_award(hit.award).section(hit.section).kind
-            except (AwardWriterError, KeyError):
-                kind = ""
-        return cls(
-            text=(text if text is not None else hit.snippet).strip().strip("…"),
-            case_id=hit.case_id,
-            case_title=hit.title,
-            section=hit.section,
-            section_title=hit.section_title,
-            kind=kind,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "case_id": self.case_id,
-            "case_title": self.case_title,
-            "section": self.section,
-            "section_title": self.section_title,
-            "kind": self.kind,
-        }
-
-
-@dataclass(frozen=True)
-class DraftSection:
+class DocumentSection:
     key: str
     title: str
     text: str = ""
 
 
 @dataclass(frozen=True)
-class Draft:
+class DraftDocument:
     award: str
     title: str = ""
     fields: dict[str, str] = field(default_factory=dict)  # field key → value
-    sections: tuple[DraftSection, ...] = ()
+    sections: tuple[DocumentSection, ...] = ()
     brief: dict[str, Any] = field(default_factory=dict)  # the brief form, as the drafter reads it
     exemplars: tuple[Exemplar, ...] = ()
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -125,7 +49,7 @@ class Draft:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def new(cls, award: str = "golden_mouse", *, title: str = "") -> Draft:
+    def new(cls, award: str = "golden_mouse", *, title: str = "") -> DraftDocument:
         """An empty draft with every section of the award, in its order."""
         from analyzer.schema import get_award
 
@@ -134,10 +58,10 @@ class Draft:
             award=award,
             title=title,
             fields={f.key: "" for f in schema.fields},
-            sections=tuple(DraftSection(s.key, s.title) for s in schema.sections),
+            sections=tuple(DocumentSection(s.key, s.title) for s in schema.sections),
         )
 
-    def with_award(self, award: str) -> Draft:
+    def with_award(self, award: str) -> DraftDocument:
         """The same draft under another award. Text moves to the section of the same key or,
         failing that, of the same shared kind; text with no home stays as an extra section at
         the end, so switching awards never loses anything typed."""
@@ -159,13 +83,13 @@ class Draft:
                 ]
                 used.update(s.key for s in same_kind)
                 text = "\n\n".join(s.text.strip() for s in same_kind)
-            sections.append(DraftSection(spec.key, spec.title, text))
+            sections.append(DocumentSection(spec.key, spec.title, text))
         sections += [s for k, s in old.items() if k not in used]
         fields = {f.key: self.fields.get(f.key, "") for f in schema.fields}
         fields.update({k: v for k, v in self.fields.items() if v.strip() and k not in fields})
         return replace(self, award=award, fields=fields, sections=tuple(sections))
 
-    def with_section(self, key: str, text: str) -> Draft:
+    def with_section(self, key: str, text: str) -> DraftDocument:
         if not any(s.key == key for s in self.sections):
             raise KeyError(f"draft has no section {key!r}")
         return replace(
@@ -185,7 +109,7 @@ class Draft:
         texts = {s.key: s.text for s in self.sections}
         return [k for k in keys if k in texts and not texts[k].strip()]
 
-    def section(self, key: str) -> DraftSection | None:
+    def section(self, key: str) -> DocumentSection | None:
         return next((s for s in self.sections if s.key == key), None)
 
     @property
@@ -316,7 +240,7 @@ class Draft:
         }
 
     @classmethod
-    def from_json(cls, data: Any, *, where: str = "draft") -> Draft:
+    def from_json(cls, data: Any, *, where: str = "draft") -> DraftDocument:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ReadError(where, "不是 Award Writer 草稿文件")
         if int(data.get("version", 0)) > FORMAT_VERSION:
@@ -327,64 +251,18 @@ class Draft:
                 title=str(data.get("title", "")),
                 fields={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
                 sections=tuple(
-                    DraftSection(
+                    DocumentSection(
                         str(s["key"]), str(s.get("title", s["key"])), str(s.get("text", ""))
                     )
                     for s in data.get("sections", [])
                 ),
                 brief=dict(data.get("brief", {})),
-                exemplars=tuple(
-                    Exemplar(
-                        text=str(e["text"]),
-                        case_id=e.get("case_id"),
-                        case_title=str(e.get("case_title", "")),
-                        section=str(e.get("section", "")),
-                        section_title=str(e.get("section_title", "")),
-                        kind=str(e.get("kind", "")),
-                    )
-                    for e in data.get("exemplars", [])
-                ),
+                exemplars=tuple(Exemplar.from_json(e) for e in data.get("exemplars", [])),
                 id=str(data.get("id") or uuid.uuid4().hex),
                 created=float(data.get("created", time.time())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ReadError(where, f"草稿文件内容有误（字段 {exc} 缺失或格式不对）") from exc
-
-
-def exemplar_source(draft: Draft, library: Any = None) -> Any:
-    """Where the drafter takes exemplars from (an ``analyzer.drafting.run.ExemplarFn``).
-
-    The passages the user copied into the draft come first (those of the section's kind, or of
-    no kind); then, when the library has a search index already, the most similar cases' same
-    section. An index is never built here: drafting must not wait for it.
-    """
-    fallback = None
-    if library is not None:
-        from analyzer.search.index import open_index
-
-        if not open_index(library.home).is_empty():
-            from functools import partial
-
-            from analyzer.search.query import find_exemplars
-
-            fallback = partial(find_exemplars, library)
-
-    def find(
-        text: str,
-        *,
-        award: str | None = None,
-        section_key: str | None = None,
-        kind: str | None = None,
-        k: int = 3,
-    ) -> list[Any]:
-        mine: list[Any] = [e for e in draft.exemplars if e.kind in ("", kind)]
-        if fallback is not None and len(mine) < k:
-            found = fallback(text, award=award, section_key=section_key, kind=kind, k=k)
-            taken = {e.case_id for e in mine}
-            mine += [e for e in found if getattr(e, "case_id", None) not in taken]
-        return mine[:k]
-
-    return find
 
 
 @dataclass(frozen=True)
@@ -397,7 +275,7 @@ class DraftSpan:
     text: str
 
 
-def locate_in_draft(draft: Draft, start: int, end: int) -> DraftSpan | None:
+def locate_in_draft(draft: DraftDocument, start: int, end: int) -> DraftSpan | None:
     """Map a span of the checked text (``draft.to_parsed().text``, what the checker reports
     offsets in) to the section of ``draft`` it lies in and the offsets in that section's text.
 
@@ -462,14 +340,14 @@ def _kinds(award: str) -> dict[str, str]:
         return {}
 
 
-def draft_from_brief(brief: Any, award: str, sections: dict[str, str]) -> Draft:
+def draft_from_brief(brief: Any, award: str, sections: dict[str, str]) -> DraftDocument:
     """A draft document of what ``award-writer draft`` wrote: the brief in the form (header
     fields, facts one per line, result rows) and the sections' text, so the app opens it with
     everything the command was given."""
     from analyzer.documents.brief import FACT_FIELDS
     from analyzer.schema import get_award
 
-    draft = Draft.new(award, title=brief.title)
+    draft = DraftDocument.new(award, title=brief.title)
     fields = {f.key: brief.header_value(f.key) for f in get_award(award).fields}
     form: dict[str, Any] = {n: list(getattr(brief, n)) for n in FACT_FIELDS if getattr(brief, n)}
     form["results"] = [
@@ -482,10 +360,10 @@ def draft_from_brief(brief: Any, award: str, sections: dict[str, str]) -> Draft:
     return draft
 
 
-def draft_from_parsed(doc: Any, *, award: str | None = None) -> Draft:
+def draft_from_parsed(doc: Any, *, award: str | None = None) -> DraftDocument:
     """A draft from any parsed entry (a Word file from a colleague, a past case)."""
     key = award or doc.award or "generic"
-    draft = Draft.new(key, title=doc.title)
+    draft = DraftDocument.new(key, title=doc.title)
     fields = {k: doc.fields.get(t, "") for k, t in doc.field_keys.items()}
     draft = replace(draft, fields={k: fields.get(k, v) for k, v in draft.fields.items()})
     found = {s.key: s.text.strip() for s in doc.sections}
@@ -508,20 +386,11 @@ def draft_from_parsed(doc: Any, *, award: str | None = None) -> Draft:
 # ---------------------------------------------------------------------- files
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half;
-    a :class:`DraftError` naming the file when it cannot be written."""
-    try:
-        replace_file(path, data)
-    except OSError as exc:
-        raise DraftError(f"{Path(path)}：无法写入（{os_reason(exc)}）") from exc
-
-
 def json_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def save_draft(draft: Draft, path: str | os.PathLike[str]) -> Path:
+def save_draft(draft: DraftDocument, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     if not target.suffix:
         target = target.with_suffix(DRAFT_SUFFIX)
@@ -529,7 +398,7 @@ def save_draft(draft: Draft, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_draft(path: str | os.PathLike[str]) -> Draft:
+def load_draft(path: str | os.PathLike[str]) -> DraftDocument:
     """Open a draft file; any other supported document is parsed into a draft."""
     p = Path(path)
     if p.suffix.lower() != DRAFT_SUFFIX and p.suffix.lower() != ".json":
@@ -544,4 +413,4 @@ def load_draft(path: str | os.PathLike[str]) -> Draft:
         raise ReadError(p, f"无法读取草稿（{os_reason(exc)}）") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReadError(p, f"不是有效的草稿文件（内容已损坏：{exc}）") from exc
-    return Draft.from_json(data, where=str(p))
+    return DraftDocument.from_json(data, where=str(p))

@@ -16,19 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.documents.document import DraftError, atomic_write
+from analyzer.atomicfile import atomic_write
+from analyzer.errors import DraftError
+from analyzer.markers import PENDING
 
 if TYPE_CHECKING:
-    from analyzer.documents.document import Draft
+    from analyzer.documents.document import DraftDocument
 
 # The fact guard's marks, wherever a draft is shown or written (the editor highlights them, the
 # exports keep them highlighted): 【待核实】 after an unverified figure, 【待补充：…】 for a gap.
-MARK_RE = re.compile(r"【(?:待核实|待补充[：:][^】]*)】")
-
-
-def count_marks(text: str) -> int:
-    """How many fact-guard marks are still in ``text`` (each one must be dealt with)."""
-    return len(MARK_RE.findall(text))
 
 
 BODY_FONT = "SimSun"  # 宋体: what award forms are usually typeset in
@@ -36,7 +32,7 @@ HEADING_FONT = "SimHei"  # 黑体
 LATIN_FONT = "Times New Roman"
 
 
-def _title(draft: Draft) -> str:
+def _title(draft: DraftDocument) -> str:
     if draft.title.strip():
         return draft.title.strip()
     from analyzer.schema import get_award
@@ -47,7 +43,7 @@ def _title(draft: Draft) -> str:
         return "参赛作品"
 
 
-def _award_name(draft: Draft) -> str:
+def _award_name(draft: DraftDocument) -> str:
     from analyzer.schema import get_award
 
     try:
@@ -56,7 +52,7 @@ def _award_name(draft: Draft) -> str:
         return draft.award
 
 
-def _header_rows(draft: Draft) -> list[tuple[str, str]]:
+def _header_rows(draft: DraftDocument) -> list[tuple[str, str]]:
     titles = draft.field_titles()
     return [(titles.get(k, k), v.strip()) for k, v in draft.fields.items() if v.strip()]
 
@@ -68,7 +64,7 @@ def _paragraphs(text: str) -> list[str]:
 # ---------------------------------------------------------------------- Markdown
 
 
-def to_markdown(draft: Draft) -> str:
+def to_markdown(draft: DraftDocument) -> str:
     out = [f"# {_title(draft)}", ""]
     rows = _header_rows(draft)
     if rows:
@@ -87,7 +83,7 @@ def to_markdown(draft: Draft) -> str:
 
 def _html_text(text: str) -> str:
     out, pos = [], 0
-    for m in MARK_RE.finditer(text):
+    for m in PENDING.finditer(text):
         out.append(html.escape(text[pos : m.start()]))
         out.append(f'<span class="mark">{html.escape(m.group())}</span>')
         pos = m.end()
@@ -95,7 +91,7 @@ def _html_text(text: str) -> str:
     return "".join(out)
 
 
-def to_html(draft: Draft) -> str:
+def to_html(draft: DraftDocument) -> str:
     """A print-ready page: title, the header-field table, each section with its heading."""
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{_html_text(v)}</td></tr>"
@@ -159,7 +155,7 @@ def _add_runs(paragraph: Any, text: str, size_pt: float = 12) -> None:
     from docx.enum.text import WD_COLOR_INDEX
 
     pos = 0
-    for m in MARK_RE.finditer(text):
+    for m in PENDING.finditer(text):
         if m.start() > pos:
             _set_fonts(paragraph.add_run(text[pos : m.start()]), BODY_FONT, size_pt)
         run = paragraph.add_run(m.group())
@@ -225,7 +221,7 @@ def _shade(cell: Any, fill: str) -> None:
     tcpr.append(shd)
 
 
-def to_docx_bytes(draft: Draft) -> bytes:
+def to_docx_bytes(draft: DraftDocument) -> bytes:
     """The draft as a Word document laid out like an entry form."""
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -385,7 +381,7 @@ def fix_pdf_text(data: bytes, fix: Callable[[str, str], str | None]) -> bytes:
 FORMATS = {".docx": "Word", ".md": "Markdown", ".html": "HTML"}
 
 
-def export_draft(draft: Draft, path: str | os.PathLike[str]) -> Path:
+def export_draft(draft: DraftDocument, path: str | os.PathLike[str]) -> Path:
     """Write the draft in the format its suffix names (.docx, .md, .html); atomic."""
     target = Path(path)
     suffix = target.suffix.lower()

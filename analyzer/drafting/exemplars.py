@@ -18,10 +18,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AwardWriterError
+from analyzer.library.exemplar import Exemplar
+
+if TYPE_CHECKING:
+    from analyzer.documents.document import DraftDocument
+
+# (text, *, award, section_key, kind, k) → passages: library_exemplars(library) or
+# exemplar_source(draft, library) give one.
+ExemplarFn = Callable[..., Sequence[Exemplar]]
 
 log = logging.getLogger(__name__)
 
@@ -36,46 +44,26 @@ _LABEL = re.compile(
 )
 
 
-class ExemplarLike(Protocol):
-    @property
-    def title(self) -> str: ...
-    @property
-    def section_title(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-
-
 # (texts) → similarity of each text to the query, minus that of GENERIC; None when unavailable.
 Similarity = Callable[[str, Sequence[str]], list[float] | None]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    exemplar: Any
+    """An exemplar with how close it is to the brief."""
+
+    exemplar: Exemplar
     score: float  # similarity margin over GENERIC (+ the industry bonus)
     same_industry: bool
 
     @property
     def label(self) -> str:
-        return f"{self.exemplar.title} · {self.exemplar.section_title}"
-
-
-@dataclass(frozen=True)
-class LibraryExemplar:
-    """A search exemplar with what the drafter needs to judge and guard it."""
-
-    case_id: int
-    title: str
-    section_key: str
-    section_title: str
-    text: str
-    industry: str = ""
-    names: tuple[str, ...] = ()
+        return self.exemplar.label
 
 
 def choose(
     query: str,
-    candidates: Sequence[Any],
+    candidates: Sequence[Exemplar],
     k: int,
     *,
     industry: str = "",
@@ -87,7 +75,7 @@ def choose(
     margins = (similarity or embedding_margin)(query, [c.text for c in candidates])
     scored = []
     for i, ex in enumerate(candidates):
-        same = industries_match(industry, str(getattr(ex, "industry", "") or ""))
+        same = industries_match(industry, ex.industry)
         if margins is None:  # no embedder: only a case of the same industry is safe to show
             score = INDUSTRY_BONUS + MIN_MARGIN if same else 0.0
         else:
@@ -143,13 +131,13 @@ def outline(text: str) -> str:
     return "；".join(parts)
 
 
-def library_exemplars(library: Any) -> Callable[..., list[LibraryExemplar]]:
+def library_exemplars(library: Any) -> ExemplarFn:
     """``analyzer.search.query.find_exemplars`` over ``library``, each passage with its case's
     industry and names (brand, advertiser …) so the drafter can judge and guard it."""
     from analyzer.drafting.guards.copyguard import case_names
     from analyzer.search.query import find_exemplars
 
-    def find(text: str, **kwargs: Any) -> list[LibraryExemplar]:
+    def find(text: str, **kwargs: Any) -> list[Exemplar]:
         out = []
         for ex in find_exemplars(library, text, **kwargs):
             try:
@@ -161,17 +149,44 @@ def library_exemplars(library: Any) -> Callable[..., list[LibraryExemplar]]:
                 for k, v in (case.fields or {}).items()
                 if any(w in k for w in ("广告主", "企业", "品牌", "公司", "客户"))
             ]
-            out.append(
-                LibraryExemplar(
-                    case_id=ex.case_id,
-                    title=ex.title,
-                    section_key=ex.section_key,
-                    section_title=ex.section_title,
-                    text=ex.text,
-                    industry=case.industry,
-                    names=case_names(ex.title, ex.text, [case.brand, *names_from]),
-                )
-            )
+            names = case_names(ex.title, ex.text, [case.brand, *names_from])
+            out.append(replace(ex, industry=case.industry, names=names))
         return out
+
+    return find
+
+
+def exemplar_source(draft: DraftDocument, library: Any = None) -> ExemplarFn:
+    """Where the drafter takes exemplars from (an :data:`ExemplarFn`).
+
+    The passages the user copied into the draft come first (those of the section's kind, or of
+    no kind); then, when the library has a search index already, the most similar cases' same
+    section. An index is never built here: drafting must not wait for it.
+    """
+    fallback = None
+    if library is not None:
+        from analyzer.search.index import open_index
+
+        if not open_index(library.home).is_empty():
+            from functools import partial
+
+            from analyzer.search.query import find_exemplars
+
+            fallback = partial(find_exemplars, library)
+
+    def find(
+        text: str,
+        *,
+        award: str | None = None,
+        section_key: str | None = None,
+        kind: str | None = None,
+        k: int = 3,
+    ) -> list[Exemplar]:
+        mine: list[Exemplar] = [e for e in draft.exemplars if e.kind in ("", kind)]
+        if fallback is not None and len(mine) < k:
+            found = fallback(text, award=award, section_key=section_key, kind=kind, k=k)
+            taken = {e.case_id for e in mine}
+            mine += [e for e in found if e.case_id not in taken]
+        return mine[:k]
 
     return find

@@ -31,22 +31,16 @@ from typing import NamedTuple
 
 from analyzer.errors import SchemaError
 from analyzer.library.parsed import Metric
-from analyzer.library.textclean import fold
 from analyzer.paths import templates_dir
+from analyzer.zh.fold import NUMERIC, fold, fold_width
+from analyzer.zh.numbers import chinese_value, magnitude
+from analyzer.zh.segments import CLAUSE_END, SENTENCE_END, ends
 
 OTHER = "其他"
 NEAR_BEFORE = 10  # non-space characters between a label and its figure ("CPL 实际完成率 114%")
 NEAR_AFTER = 4  # "超过 20+ 主流媒体", "5.5亿流量转化"
 MEASURES_FILE = "measures.toml"
 
-# One character for one: every offset into the folded text is an offset into the original.
-_FOLD = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}  # ０-９
-_FOLD.update({c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
-_FOLD.update({c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)})  # ａ-ｚ
-_FOLD.update({0xFF05: ord("%"), 0xFF0B: ord("+"), 0xFF0E: ord("."), 0xFF1A: ord(":")})
-_FOLD.update({0x3000: ord(" "), 0xA0: ord(" "), 0xFE6A: ord("%")})
-
-_WIDE = re.compile("[\uff05-\uff5a\u3000\xa0\ufe6a]")
 _S = r"[ \t]*"  # spaces inside a figure never cross a line
 _SEP = r"[~～\-—–至到]"
 _YEAR = r"(?:19|20)[0-9]{2}"
@@ -147,14 +141,10 @@ _DOWN_BEFORE = re.compile(
 )
 _UP_AFTER = re.compile(r"[ \t]*的?(?:同比|环比)?(?:增长|提升|提高|增加|上涨|增幅)")
 _DOWN_AFTER = re.compile(r"[ \t]*的?(?:同比|环比)?(?:下降|降低|减少|降幅)")
-_CLAUSE_END = re.compile(r"[，。；！？,;!?\n]")
-_SENTENCE_END = re.compile(r"[。；！？;!?\n]")
+_CLAUSE_END = ends(CLAUSE_END)
+_SENTENCE_END = ends(SENTENCE_END)
 _KW_SUFFIX = r"(?:人数|次数|总量|总数|量|数|率|值)?"
 
-_MAGNITUDE = {"万": 10_000, "亿": 100_000_000, "千": 1000, "w": 10_000, "k": 1000}
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-_CN_DIGIT.update({"六": 6, "七": 7, "八": 8, "九": 9})
-_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
 _CURRENCY = {
     "人民币": "元",
     "RMB": "元",
@@ -217,7 +207,7 @@ def _vocab(path: Path) -> _Vocab:
 
 def parse_number(text: str) -> float | None:
     """``"3000 万"`` → 3e7, ``"10w"`` → 1e5, ``"近万"`` → 1e4, ``"5,500,000,000"`` → 5.5e9; else None."""
-    m = _FIGURE.fullmatch(text.translate(_FOLD).strip())
+    m = _FIGURE.fullmatch(fold_width(text, NUMERIC).strip())
     if not m or m.group("num2"):
         return None
     return _value(m.group("num"), m.group("mult"), m.group("cn"))
@@ -226,40 +216,15 @@ def parse_number(text: str) -> float | None:
 def _value(num: str | None, mult: str | None, cn: str | None) -> float | None:
     try:
         if cn:
-            value = _cn_value(cn)
+            value = chinese_value(cn)
         elif num:
             # Decimal, so that 1.1亿 is 110000000 and not 110000000.00000001
-            value = float(Decimal(num.replace(",", "")) * Decimal(_magnitude(mult)))
+            value = float(Decimal(num.replace(",", "")) * Decimal(magnitude(mult)))
         else:
             return None
     except (ArithmeticError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def _magnitude(mult: str | None) -> int:
-    factor = 1
-    for ch in (mult or "").strip().lower():
-        factor *= _MAGNITUDE.get(ch) or _CN_UNIT.get(ch, 1)
-    return factor
-
-
-def _cn_value(s: str) -> float:
-    """Chinese numerals with 万/亿: 百万 → 1e6, 三千万 → 3e7, 一亿五千万 → 1.5e8, 万 → 1e4."""
-    result = section = number = 0.0
-    for ch in s:
-        if ch in _CN_DIGIT:
-            number = _CN_DIGIT[ch]
-        elif ch in _CN_UNIT:
-            section += (number or 1) * _CN_UNIT[ch]
-            number = 0
-        elif ch == "万":
-            result += (section + number or 1) * 1e4
-            section = number = 0
-        elif ch == "亿":
-            result = (result + section + number or 1) * 1e8
-            section = number = 0
-    return result + section + number
 
 
 class _Figure(NamedTuple):
@@ -321,7 +286,7 @@ def extract_metrics(text: str, *, base: int = 0, section: str = "") -> list[Metr
     """
     vocab = _vocab(templates_dir() / MEASURES_FILE)
     # Traditional → simplified too (萬 億 個 點擊 閱讀), one character for one like the width fold.
-    folded = fold(text.translate(_FOLD) if _WIDE.search(text) else text)
+    folded = fold(fold_width(text, NUMERIC))
     ratios = _ratios(folded)
     if ratios:  # taken out before masking: "ROI 1:15" is not a time of day
         parts, last = [], 0

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.errors import ReadError
+from analyzer.errors import EntryTooLongError
 from analyzer.library.parsed import Metric, ParsedDocument, Section
 from analyzer.library.sections import HeadingMatcher, award_names, match_fields, normalized
 from analyzer.library.textclean import clean_text, is_cjk
@@ -26,10 +26,6 @@ MIN_ENTRY_SECTIONS = 2
 # metric-dense text more, so a 50 MB file would hold up a batch for minutes. Files are refused
 # with a reason that says to split them; parse_text itself takes any length.
 MAX_ENTRY_CHARS = 2_000_000
-
-
-class EntryTooLongError(ReadError):
-    """A document far longer than an award entry (see ``MAX_ENTRY_CHARS``)."""
 
 
 def check_length(path: str | os.PathLike[str], text: str) -> None:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201f"
+from analyzer.zh.fold import CJK as _CJK
+from analyzer.zh.fold import CJK_PUNCT as _CJK_PUNCT
+from analyzer.zh.fold import WIDTH, fold, is_cjk
 
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}  # ０-９
-_FULLWIDTH.update({c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
-_FULLWIDTH.update({c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)})  # ａ-ｚ
-_FULLWIDTH.update({0xFF05: ord("%"), 0xFF0B: ord("+"), 0x3000: ord(" "), 0xA0: ord(" ")})
+__all__ = ["clean_text", "fold", "is_cjk"]  # fold and is_cjk live in analyzer.zh.fold
+
 
 _IMAGE_NAME = re.compile(
     r"(?<![/\w.])[^\s/\\:：<>\"|?*，。]{0,60}?\.(?:png|jpe?g|gif|bmp|webp|tiff?)(?![\w/])",
@@ -41,7 +40,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufe
 def clean_text(raw: str) -> str:
     """Return the cleaned text: one paragraph per line, no blank lines."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    text = _CONTROL.sub("", text).translate(_FULLWIDTH)
+    text = _CONTROL.sub("", text).translate(WIDTH)
     text = unicodedata.normalize("NFC", text)
     lines = []
     spaced: list[bool] = []  # whether a space stood at the line's start or end
@@ -136,29 +135,3 @@ def _continues(prev: str, line: str, width: int) -> bool:
     from analyzer.library.sections import is_heading_line  # sections folds with this module
 
     return not is_heading_line(line)
-
-
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table filled on demand: traditional → simplified, one char to one char."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        if code >= 0x2E80:
-            import zhconv  # small, pure Python; imported on first use
-
-            out = zhconv.convert(ch, "zh-hans")
-            ch = out if len(out) == 1 else ch
-        self[code] = ch
-        return ch
-
-
-_FOLD = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """Traditional → simplified, character by character (lengths and offsets are kept)."""
-    return text.translate(_FOLD)
-
-
-def is_cjk(ch: str) -> bool:
-    return bool(re.match(f"[{_CJK}]", ch))

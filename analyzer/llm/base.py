@@ -11,20 +11,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 from analyzer.progress import CancelToken
+from analyzer.zh.segments import strip_list_mark
 
 Message = Mapping[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
-
-# What a line starts with when it is a list item: "- ", "1. ", "2、", "（3）", "一、".
-LIST_PREFIX = re.compile(
-    r"^[\s>*#-]*(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1,2})[.、)）:：]"
-    r"|[（(][0-9一二三四五六七八九十]{1,2}[)）])?\s*"
-)
 
 
 def repeat_key(line: str) -> str:
     """A line as compared for repeats: without list markers, Markdown marks and spaces, so
     "1. 城市记忆…" and "2. 城市记忆…" count as the same paragraph."""
-    return re.sub(r"\s+", "", LIST_PREFIX.sub("", line.strip()))
+    return re.sub(r"\s+", "", strip_list_mark(line.strip()))
 
 
 class Generator(Protocol):

@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from analyzer.library.parsed import Section
+from analyzer.zh.segments import COLON, COMMA, ENUM_COMMA
+from analyzer.zh.segments import sentences as split_sentences
 
 MAX_CHARS = 400  # ~270 e5 tokens: well inside the 512-token window, still one topic
 OVERLAP = 80
 MIN_CHARS = 2
 HEADER_KEY = "header"
 
-_SENTENCE_END = "。！？；!?;\n"
-_CLOSERS = "”’」』）)】》\"'"
-_CLAUSE_END = "，、,：:"
-_SENTENCE_RE = re.compile(rf"[^{_SENTENCE_END}]*(?:[{_SENTENCE_END}]+[{_CLOSERS}]*|$)")
-_CLAUSE_RE = re.compile(rf"[^{_CLAUSE_END}]*(?:[{_CLAUSE_END}]+|$)")
+_CLAUSE_MARKS = re.escape(COMMA + ENUM_COMMA + COLON)
+_CLAUSE_RE = re.compile(rf"[^{_CLAUSE_MARKS}]*(?:[{_CLAUSE_MARKS}]+|$)")
 _MEANINGFUL = re.compile(r"[\w\u3400-\u9fff]")
 
 
@@ -66,17 +65,6 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences in ``text``, each with its end mark and closing quotes; blank
-    pieces are dropped, so the spans need not touch."""
-    spans = []
-    for m in _SENTENCE_RE.finditer(text):
-        s, e = _strip_span(text, m.start(), m.end())
-        if e > s:
-            spans.append((s, e))
-    return spans
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from analyzer.library.exemplar import Exemplar
 from analyzer.search.bm25 import term_spans
-from analyzer.search.chunking import split_sentences
 from analyzer.search.index import SearchIndex, StoredChunk
 from analyzer.search.prepare import (
     MODES,
@@ -35,6 +35,7 @@ from analyzer.search.ranking import (
     representative,
     text_parts,
 )
+from analyzer.zh.segments import sentences as split_sentences
 
 if TYPE_CHECKING:
     from analyzer.library.store import Library
@@ -83,15 +84,6 @@ class SearchHit:
             "section": self.section,
             "snippet": self.snippet,
         }
-
-
-@dataclass(frozen=True)
-class Exemplar:
-    case_id: int
-    title: str
-    section_key: str
-    section_title: str
-    text: str
 
 
 def _snippet(text: str, terms: list[str]) -> tuple[str, list[tuple[int, int]]]:
@@ -316,11 +308,12 @@ def find_exemplars(
         body = section.text if section is not None else chunk.text
         out.append(
             Exemplar(
-                r.case_id,
-                case.title,
-                chunk.section,
-                chunk.section_title,
-                _cut(body, EXEMPLAR_CHARS),
+                text=_cut(body, EXEMPLAR_CHARS),
+                case_id=r.case_id,
+                title=case.title,
+                section=chunk.section,
+                section_title=chunk.section_title,
+                kind=chunk.kind,
             )
         )
     return out

@@ -18,7 +18,7 @@ from desktop.widgets.jobbar import JobBar
 
 if TYPE_CHECKING:
     from analyzer.check import Finding, Report
-    from analyzer.documents.document import Draft
+    from analyzer.documents.document import DraftDocument
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -97,10 +97,10 @@ class CheckPage(QtWidgets.QWidget):
     def __init__(self, session: Session, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.draft_provider: Callable[[], Draft] | None = None
+        self.draft_provider: Callable[[], DraftDocument] | None = None
         self.report: Report | None = None
         self.checked_draft = False  # the report is about the 撰写 page's draft
-        self._checked: Draft | None = None  # that draft, as it was checked
+        self._checked: DraftDocument | None = None  # that draft, as it was checked
         self._job: Job | None = None
 
         self.check_draft_action = self._action("检查当前草稿", self.check_current_draft, "Ctrl+R")
@@ -236,7 +236,7 @@ class CheckPage(QtWidgets.QWidget):
             return None  # the check runs without the comparison with similar cases
 
     def _start(
-        self, work: Callable[[Job], Report], title: str, *, draft: Draft | None
+        self, work: Callable[[Job], Report], title: str, *, draft: DraftDocument | None
     ) -> Job | None:
         if self._job is not None:
             self.session.warn("正在检查，请稍候。")
@@ -258,7 +258,7 @@ class CheckPage(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ showing
 
-    def show_report(self, report: Report, *, draft: Draft | None = None) -> None:
+    def show_report(self, report: Report, *, draft: DraftDocument | None = None) -> None:
         """Show ``report``; ``draft``: the 撰写 page's draft it is about (findings locate in it)."""
         self.report = report
         self._checked = draft
@@ -415,8 +415,8 @@ class CheckPage(QtWidgets.QWidget):
     def export_report(self, path: Path) -> bool:
         if self.report is None:
             return False
+        from analyzer.atomicfile import atomic_write
         from analyzer.check.render import to_html, to_json, to_markdown
-        from analyzer.documents.document import atomic_write
 
         render = {".md": to_markdown, ".json": to_json}.get(path.suffix.lower(), to_html)
         try:

@@ -1,7 +1,7 @@
 """撰写: the brief form, one streaming editor per section, and the draft as a document.
 
 The page holds the draft in its widgets; :meth:`DraftPage.current_document` turns them into an
-``analyzer.documents.document.Draft`` whenever it saves, autosaves, exports or checks. Generation runs one
+``analyzer.documents.document.DraftDocument`` whenever it saves, autosaves, exports or checks. Generation runs one
 section at a time in a worker (see :mod:`desktop.generation`); tokens stream into that section's
 editor at the runner's tick.
 """
@@ -21,7 +21,8 @@ from desktop.widgets.sectioneditor import SectionEditor
 
 if TYPE_CHECKING:
     from analyzer.documents.autosave import Autosave, Recovery
-    from analyzer.documents.document import Draft, DraftSpan, Exemplar
+    from analyzer.documents.document import DraftDocument, DraftSpan
+    from analyzer.library.exemplar import Exemplar
     from desktop.session import Session
 
 DEFAULT_AWARD = "golden_mouse"
@@ -209,16 +210,16 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ the document
 
-    def current_document(self, *, for_autosave: bool = False) -> Draft:
+    def current_document(self, *, for_autosave: bool = False) -> DraftDocument:
         """The draft in the widgets. ``for_autosave``: a section being regenerated keeps the
         text it had until its new text is complete (a crash mid-stream loses nothing typed)."""
-        from analyzer.documents.document import Draft, DraftSection
+        from analyzer.documents.document import DocumentSection, DraftDocument
 
         sections = tuple(
-            DraftSection(key, e.section_title, e.durable_text() if for_autosave else e.text())
+            DocumentSection(key, e.section_title, e.durable_text() if for_autosave else e.text())
             for key, e in self.editors.items()
         )
-        return Draft(
+        return DraftDocument(
             award=self.form.current_award(),
             title=self.form.title.text().strip(),
             fields=self.form.field_values(),
@@ -233,7 +234,9 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         """The draft as a query for similar cases (no headings)."""
         return self.current_document().search_text()
 
-    def load_document(self, draft: Draft, *, path: Path | None, dirty: bool = False) -> None:
+    def load_document(
+        self, draft: DraftDocument, *, path: Path | None, dirty: bool = False
+    ) -> None:
         from analyzer.schema import get_award
 
         self._loading = True
@@ -278,9 +281,9 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self._set_dirty(dirty)
 
     def new_document(self, award: str | None = None) -> None:
-        from analyzer.documents.document import Draft
+        from analyzer.documents.document import DraftDocument
 
-        self.load_document(Draft.new(award or self._award or _default_award()), path=None)
+        self.load_document(DraftDocument.new(award or self._award or _default_award()), path=None)
 
     def mark_dirty(self) -> None:
         if self._loading:
@@ -388,7 +391,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
     def add_exemplar(self, exemplar: Exemplar) -> None:
         self.form.add_exemplar(exemplar)
-        self.session.info(f"已把“{exemplar.case_title}”的段落加入范例。")
+        self.session.info(f"已把“{exemplar.title}”的段落加入范例。")
 
     def select_span(self, where: DraftSpan) -> bool:
         """Select a checker finding's text in its section; True if it is (still) there.

@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analyzer.markers import TO_ADD, VERIFY
 from desktop.qt import QtCore, QtWidgets
 
 if TYPE_CHECKING:
     from analyzer.documents.autosave import Autosave, AutosaveSchedule, Recovery
-    from analyzer.documents.document import Draft
+    from analyzer.documents.document import DraftDocument
     from desktop.generation import Generation
     from desktop.session import Session
     from desktop.widgets.briefform import BriefForm
@@ -57,10 +58,12 @@ class DraftDocumentMixin:
     _autosave_schedule: AutosaveSchedule
 
     # Provided by DraftPage.
-    def current_document(self, *, for_autosave: bool = False) -> Draft:
+    def current_document(self, *, for_autosave: bool = False) -> DraftDocument:
         raise NotImplementedError
 
-    def load_document(self, draft: Draft, *, path: Path | None, dirty: bool = False) -> None:
+    def load_document(
+        self, draft: DraftDocument, *, path: Path | None, dirty: bool = False
+    ) -> None:
         raise NotImplementedError
 
     def new_document(self, award: str | None = None) -> None:
@@ -269,7 +272,7 @@ class DraftDocumentMixin:
             self.session.error(f"导出失败：{user_message(exc)}")
             return False
         marks = sum(e.marks() for e in self.editors.values())
-        note = f"；还有 {marks} 处【待核实】/【待补充】需要处理" if marks else ""
+        note = f"；还有 {marks} 处{VERIFY}/{TO_ADD}】需要处理" if marks else ""
         self.session.info(f"已导出 {path}{note}")
         return True
 

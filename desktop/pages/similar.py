@@ -362,7 +362,7 @@ class SimilarPage(QtWidgets.QWidget):
             self.open_case_requested.emit(hit.case_id)
 
     def copy_exemplar(self) -> None:
-        from analyzer.documents.document import Exemplar
+        from analyzer.library.exemplar import Exemplar
 
         hit = self.current_hit()
         if hit is None:

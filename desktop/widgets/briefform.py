@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from analyzer.documents.brief import brief_spec
+from analyzer.markers import VERIFY
 from desktop.models import award_labels, section_label
 from desktop.qt import Qt, QtWidgets, Signal
 
 if TYPE_CHECKING:
-    from analyzer.documents.document import Exemplar
+    from analyzer.library.exemplar import Exemplar
 
-# Brief keys of the free-text notes, with their labels and hints.
-NOTES = (
-    ("background", "背景事实", "市场、品牌、挑战：每行一条事实，不写形容词。"),
-    ("insights", "调研/洞察", "调研发现、消费者洞察，每行一条。"),
-    ("objectives", "营销目标", "可衡量的目标，每行一条，如：曝光 5000 万、转化率提升 20%。"),
-    ("strategy", "策略", "核心策略，每行一条。"),
-    ("creative", "创意", "创意点子与亮点，每行一条。"),
-    ("execution", "执行", "渠道、节奏、合作方、关键动作，每行一条。"),
-)
-RESULT_COLUMNS = ("度量", "数值", "来源")
+# The brief's fact groups (key, label, hint) and result columns, as templates/brief.toml has them.
+NOTES = tuple((f.key, f.label, f.hint) for f in brief_spec().facts)
+RESULT_COLUMNS = tuple(label for _, label in brief_spec().result_columns)
 
 
 class ResultsTable(QtWidgets.QWidget):
@@ -115,10 +110,8 @@ class BriefForm(QtWidgets.QWidget):
             facts.addRow(f"{label}：", edit)
         self.results = ResultsTable()
         self.results.changed.connect(self.changed)
-        facts.addRow("效果数据：", self.results)
-        rule = QtWidgets.QLabel(
-            "草稿中的数字只能来自这里和上面的简报；其他数字会被标为【待核实】。"
-        )
+        facts.addRow(f"{brief_spec().results_label}：", self.results)
+        rule = QtWidgets.QLabel(f"草稿中的数字只能来自这里和上面的简报；其他数字会被标为{VERIFY}。")
         rule.setWordWrap(True)
         rule.setStyleSheet("color:#666")
         facts.addRow("", rule)
@@ -205,7 +198,7 @@ class BriefForm(QtWidgets.QWidget):
         self.exemplar_list.clear()
         for e in self._exemplars:
             section = section_label(e.section, e.section_title) if e.section else ""
-            head = f"{e.case_title}" + (f" · {section}" if section else "")
+            head = f"{e.title}" + (f" · {section}" if section else "")
             text = e.text if len(e.text) <= 120 else e.text[:119] + "…"
             item = QtWidgets.QListWidgetItem(f"{head}\n{text}")
             item.setToolTip(e.text)

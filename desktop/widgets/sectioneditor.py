@@ -9,7 +9,7 @@ what was there.
 from __future__ import annotations
 
 from analyzer.check.context import count_chars
-from analyzer.documents.export import MARK_RE, count_marks
+from analyzer.markers import PENDING, VERIFY, count_pending
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 
 
@@ -24,8 +24,8 @@ class MarkHighlighter(QtGui.QSyntaxHighlighter):
         self.missing.setForeground(QtGui.QColor("#8a2a00"))
 
     def highlightBlock(self, text: str) -> None:
-        for m in MARK_RE.finditer(text):
-            fmt = self.verify if m.group().startswith("【待核实") else self.missing
+        for m in PENDING.finditer(text):
+            fmt = self.verify if m.group() == VERIFY else self.missing
             self.setFormat(m.start(), m.end() - m.start(), fmt)
 
 
@@ -147,7 +147,7 @@ class SectionEditor(QtWidgets.QFrame):
         self.edit.setFocus()
 
     def marks(self) -> int:
-        return count_marks(self.text())
+        return count_pending(self.text())
 
     # -- generation state
 

@@ -7,9 +7,8 @@ from analyzer.drafting.guards.copyguard import (
     Source,
     case_names,
     check_copies,
-    restore_names,
-    restore_rare_chars,
 )
+from analyzer.drafting.repairs.names import restore_names, restore_rare_chars
 
 CASE = (
     "随着垃圾分类政策推行，各种帮助分类垃圾的手段层出不穷，瞬间引发全民议论。华为云为此举办垃圾"

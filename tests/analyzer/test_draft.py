@@ -14,15 +14,17 @@ from test_llm import tiny_model_dir  # noqa: F401  (a fixture shared with the lo
 
 from analyzer.cli import main
 from analyzer.documents.brief import brief_from_dict, load_brief
-from analyzer.drafting.guards.factguard import MARK, allowed_values, figures, unmarked_foreign
-from analyzer.drafting.run import (
+from analyzer.drafting import (
+    DraftOptions,
     build_messages,
     draft_entry,
     draft_section,
     partial_entry,
-    prompt_template,
 )
+from analyzer.drafting.guards.factguard import MARK, allowed_values, figures, unmarked_foreign
+from analyzer.drafting.prompt import prompt_template
 from analyzer.errors import Cancelled, IndexError_
+from analyzer.library.exemplar import Exemplar
 from analyzer.paths import PROJECT_ROOT
 from analyzer.progress import CancelToken
 from analyzer.schema import get_award
@@ -118,13 +120,11 @@ CLOUD_PASSAGE = (
 )
 
 
-@dataclass(frozen=True)
-class CasePassage:
-    title: str
-    section_title: str
-    text: str
-    industry: str = ""
-    names: tuple[str, ...] = ()
+def CasePassage(
+    title: str, section_title: str, text: str, industry: str = "", names: tuple[str, ...] = ()
+) -> Exemplar:
+    """A passage of another case, as the library's search hands it to the drafter."""
+    return Exemplar(text, title=title, section_title=section_title, industry=industry, names=names)
 
 
 def test_the_prompt_carries_the_facts_and_the_shape_of_relevant_exemplars(brief) -> None:
@@ -135,7 +135,9 @@ def test_the_prompt_carries_the_facts_and_the_shape_of_relevant_exemplars(brief)
         return [CasePassage("另一家茶饮的夏季活动", "营销背景", TEA_PASSAGE, "餐饮")]
 
     fake = FakeGenerator()
-    draft = draft_entry(brief, fake, exemplars=exemplars, k=1, exemplar_form="outline")
+    draft = draft_entry(
+        brief, fake, DraftOptions(exemplars=exemplars, k=1, exemplar_form="outline")
+    )
     results_call = next(c for c in calls if c["section_key"] == "results")
     assert results_call["award"] == "golden_mouse" and results_call["kind"] == "results"
     assert "3.2亿" in results_call["text"]
@@ -154,7 +156,7 @@ def test_by_default_exemplars_are_listed_for_the_user_not_shown_to_the_model(bri
         return [CasePassage("另一家茶饮的夏季活动", "营销背景", TEA_PASSAGE, "餐饮")]
 
     fake = FakeGenerator()
-    draft = draft_entry(brief, fake, exemplars=exemplars, k=1)
+    draft = draft_entry(brief, fake, DraftOptions(exemplars=exemplars, k=1))
     assert all("奶茶行业" not in m["content"] for p in fake.prompts for m in p)
     assert "可参考相似获奖案例「另一家茶饮的夏季活动 · 营销背景」" in draft.to_markdown()
 
@@ -167,7 +169,9 @@ def test_unrelated_cases_are_not_used_as_exemplars(brief) -> None:
         ]
 
     fake = FakeGenerator()
-    draft = draft_entry(brief, fake, exemplars=exemplars, k=2, exemplar_form="passage")
+    draft = draft_entry(
+        brief, fake, DraftOptions(exemplars=exemplars, k=2, exemplar_form="passage")
+    )
     assert all("垃圾分类" not in m["content"] for p in fake.prompts for m in p)
     assert draft.section("background").exemplars == ("另一家茶饮的夏季活动 · 营销背景",)
     assert "「2019华为云 AI 大赛数字营销」" in "\n".join(draft.notes)
@@ -194,7 +198,7 @@ def test_a_copied_section_is_written_again_without_exemplars(brief, monkeypatch)
 
     fake = CopyingGenerator()
     section = draft_section(
-        brief, fake, "background", exemplars=exemplars, k=1, exemplar_form="passage"
+        brief, fake, "background", DraftOptions(exemplars=exemplars, k=1, exemplar_form="passage")
     )
     assert len(fake.prompts) == 2 and "华为云" not in fake.prompts[1][1]["content"]
     assert section.text == "示例茶饮在全国约 600 家门店，其中约一半开业不足两年。"
@@ -215,7 +219,10 @@ def test_copied_sentences_and_exemplar_names_are_dropped_and_listed(brief, monke
         ]
 
     section = draft_section(
-        brief, FakeGenerator(reply), "background", exemplars=exemplars, exemplar_form="passage"
+        brief,
+        FakeGenerator(reply),
+        "background",
+        DraftOptions(exemplars=exemplars, exemplar_form="passage"),
     )
     assert "垃圾分类" not in section.text and "华为" not in section.text
     assert "新茶饮品类竞争加剧" in section.text and "600 家门店" in section.text
@@ -318,7 +325,7 @@ def test_no_search_index_still_drafts(brief) -> None:
     def exemplars(text: str, **kw: Any) -> list[Passage]:
         raise IndexError_("no index: run award-writer index first")
 
-    draft = draft_entry(brief, FakeGenerator(), exemplars=exemplars)
+    draft = draft_entry(brief, FakeGenerator(), DraftOptions(exemplars=exemplars))
     assert all(s.status == "generated" for s in draft.sections)
     assert any("no index" in note for note in draft.notes)
 
@@ -409,7 +416,7 @@ def test_a_tiny_model_drafts_every_section(brief, tiny_model_dir: Path) -> None:
     from analyzer.llm import LoadOptions, load_generator
 
     generator = load_generator(str(tiny_model_dir), options=LoadOptions(device="cpu"))
-    draft = draft_entry(brief, generator, max_new_tokens=12)
+    draft = draft_entry(brief, generator, DraftOptions(max_new_tokens=12))
     assert len(draft.sections) == len(get_award("golden_mouse").sections)
     assert all(s.finish_reason in ("eos", "max_tokens", "repetition") for s in draft.sections)
 
@@ -459,7 +466,7 @@ def test_the_bundled_model_drafts_grounded_sections(brief, monkeypatch) -> None:
         ]
 
     background = draft_section(
-        brief, generator, "background", exemplars=exemplars, exemplar_form="passage"
+        brief, generator, "background", DraftOptions(exemplars=exemplars, exemplar_form="passage")
     )
     text = background.text
     assert "600" in text  # a figure of the brief's background
@@ -470,7 +477,7 @@ def test_the_bundled_model_drafts_grounded_sections(brief, monkeypatch) -> None:
 
 
 def test_model_output_is_tidied_into_section_text() -> None:
-    from analyzer.drafting.run import tidy
+    from analyzer.drafting.repairs.tidy import tidy
 
     spec = get_award("golden_mouse").section("strategy")
     raw = (
@@ -482,7 +489,7 @@ def test_model_output_is_tidied_into_section_text() -> None:
 
 
 def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() -> None:
-    from analyzer.drafting.run import tidy
+    from analyzer.drafting.repairs.tidy import tidy
 
     spec = get_award("golden_mouse").section("background")
     said = "消费者对品牌缺乏记忆点，这加剧了品牌面临的竞争压力。"
@@ -495,7 +502,7 @@ def test_a_sentence_the_model_says_again_behind_a_new_connective_is_dropped() ->
 def test_a_sentence_that_nearly_repeats_one_before_goes_with_its_empty_subheading() -> None:
     """The bundled model's 营销背景 said the same thing three times, once under a subheading of
     its own; a near repeat holding a figure stays (figures are the brief's facts)."""
-    from analyzer.drafting.run import tidy
+    from analyzer.drafting.repairs.tidy import tidy
 
     spec = get_award("golden_mouse").section("background")
     first = "全国约 600 家门店，其中约一半开业不足两年。这一现象表明，品牌面临巨大的市场挑战和竞争压力。"
@@ -508,7 +515,7 @@ def test_a_sentence_that_nearly_repeats_one_before_goes_with_its_empty_subheadin
 
 
 def test_the_section_title_as_a_label_of_the_first_line_goes() -> None:
-    from analyzer.drafting.run import tidy
+    from analyzer.drafting.repairs.tidy import tidy
 
     award = get_award("golden_mouse")
     strategy = "**策略与创意：金鼠标数字营销大赛**\n\n策略洞察：每座城市都有自己的夏天。"

@@ -9,25 +9,27 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.atomicfile import atomic_write
 from analyzer.documents.autosave import Autosave
-from analyzer.documents.document import Draft, Exemplar, atomic_write, load_draft, save_draft
+from analyzer.documents.document import DraftDocument, load_draft, save_draft
 from analyzer.errors import ReadError
+from analyzer.library.exemplar import Exemplar
 
 
-def sample() -> Draft:
-    d = Draft.new("golden_mouse", title="华为云 AI 垃圾分类大赛")
+def sample() -> DraftDocument:
+    d = DraftDocument.new("golden_mouse", title="华为云 AI 垃圾分类大赛")
     d = replace(d, fields={**d.fields, "advertiser": "华为", "period": "2018/04~2019/03"})
     d = d.with_section("background", "垃圾分类成为社会热点。")
     d = d.with_section("results", "曝光 3000 万+，参赛团队 500 支。")
     return replace(
         d,
         brief={"results": [{"measure": "曝光", "value": "3000 万+", "source": "平台后台"}]},
-        exemplars=(Exemplar("范例段落", case_id=3, case_title="上汽通用", section="results"),),
+        exemplars=(Exemplar("范例段落", case_id=3, title="上汽通用", section="results"),),
     )
 
 
 def test_new_draft_has_the_awards_sections_in_order() -> None:
-    d = Draft.new("golden_mouse")
+    d = DraftDocument.new("golden_mouse")
     assert [s.title for s in d.sections] == [
         "营销背景",
         "营销目标",
@@ -55,7 +57,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(Exception, match="磁盘空间不足"):
-        save_draft(Draft.new("tma"), path)
+        save_draft(DraftDocument.new("tma"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["entry.awdraft"]  # no temporary file left
 
@@ -158,7 +160,7 @@ def test_a_half_filled_result_row_is_named_in_the_error() -> None:
 def test_search_text_is_what_the_draft_says_without_its_headings() -> None:
     from dataclasses import replace
 
-    empty = Draft.new("golden_mouse")
+    empty = DraftDocument.new("golden_mouse")
     assert empty.search_text() == ""  # headings alone are no query
     d = replace(
         empty.with_section("strategy", "以 AI 大赛连接开发者与公众"),
@@ -172,7 +174,7 @@ def test_search_text_is_what_the_draft_says_without_its_headings() -> None:
 
 
 def test_empty_sections_in_the_awards_order() -> None:
-    d = Draft.new("golden_mouse").with_section("objectives", "曝光 5000 万")
+    d = DraftDocument.new("golden_mouse").with_section("objectives", "曝光 5000 万")
     assert d.empty_sections() == ["background", "strategy", "execution", "results"]
     moved = d.with_award("effie")  # objectives has no home in 艾菲: kept as an extra section
     assert "objectives" not in moved.empty_sections()
@@ -221,7 +223,7 @@ def test_a_checked_span_maps_to_its_occurrence_in_the_section() -> None:
     from analyzer.documents.document import locate_in_draft
 
     text = "首创一。\n\n\n   首创二。"  # the parser tidies the blank lines and the indent
-    d = Draft.new("golden_mouse").with_section("strategy", text)
+    d = DraftDocument.new("golden_mouse").with_section("strategy", text)
     parsed = d.to_parsed()
     second = parsed.text.index("首创", parsed.text.index("首创") + 1)
     where = locate_in_draft(d, second, second + 2)

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from analyzer.documents.document import Draft
+from analyzer.documents.document import DraftDocument
 from analyzer.documents.export import export_draft, to_html, to_markdown
 
 
-def sample() -> Draft:
-    d = Draft.new("golden_mouse", title="华为云 AI 垃圾分类大赛")
+def sample() -> DraftDocument:
+    d = DraftDocument.new("golden_mouse", title="华为云 AI 垃圾分类大赛")
     d = replace(d, fields={**d.fields, "advertiser": "华为", "category": "社会化营销类"})
     d = d.with_section("background", "第一段。\n第二段。")
     return d.with_section("results", "曝光 3000 万【待核实】，转化【待补充：转化数据】。")
@@ -77,7 +77,7 @@ def test_html_highlights_fact_guard_marks() -> None:
 
 
 def test_unknown_format_is_refused_up_front(tmp_path: Path) -> None:
-    from analyzer.documents.document import DraftError
+    from analyzer.errors import DraftError
 
     with pytest.raises(DraftError, match=r"\.odt"):
         export_draft(sample(), tmp_path / "entry.odt")

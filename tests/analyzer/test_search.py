@@ -125,12 +125,12 @@ def test_exemplars_are_the_same_section_of_the_closest_cases(seeded_library, emb
         embedder=emb,
     )
     assert found[0].case_id == case_id_of(seeded_library, "002")
-    assert all(e.section_key == "results" for e in found[:2])
+    assert all(e.section == "results" for e in found[:2])
     case = seeded_library.get_case(found[0].case_id)
     body = next(s.text for s in case.sections if s.key == "results")
     assert found[0].text == body[: len(found[0].text)] and len(found[0].text) > 100
     # the other awards contribute their own section of the same kind (金旗奖 "项目评估")
-    assert {e.section_key for e in found} <= {"results", "evaluation", "execution"}
+    assert {e.section for e in found} <= {"results", "evaluation", "execution"}
     assert len(found) == 3
 
 

@@ -68,10 +68,10 @@ def test_saving_removes_the_autosave_copy(qtbot: Any, window: Any, tmp_path: Pat
 
 
 def test_discarding_a_recovery_forgets_it(qtbot: Any, window: Any) -> None:
-    from analyzer.documents.document import Draft
+    from analyzer.documents.document import DraftDocument
 
     page = window.draft_page
-    lost = Draft.new("tma", title="丢失的草稿")
+    lost = DraftDocument.new("tma", title="丢失的草稿")
     page.autosave.write(lost)
     assert page.offer_recovery()
     page.discard_recovery()

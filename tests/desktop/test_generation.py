@@ -167,9 +167,9 @@ def test_opening_another_draft_while_generating_keeps_it_clean(
 ) -> None:
     from dataclasses import replace
 
-    from analyzer.documents.document import Draft, save_draft
+    from analyzer.documents.document import DraftDocument, save_draft
 
-    other = Draft.new("golden_mouse", title="另一份草稿").with_section(
+    other = DraftDocument.new("golden_mouse", title="另一份草稿").with_section(
         "background", "另一份的背景。"
     )
     other = replace(other, brief={"strategy": "以 AI 大赛连接开发者与公众"})

@@ -66,11 +66,12 @@ def test_the_entry_starts_this_installation(tmp_path: Path) -> None:
 
 
 def test_several_files_open_the_first_and_name_the_others(window: Any, tmp_path: Path) -> None:
-    from analyzer.documents.document import Draft, save_draft
+    from analyzer.documents.document import DraftDocument, save_draft
     from desktop.app import open_files
 
     paths = [
-        save_draft(Draft.new("tma", title=f"草稿{i}"), tmp_path / f"d{i}.awdraft") for i in range(3)
+        save_draft(DraftDocument.new("tma", title=f"草稿{i}"), tmp_path / f"d{i}.awdraft")
+        for i in range(3)
     ]
     open_files(window, [str(p) for p in paths])
     assert window.current_page() is window.draft_page

@@ -9,6 +9,7 @@ from analyzer.check import vocab
 from analyzer.check.context import CheckContext, count_chars
 from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
+from analyzer.kinds import kind
 from analyzer.library.sections import HeadingMatcher, award_names, normalized
 
 UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
@@ -36,7 +37,7 @@ def missing(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if ctx.elsewhere is not None and spec.kind == "results":
             continue  # reported precisely by results.no_own_section
-        hint = vocab.KIND_HINTS.get(spec.kind, "补充这一部分内容")
+        hint = kind(spec.kind).hint
         yield ctx.error(spec.key, f"缺少「{spec.title}」章节：请加上这一标题，{hint}。")
 
 
@@ -63,7 +64,7 @@ def empty(ctx: CheckContext) -> Iterator[Finding]:
         section = ctx.present.get(spec.key)
         if section is None or ctx.chars[spec.key] > 0:
             continue
-        hint = vocab.KIND_HINTS.get(spec.kind, "补充这一部分内容")
+        hint = kind(spec.kind).hint
         message = f"{spec.title}：只有标题，没有内容。请{hint}。"
         span = ctx.heading_span(section)
         yield (
@@ -81,7 +82,7 @@ def thin(ctx: CheckContext) -> Iterator[Finding]:
             continue
         n = ctx.chars[spec.key]
         if 0 < n < spec.min_chars:
-            hint = vocab.KIND_HINTS.get(spec.kind, "补充这一部分内容")
+            hint = kind(spec.kind).hint
             yield ctx.warning(
                 spec.key,
                 f"{spec.title}：只有 {n} 字，内容太单薄（至少 {spec.min_chars} 字）。请{hint}。",

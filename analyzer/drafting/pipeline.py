@@ -1,0 +1,143 @@
+"""What happens to a section's text between the model and the user, in order, in one place.
+
+Every step is a small function ``(text, ctx) -> (text, notes)``: ``ctx`` is the
+:class:`SectionContext` (the brief, the award's section, the facts it is written from, what the
+model was shown); a note is a line for the draft's review notes (``str``), a sentence dropped as
+copied (:class:`~analyzer.drafting.guards.copyguard.CopyFlag`), a figure marked 【待核实】
+(:class:`~analyzer.drafting.guards.factguard.Flag`) or :class:`MostlyCopied`.
+
+:data:`CLEANUP` turns what the model wrote into section text; the drafter judges that (copied
+from an example? nothing left?) and may write the section again. :data:`REPAIRS` then put the
+brief's names, words, rows and figures back, and the fact guard marks any number the brief does
+not hold: it runs last, so nothing a repair wrote escapes it. Adding or moving a step is one line
+below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Union
+
+from analyzer.documents.brief import Brief
+from analyzer.drafting.guards.copyguard import CopyFlag, Source, check_copies
+from analyzer.drafting.guards.factguard import Allowed, Flag, guard
+from analyzer.drafting.prompt import SOURCE_MISSING, row_line
+from analyzer.drafting.repairs.figures import clipped_step, figure_clauses_step, kept_figures_step
+from analyzer.drafting.repairs.names import names_step, rare_chars_step
+from analyzer.drafting.repairs.tidy import tidy_step
+from analyzer.kinds import RESULTS
+from analyzer.markers import to_add
+from analyzer.schema import AwardSchema, SectionSpec
+
+
+@dataclass(frozen=True)
+class MostlyCopied:
+    """The copy guard's verdict: most of the section came from an example."""
+
+    share: float
+
+
+Note = Union[str, CopyFlag, Flag, MostlyCopied]  # noqa: UP007  (a runtime alias)
+
+
+@dataclass(frozen=True)
+class SectionContext:
+    """What the steps of one section know."""
+
+    brief: Brief
+    schema: AwardSchema
+    spec: SectionSpec
+    facts: dict[str, tuple[str, ...]]  # brief field → the facts this section is written from
+    fact_lists: list[tuple[str, ...]]  # every fact field of the brief
+    names: list[str]  # the brand's and advertiser's names as the brief spells them
+    brief_text: str
+    header: tuple[tuple[str, str], ...]  # the award's header fields as filled from the brief
+    allowed: Allowed  # the numbers the draft may state
+    own: tuple[str, ...]  # text the draft may repeat: the brief, the award's own titles
+    sources: tuple[Source, ...] = ()  # text it must not copy: examples, the prompt
+    finish_reason: str = ""  # why the model stopped (eos, max_tokens, time, repetition)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+Step = Callable[[str, SectionContext], tuple[str, Sequence[Note]]]
+
+
+def copies_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
+    """Sentences copied from an example or from the prompt, or naming an example's case, go."""
+    check = check_copies(text, ctx.sources, ctx.own, section=ctx.spec.key)
+    notes: list[Note] = list(check.flags)
+    if check.mostly_copied:
+        notes.append(MostlyCopied(check.copied_share))
+    return check.text, notes
+
+
+def results_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
+    """A results section lists the brief's result rows (measure, value, source) itself; the model
+    writes only the prose around them, so every brief figure appears and no other."""
+    if ctx.spec.kind != RESULTS:
+        return text, []
+    rows = [f"- {row_line(r, ctx.schema)}" for r in ctx.brief.results]
+    notes: list[Note] = []
+    if ctx.schema.sources_required:
+        missing = [r.measure for r in ctx.brief.results if not r.source]
+        if missing:
+            notes.append(
+                f"{ctx.schema.name}要求每个数据注明来源；简报 results 中「{'」「'.join(missing)}」"
+                f"没有 source，已留{SOURCE_MISSING}"
+            )
+    parts = ["\n".join(rows)] if rows else []
+    if text.strip():
+        parts.append(text.strip())
+    return "\n\n".join(parts), notes
+
+
+def prose_only(step: Step) -> Step:
+    """``step`` for the prose of a section that is not the results list, and not empty."""
+
+    def run(text: str, ctx: SectionContext) -> tuple[str, Sequence[Note]]:
+        if ctx.spec.kind == RESULTS or not text.strip():
+            return text, []
+        return step(text, ctx)
+
+    run.__name__ = step.__name__
+    return run
+
+
+def empty_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
+    """Nothing usable left: say so where the text would be."""
+    if text.strip():
+        return text, []
+    return to_add("模型没有写出可用的内容，请重新生成本部分或自行填写。"), []
+
+
+def fact_guard_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
+    """Every number the brief does not hold is marked 【待核实】."""
+    text, flags = guard(text, ctx.allowed, section=ctx.spec.key)
+    return text, list(flags)
+
+
+CLEANUP: tuple[Step, ...] = (
+    tidy_step,  # no echoed heading, header, prompt label, Markdown or repeated sentence
+    copies_step,  # nothing copied from an example or the prompt
+)
+REPAIRS: tuple[Step, ...] = (
+    names_step,  # the brand's name as the brief spells it
+    rare_chars_step,  # a brief word's character, not a rare look-alike
+    results_step,  # the results section lists the brief's rows
+    prose_only(clipped_step),  # a brief fact the model clipped, written out whole
+    prose_only(figure_clauses_step),  # a brief figure worded into another fact, put back
+    prose_only(kept_figures_step),  # a brief figure the model left out, added
+    empty_step,  # nothing usable: a 【待补充】 note
+    fact_guard_step,  # last: any number the brief does not hold is marked
+)
+PIPELINE: tuple[Step, ...] = CLEANUP + REPAIRS
+
+
+def run_steps(steps: Sequence[Step], text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
+    """``text`` through ``steps`` in order, with every step's notes."""
+    notes: list[Note] = []
+    for step in steps:
+        text, found = step(text, ctx)
+        notes.extend(found)
+    return text, notes

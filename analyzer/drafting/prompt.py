@@ -1,0 +1,162 @@
+"""The prompt of one section: Jinja2 templates from ``templates/prompts/``, given the brief's facts.
+
+:func:`prompt_template` picks ``prompts/<award>/<section>.j2``, else ``prompts/<kind>.j2``, else
+``prompts/section.j2``; :func:`build_messages` fills it with the facts the section is written
+from (``kinds.toml`` [brief_fields]) and, when asked, the shape of similar cases' passages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analyzer.documents.brief import LABELS, Brief, ResultRow
+from analyzer.drafting.exemplars import outline
+from analyzer.drafting.result import EXEMPLAR_FORM, EXEMPLAR_FORMS
+from analyzer.kinds import kind
+from analyzer.library.exemplar import Exemplar
+from analyzer.llm.base import Message
+from analyzer.markers import to_add
+from analyzer.paths import templates_dir
+from analyzer.schema import AwardSchema, SectionSpec
+
+if TYPE_CHECKING:
+    import jinja2
+
+EXEMPLAR_CHARS = 240  # each exemplar passage shown in "passage" form
+SOURCE_MISSING = to_add("来源")
+
+
+@cache
+def _environment(root: Path) -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,  # prompts are plain text, never HTML
+    )
+
+
+def prompt_template(award: str, section: SectionSpec) -> jinja2.Template:
+    """``prompts/<award>/<section>.j2`` → ``prompts/<kind>.j2`` → ``prompts/section.j2``."""
+    return _environment(templates_dir() / "prompts").select_template(
+        [f"{award}/{section.key}.j2", f"{section.kind}.j2", "section.j2"]
+    )
+
+
+def system_template(award: str) -> jinja2.Template:
+    return _environment(templates_dir() / "prompts").select_template(
+        [f"{award}/system.j2", "system.j2"]
+    )
+
+
+def header_fields(brief: Brief, schema: AwardSchema) -> tuple[tuple[str, str], ...]:
+    """The award's header fields filled from the brief; a required one left empty says so."""
+    out = []
+    for spec in schema.fields:
+        if spec.key == "agency" and schema.forbid_agency_names:
+            continue
+        value = brief.header_value(spec.key)
+        if value:
+            out.append((spec.title, value))
+        elif spec.required:
+            out.append((spec.title, to_add(spec.title)))
+    return tuple(out)
+
+
+def brand_name(brief: Brief) -> str:
+    """The name the draft must use for the brand: 示例茶饮, not 示例茶饮（虚构品牌）."""
+    name = brief.brand or brief.advertiser or ""
+    return re.sub(r"[（(][^）)]*[）)]\s*$", "", name).strip()
+
+
+def build_messages(
+    brief: Brief,
+    schema: AwardSchema,
+    section: SectionSpec,
+    exemplars: Sequence[Exemplar] = (),
+    *,
+    form: str = EXEMPLAR_FORM,
+) -> list[Message]:
+    """The system and user messages that ask for one section."""
+    if form not in EXEMPLAR_FORMS:
+        raise ValueError(f"unknown exemplar form {form!r}: use {', '.join(EXEMPLAR_FORMS)}")
+    if form == "none":
+        exemplars = ()
+    facts = brief.facts_for_kinds(section.kinds)
+    groups = [{"label": LABELS.get(name, name), "lines": lines} for name, lines in facts.items()]
+    if brief.period and section.kind in ("execution", "overview"):
+        # Without the year the model dates "5 月" to a year of its own (2023).
+        groups.insert(0, {"label": "执行时间", "lines": (f"执行时间：{brief.period}",)})
+    target = min(section.max_chars or 10**6, kind(section.kind).target_chars)
+    context: dict[str, Any] = {
+        "award": schema,
+        "section": section,
+        "brief": brief,
+        "brand": brand_name(brief) or brief.name or "本品牌",
+        "industry": brief.industry,
+        "project": brief.title or brief.name or "本项目",
+        "facts": groups,
+        "objectives": list(brief.objectives),
+        "rows": [row_line(r, schema) for r in brief.results],
+        "exemplars": [
+            {
+                "title": e.title,
+                "section_title": e.section_title,
+                "text": _cut(e.text),
+                "outline": outline(e.text),
+            }
+            for e in exemplars
+        ],
+        "form": form,
+        "length": _length_hint(target),
+    }
+    return [
+        {"role": "system", "content": system_template(schema.key).render(context).strip()},
+        {"role": "user", "content": prompt_template(schema.key, section).render(context).strip()},
+    ]
+
+
+def placeholder(brief: Brief, spec: SectionSpec) -> str:
+    """What stands in a section the brief has no facts for: what to add to the brief."""
+    wanted = "、".join(f"{LABELS.get(n, n)}（{n}）" for n in brief.missing_for_kinds(spec.kinds))
+    return to_add(
+        f"简报中没有可用于「{spec.title}」的信息。请在简报中填写{wanted}，再重新生成本部分。"
+    )
+
+
+def row_line(row: ResultRow, schema: AwardSchema) -> str:
+    """A result row as a draft states it: ``measure：value（来源：…）``."""
+    source = row.source or (SOURCE_MISSING if schema.sources_required else "")
+    return f"{row.measure}：{row.value}" + (f"（来源：{source}）" if source else "")
+
+
+def brief_names(brief: Brief) -> list[str]:
+    """The brand's and the advertiser's names as the draft must spell them."""
+    names = [brand_name(brief), re.sub(r"[（(][^）)]*[）)]\s*$", "", brief.advertiser).strip()]
+    return [n for n in names if n]
+
+
+def _length_hint(chars: int) -> str:
+    """The length asked for, in words without a numeral: a numeral in the prompt is a numeral
+    the model may echo ("两百字左右" ended up in drafts)."""
+    if chars <= 150:
+        return "写得简短，一段即可"
+    if chars <= 220:
+        return "篇幅简短"
+    return "篇幅适中"
+
+
+def _cut(text: str, limit: int = EXEMPLAR_CHARS) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    last = max(text.rfind(c, 0, limit) for c in "。！？；")
+    return text[: last + 1] if last > limit // 3 else text[:limit] + "…"

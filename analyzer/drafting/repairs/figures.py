@@ -1,0 +1,125 @@
+"""Repairs of the brief's facts and figures in a section's prose.
+
+The model clips an objective ("18-30 岁人群的认知度"), words a brief figure into another fact
+("中国在全球约600家门店" for "品牌在全国约 600 家门店") or drops a figure; each is put back as the
+brief words it, and noted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from analyzer.zh.segments import CLAUSE_END, COLON, LIST_MARK
+
+if TYPE_CHECKING:
+    from analyzer.drafting.pipeline import SectionContext
+
+
+def clipped_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
+    text, whole = complete_clipped(text, ctx.fact_lists)
+    return text, [f"模型截短了简报原文，已按简报补全：{'；'.join(whole)}"] if whole else []
+
+
+def figure_clauses_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
+    text, reworded = restore_figure_clauses(text, ctx.fact_lists, ctx.names)
+    return text, [f"「{a}」说的与简报不同，已改回简报原文「{b}」" for a, b in reworded]
+
+
+def kept_figures_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
+    text, kept = keep_figures(text, ctx.facts)
+    return text, [f"模型漏写了简报里的数据，已按简报原文补上：{'；'.join(kept)}"] if kept else []
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, list[str]]:
+    """The section's text with every brief fact whose figures it left out added as a line of
+    its own, as the brief words it (a small model drops "全国约 600 家门店" often enough); and
+    those facts. A figure counts as kept when its digits appear anywhere in the text."""
+    plain = re.sub(r"[\s,]", "", text)
+    missed = []
+    for line in (line.strip() for lines in facts.values() for line in lines):
+        figures = _digits(line)
+        if figures and any(f not in plain for f in figures) and line not in missed:
+            missed.append(line)
+    if not missed:
+        return text, []
+    return text.rstrip() + "\n" + "\n".join(f"- {line}" for line in missed), missed
+
+
+def complete_clipped(text: str, fact_lists: list[tuple[str, ...]]) -> tuple[str, list[str]]:
+    """The section's text with every line that is only a clipped piece of one brief fact
+    ("18-30 岁人群的认知度" for the objective "提升品牌在新进入城市中 18-30 岁人群的认知度") written
+    out as the brief words it; and those facts. A piece counts when it is at least 8 characters
+    and half of the fact, lacks 3 or more of its characters, and lies in no other fact."""
+    facts = [(f.strip(), re.sub(r"\s", "", f).rstrip("。；;")) for fs in fact_lists for f in fs]
+    lines, whole = text.split("\n"), []
+    for i, line in enumerate(lines):
+        mark = LIST_MARK.match(line)
+        body = line[mark.end() :] if mark else line
+        piece = re.sub(r"\s", "", body).rstrip("。；;")
+        if len(piece) < 8:
+            continue
+        holders = {(f, plain) for f, plain in facts if piece in plain}
+        if len(holders) != 1:
+            continue
+        ((fact, plain),) = holders
+        if len(plain) - len(piece) >= 3 and len(piece) * 2 >= len(plain):
+            lines[i] = (mark.group(0) if mark else "") + fact
+            whole.append(fact)
+    return "\n".join(lines), whole
+
+
+_CLAUSE = re.compile(rf"[^{re.escape(CLAUSE_END + COLON)}]+")
+_SIMILAR_CLAUSE = 0.6  # difflib ratio from which a clause holding a brief figure is the brief's
+
+
+def restore_figure_clauses(
+    text: str, fact_lists: list[tuple[str, ...]], names: Sequence[str] = ()
+) -> tuple[str, list[tuple[str, str]]]:
+    """The section's text with every clause that holds a brief fact's figures but words them
+    differently ("中国在全球约600家门店" for the brief's "品牌在全国约 600 家门店") put back as the
+    brief words it: what a figure counts is a fact as much as the figure. A clause is taken for
+    the brief's when it holds all the figures of a brief clause and reads at least 60 % alike
+    (difflib); the brand's name where the brief says 品牌 is no difference. Returns the pairs
+    changed."""
+    from difflib import SequenceMatcher
+
+    brief_clauses = [
+        (c.strip(), re.sub(r"\s", "", c), _digits(c))
+        for facts in fact_lists
+        for fact in facts
+        for c in _CLAUSE.findall(fact)
+        if _FIGURE.search(c)
+    ]
+    changed: list[tuple[str, str]] = []
+
+    def put_back(m: re.Match[str]) -> str:
+        clause = m.group()
+        plain = re.sub(r"\s", "", clause)
+        for name in names:
+            plain = plain.replace(re.sub(r"\s", "", name), "品牌")
+        figures = _digits(clause)
+        if len(plain) < 6 or not figures:
+            return clause
+        best, score = "", 0.0
+        for brief_clause, brief_plain, brief_figures in brief_clauses:
+            if brief_figures != figures:
+                continue
+            ratio = SequenceMatcher(None, plain, brief_plain).ratio()
+            if ratio > score:
+                best, score = brief_clause, ratio
+        if not best or score >= 1.0 or score < _SIMILAR_CLAUSE:
+            return clause
+        lead = clause[: len(clause) - len(clause.lstrip())]
+        changed.append((clause.strip(), best))
+        return lead + best
+
+    return _CLAUSE.sub(put_back, text), changed
+
+
+def _digits(text: str) -> tuple[str, ...]:
+    return tuple(f.replace(",", "") for f in _FIGURE.findall(text))

@@ -1,0 +1,194 @@
+"""Model output as section text: no echoed heading, header or prompt label, no Markdown,
+no repeated paragraph or sentence, whole sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from analyzer.kinds import RESULTS
+from analyzer.llm.base import repeat_key
+from analyzer.schema import SectionSpec
+from analyzer.zh.segments import COMMA, FULL_STOP, LIST_MARK, SEMICOLON, ends
+
+if TYPE_CHECKING:
+    from analyzer.drafting.pipeline import SectionContext
+
+_TRIM_AT = "。！？!?」）)"
+
+
+def tidy_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
+    """:func:`tidy` as a pipeline step: a results section keeps only prose (its figures are
+    listed from the brief), a section stopped by a budget ends at its last whole sentence."""
+    tidied = tidy(
+        text,
+        ctx.spec,
+        cut=ctx.finish_reason in ("max_tokens", "time", "repetition"),
+        header=ctx.header,
+        prose_only=ctx.spec.kind == RESULTS,
+    )
+    return tidied, []
+
+
+_MD_HEADING = re.compile(r"^\s*#+\s*")
+_RULE = re.compile(r"[-*_=]{3,}")
+_HEADING = re.compile(r"^\s*(?:#+\s*|【)?(?P<t>[^\n】]{1,40}?)(?:】)?\s*[:：]?\s*$")
+_PROMPT_LABELS = ("可用事实", "简报提供的事实", "关于「", "项目：", "品牌：", "范例")
+
+
+def tidy(
+    text: str,
+    spec: SectionSpec,
+    *,
+    cut: bool = False,
+    header: Sequence[tuple[str, str]] = (),
+    prose_only: bool = False,
+) -> str:
+    """Model output as section text: no echoed heading, header or prompt label, no Markdown
+    emphasis, no repeated paragraph (numbered or not), whole sentences. ``prose_only`` also drops
+    list items (a results section lists the brief's figures itself)."""
+    text = text.replace("**", "").replace("\r\n", "\n").strip()
+    lines = text.split("\n")
+    if lines and (m := _HEADING.match(lines[0])):
+        heading = m.group("t").strip("# ").strip()
+        if (
+            heading in (spec.title, *spec.aliases)
+            or (lines[0].rstrip().endswith(("：", ":")) and "参赛材料" in heading)
+            or _like_title(heading, spec)
+        ):
+            lines = lines[1:]  # an echoed heading, "「…」参赛材料的营销背景包括：", "资源背景"
+    if lines:
+        lines[0] = _without_title_label(lines[0], spec)
+        if not lines[0].strip():
+            lines = lines[1:]
+    kept: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        line = _MD_HEADING.sub("", line).rstrip()  # "### 模块一" would read as a section heading
+        if _RULE.fullmatch(line.strip()):
+            continue  # a Markdown rule ("---") would end the section for the parser
+        if _echoes_header(line, header) or line.strip().startswith(_PROMPT_LABELS):
+            continue
+        if prose_only and line.strip() and not _is_prose(line):
+            continue  # a list of its own, or a bare label ("微博话题阅读量"): not prose
+        key = repeat_key(line)
+        if len(key) >= 6 and key in seen:
+            continue  # a paragraph the model repeated, perhaps under a new number
+        seen.add(key)
+        kept.append(line)
+    kept = _without_repeated_sentences(kept)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    if cut:  # stopped by a budget: end at the last full sentence when there is one
+        last = max(text.rfind(c) for c in _TRIM_AT)
+        if last >= len(text) // 2:
+            text = text[: last + 1]
+    return text
+
+
+_SENTENCE_MARK = ends(FULL_STOP, SEMICOLON, COMMA)
+_SENTENCE = re.compile(rf"[^{FULL_STOP}]+[{FULL_STOP}]*")
+# A small model repeats a sentence behind a new connective ("此外，…" then "另一方面，…").
+_CONNECTIVE = re.compile(
+    r"^(?:此外|另外|同时|而且|并且|因此|所以|一方面|另一方面|其次|最后|总之)[，,]?"
+)
+_MIN_REPEAT = 10  # characters: shorter sentences ("效果显著。") may well recur on purpose
+_NEAR_REPEAT = 0.8  # share of a sentence's three-character runs said before: a near repeat
+
+
+def _without_title_label(line: str, spec: SectionSpec) -> str:
+    """The first line without the section's title as a label ("营销效果与市场反馈：通过…" →
+    "通过…"); "" when what follows the label is only an award's name ("策略与创意：金鼠标数字营销大赛")."""
+    plain = line.replace("**", "").strip()
+    for title in (spec.title, *spec.aliases):
+        for colon in ("：", ":"):
+            if plain.startswith(title + colon):
+                rest = plain[len(title) + 1 :].strip()
+                return "" if not rest or _is_award_name(rest) else rest
+    return line
+
+
+def _is_award_name(text: str) -> bool:
+    from analyzer.library.sections import award_names, normalized  # the parser's own forms
+
+    return normalized(text.strip("：: 。")) in award_names()
+
+
+def _without_repeated_sentences(lines: list[str]) -> list[str]:
+    """Drop every sentence that says again a sentence before it: word for word (behind a new
+    connective or not), or near enough that :data:`_NEAR_REPEAT` of its three-character runs
+    were all said before ("中国品牌面临着巨大的市场挑战…" after "…中国品牌面临巨大的市场挑战…").
+    A sentence with a number is never dropped as a near repeat; a line left empty goes, and so
+    does a subheading ("品牌面临的挑战") left with nothing under it."""
+    seen: set[str] = set()
+    said: set[str] = set()  # three-character runs of the sentences kept so far
+    out: list[str] = []
+    orphan: list[str] | None = None  # a subheading whose paragraph went, with the blank lines
+    for line in lines:
+        if not line.strip():
+            out.append(line)  # paragraph breaks stay
+            continue
+        kept = []
+        for m in _SENTENCE.finditer(line):
+            sentence = m.group()
+            key = re.sub(r"[\s，,。！？!?；;、]", "", _CONNECTIVE.sub("", sentence.strip()))
+            runs = {key[i : i + 3] for i in range(len(key) - 2)}
+            if len(key) >= _MIN_REPEAT and (
+                key in seen
+                or (not re.search(r"\d", key) and len(runs & said) >= _NEAR_REPEAT * len(runs))
+            ):
+                continue
+            seen.add(key)
+            said |= runs
+            kept.append(sentence)
+        text = "".join(kept).rstrip()
+        if not text:  # the whole paragraph was said before: its subheading waits for a body
+            end = len(out)
+            while end and not out[end - 1].strip():
+                end -= 1
+            if orphan is None and end and _bare_heading(out[end - 1]):
+                orphan = out[end - 1 :]
+                del out[end - 1 :]
+            continue
+        if orphan is not None:
+            if not _bare_heading(text):
+                out.extend(orphan)
+            orphan = None
+        out.append(text)
+    return out
+
+
+def _bare_heading(line: str) -> bool:
+    """A short line without sentence marks or figures: a subheading ("行业处境")."""
+    plain = line.strip()
+    return 0 < len(plain) <= 12 and not _SENTENCE_MARK.search(plain) and not re.search(r"\d", plain)
+
+
+def _is_prose(line: str) -> bool:
+    marker = LIST_MARK.match(line.lstrip())
+    return (marker is None or marker.end() == 0) and _SENTENCE_MARK.search(line) is not None
+
+
+def _like_title(heading: str, spec: SectionSpec) -> bool:
+    """A short first line with no punctuation that shares two characters with the section's
+    title reads as the model's own version of the heading ("资源背景" for 营销背景)."""
+    if len(heading) > 12 or _SENTENCE_MARK.search(heading):
+        return False
+    return len(set(heading) & set(spec.title)) >= 2
+
+
+def _echoes_header(line: str, header: Sequence[tuple[str, str]]) -> bool:
+    """ "广告主：示例茶饮（虚构品牌）。所属行业：餐饮/新茶饮。": the prompt's header, echoed."""
+    rest = re.sub(r"\s+", "", LIST_MARK.sub("", line))
+    if not rest:
+        return False
+    hits = 0
+    for title, value in header:
+        compact = re.sub(r"\s+", "", value)
+        for sep in ("：", ":"):
+            pair = f"{title}{sep}{compact}"
+            if pair in rest:
+                rest = rest.replace(pair, "")
+                hits += 1
+    return hits > 0 and len(re.sub(r"[。，,.；;、\s]", "", rest)) < 6
