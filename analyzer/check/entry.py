@@ -1,0 +1,267 @@
+"""The text of the entry under check, and what every rule reads of it, computed once.
+
+Sections, sentences, paragraphs, metrics by position and the sources cited for them are cached
+here, so no rule re-scans what another rule already found. :class:`~analyzer.check.context.
+CheckContext` adds the results and objectives a judge compares.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
+
+from analyzer.check import vocab
+from analyzer.check.findings import Eligibility
+from analyzer.library.parsed import Metric, ParsedDocument, Section
+from analyzer.schema import AwardSchema, SectionSpec
+from analyzer.zh.segments import CLAUSE_END, SENTENCE_END, ends
+
+if TYPE_CHECKING:
+    from analyzer.library.store import Library
+
+_CLAUSE_END = ends(CLAUSE_END, "）)")
+_CLAUSE_START = re.compile(rf"[^{re.escape(CLAUSE_END)}（(]*$")
+_SENTENCE_END = ends(SENTENCE_END)
+_LINE = re.compile(r"[^\n]*")
+
+
+def count_chars(text: str) -> int:
+    """Characters as award forms count them: spaces and line breaks do not count."""
+    return len("".join(text.split()))
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+    section: str
+
+
+class EntryText:
+    """One entry as the checker reads it: its parsed document, award schema and text."""
+
+    def __init__(
+        self,
+        doc: ParsedDocument,
+        schema: AwardSchema,
+        *,
+        library: Library | None = None,
+        eligibility: Eligibility | None = None,
+    ) -> None:
+        self.doc = doc
+        self.schema = schema
+        self.library = library
+        self.eligibility = eligibility
+        self.text = doc.text
+        self.rule = ""
+        # several rules ask about the same figures: answers are kept for the whole check
+        self._sentences: dict[int, Span | None] = {}
+        self._sources: dict[tuple[int, int, str], tuple[int, int] | None] = {}
+
+    # ------------------------------------------------------------------ sections
+
+    @cached_property
+    def present(self) -> dict[str, Section]:
+        keys = {s.key for s in self.schema.sections}
+        return {s.key: s for s in self.doc.sections if s.key in keys}
+
+    def title(self, key: str) -> str:
+        """The award's own title for a section ("营销效果与市场反馈"), or the key."""
+        for spec in self.schema.sections:
+            if spec.key == key:
+                return spec.title
+        return key
+
+    @cached_property
+    def chars(self) -> dict[str, int]:
+        return {key: count_chars(s.text) for key, s in self.present.items()}
+
+    @cached_property
+    def metrics_by_section(self) -> dict[str, list[Metric]]:
+        out: dict[str, list[Metric]] = defaultdict(list)
+        for m in self.doc.metrics:
+            out[m.section].append(m)
+        return out
+
+    @cached_property
+    def results_specs(self) -> list[SectionSpec]:
+        return [s for s in self.schema.sections if s.kind == "results"]
+
+    @cached_property
+    def results_present(self) -> list[Section]:
+        return [self.present[s.key] for s in self.results_specs if s.key in self.present]
+
+    def heading_span(self, section: Section) -> tuple[int, int]:
+        """The heading's span: on the body's first line when run into it ("背景：…"), else the
+        nearest line above that holds the title; the body's first line when neither is found."""
+        text = self.text
+        line_start = text.rfind("\n", 0, section.start) + 1
+        if section.title and line_start < section.start:
+            return (line_start, section.start)
+        if section.title:
+            want = "".join(section.title.split())
+            end = line_start - 1  # the line break before the body
+            for _ in range(3):  # the heading, maybe with blank lines between
+                if end < 0:
+                    break
+                start = text.rfind("\n", 0, end) + 1
+                line = text[start:end]
+                if want and want in "".join(line.split()):
+                    lead = len(line) - len(line.lstrip())
+                    return (start + lead, start + len(line.rstrip()))
+                if line.strip():
+                    break
+                end = start - 1
+        nl = text.find("\n", section.start, section.end)
+        return (section.start, nl if nl != -1 else section.end)
+
+    # ------------------------------------------------------------------ sentences
+
+    @cached_property
+    def _section_starts(self) -> list[int]:
+        return [s.start for s in self.doc.sections]
+
+    def section_at(self, pos: int) -> Section | None:
+        """The section whose body holds ``pos`` (None in the preamble)."""
+        i = bisect.bisect_right(self._section_starts, pos) - 1
+        if i >= 0 and pos <= self.doc.sections[i].end:
+            return self.doc.sections[i]
+        return None
+
+    def sentences_in(self, section: Section) -> Iterator[Span]:
+        for m in vocab.SENTENCE.finditer(self.text, section.start, section.end):
+            yield Span(m.start(), m.end(), section.key)
+
+    def sentence_at(self, pos: int) -> Span | None:
+        """The sentence (up to 。！？；or a line break) around ``pos``, within its section.
+
+        Found on demand: most checks look at a handful of positions, not at every sentence.
+        """
+        if pos in self._sentences:
+            return self._sentences[pos]
+        found = self._sentence_at(pos)
+        self._sentences[pos] = found
+        return found
+
+    def _sentence_at(self, pos: int) -> Span | None:
+        section = self.section_at(pos)
+        if section is None:
+            return None
+        ends = self._sentence_ends
+        i = bisect.bisect_left(ends, pos)  # first terminator at or after pos
+        start = ends[i - 1] + 1 if i > 0 else 0
+        start = max(start, section.start)
+        text = self.text
+        while start < pos and text[start].isspace():
+            start += 1
+        if i < len(ends) and ends[i] < section.end:
+            end = ends[i]
+            if text[end] != "\n":
+                while end < section.end and text[end] in SENTENCE_END and text[end] != "\n":
+                    end += 1  # keep "。" / "！？" with the sentence
+        else:
+            end = section.end
+        return Span(start, max(end, pos), section.key)
+
+    @cached_property
+    def _sentence_ends(self) -> list[int]:
+        """Offsets of every sentence terminator (。！？；and line breaks), found in one pass."""
+        return [m.start() for m in _SENTENCE_END.finditer(self.text)]
+
+    def paragraph_at(self, pos: int) -> Span | None:
+        """The line (paragraph) around ``pos``, within its section."""
+        section = self.section_at(pos)
+        if section is None:
+            return None
+        start = max(self.text.rfind("\n", section.start, pos) + 1, section.start)
+        end = self.text.find("\n", pos, section.end)
+        return Span(start, section.end if end == -1 else end, section.key)
+
+    @cached_property
+    def _metric_starts(self) -> list[int]:
+        return [m.start for m in self._metrics_sorted]
+
+    @cached_property
+    def _metrics_sorted(self) -> list[Metric]:
+        return sorted(self.doc.metrics, key=lambda m: m.start)
+
+    def metrics_within(self, start: int, end: int) -> list[Metric]:
+        i = bisect.bisect_left(self._metric_starts, start)
+        out = []
+        for m in self._metrics_sorted[i:]:
+            if m.start >= end:
+                break
+            if m.end <= end:
+                out.append(m)
+        return out
+
+    # ------------------------------------------------------------------ sources
+
+    @cached_property
+    def _section_notes(self) -> dict[str, tuple[int, int]]:
+        """Sections with a line sourcing all their figures (以上数据来源：…)."""
+        out: dict[str, tuple[int, int]] = {}
+        text = self.text
+        for section in self.doc.sections:
+            for anchor in vocab.NOTE_ANCHOR.finditer(text, section.start, section.end):
+                line_start = max(text.rfind("\n", section.start, anchor.start()) + 1, section.start)
+                line_end = text.find("\n", anchor.end(), section.end)
+                line_end = section.end if line_end == -1 else line_end
+                if vocab.SECTION_SOURCE_NOTE.match(text, line_start, line_end):
+                    out[section.key] = (line_start, line_end)
+                    break
+        return out
+
+    @cached_property
+    def source_cues(self) -> list[tuple[int, int]]:
+        """Every place the text names a source (来源, 据…统计, 第三方, 截至 …), in order."""
+        return [m.span() for m in vocab.SOURCE.finditer(self.text)]
+
+    def source_within(self, start: int, end: int) -> tuple[int, int] | None:
+        cues = self.source_cues
+        i = bisect.bisect_left(cues, (start, -1))
+        return cues[i] if i < len(cues) and cues[i][1] <= end else None
+
+    def source_of(self, start: int, end: int, section: str) -> tuple[int, int] | None:
+        """Where the source of the figure at ``start:end`` is given, or None when it is not."""
+        key = (start, end, section)
+        if key not in self._sources:
+            self._sources[key] = self._source_of(start, end, section)
+        return self._sources[key]
+
+    def _source_of(self, start: int, end: int, section: str) -> tuple[int, int] | None:
+        sentence = self.sentence_at(start)
+        if sentence is not None and (
+            cue := self.source_within(sentence.start, max(sentence.end, end))
+        ):
+            return cue
+        p = self.paragraph_at(start)
+        if p is not None:
+            if cue := self.source_within(p.start, p.end):
+                return cue
+            nxt = _LINE.match(self.text, p.end + 1, self.doc.sections[-1].end)
+            if (
+                nxt
+                and p.end < len(self.text)
+                and vocab.SECTION_SOURCE_NOTE.match(self.text, nxt.start(), nxt.end())
+            ):
+                sec = self.section_at(nxt.start())
+                if sec is not None and sec.key == p.section:
+                    return nxt.span()
+        return self._section_notes.get(section)
+
+    def source_text(self, span: tuple[int, int] | None, limit: int = 30) -> str:
+        """The source as written: the clause holding its cue ("数据来源：秒针监测")."""
+        if not span:
+            return ""
+        start, end = span
+        head = _CLAUSE_START.search(self.text, max(0, start - 12), start)
+        if head:
+            start = head.start()
+        tail = _CLAUSE_END.search(self.text, end)
+        stop = tail.start() if tail else len(self.text)
+        piece = self.text[start:stop].strip()
+        return piece if len(piece) <= limit else piece[: limit - 1] + "…"
