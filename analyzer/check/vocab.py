@@ -12,8 +12,8 @@ branches' first characters; nested groups, leading lookbehinds or IGNORECASE mak
 from __future__ import annotations
 
 import re
-from itertools import product
 
+from analyzer.quality.text import CLAIM_WORDS
 from analyzer.zh.segments import (
     CLAUSE_END,
     ENUM_COMMA,
@@ -148,28 +148,7 @@ BASELINE = re.compile(
 )
 
 # Superlatives and firsts that need a number or a source in the same sentence.
-_FIRST_OF = ("行业", "全球", "全国", "国内", "业内", "中国")
-CLAIM = re.compile(
-    _any(
-        *(p + "首" + s for p, s in product(_FIRST_OF, "创个家款次")),
-        *(p + "首" for p in _FIRST_OF),
-        *("首" + s for s in "创个家款"),  # 首次 alone ("首次入驻小红书") claims nothing
-        "率先",
-        "第一(?!时间|步|届|阶段|个小时|天|批|章|部分|季度|周|轮|波|期|次|层|条|点|类|节|则|页|眼|反应|印象|手)",
-        "遥遥领先",
-        "领跑",
-        "唯一",
-        "最大(?!化|限度|程度)",
-        "领先",
-        "独家",
-        "史上",
-        "绝无仅有",
-        *(
-            w + r"(?![0-9])"
-            for w in ("No.1", "NO.1", "No1", "NO1", "No. 1", "TOP1", "Top1", "TOP 1")
-        ),
-    )
-)
+CLAIM = CLAIM_WORDS
 
 # What backs a claim: a ranking, a share or a certification (a source cue counts too, see
 # SOURCE). A plain number does not: "联合 30 位达人，打造行业首创的玩法" proves nothing first.

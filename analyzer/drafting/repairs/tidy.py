@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.kinds import RESULTS
 from analyzer.llm.base import repeat_key
+from analyzer.quality.text import is_repeat, sentence_key, trigrams
 from analyzer.schema import SectionSpec
 from analyzer.zh.segments import COMMA, FULL_STOP, LIST_MARK, SEMICOLON, ends
 
@@ -89,12 +90,6 @@ def tidy(
 
 _SENTENCE_MARK = ends(FULL_STOP, SEMICOLON, COMMA)
 _SENTENCE = re.compile(rf"[^{FULL_STOP}]+[{FULL_STOP}]*")
-# A small model repeats a sentence behind a new connective ("此外，…" then "另一方面，…").
-_CONNECTIVE = re.compile(
-    r"^(?:此外|另外|同时|而且|并且|因此|所以|一方面|另一方面|其次|最后|总之)[，,]?"
-)
-_MIN_REPEAT = 10  # characters: shorter sentences ("效果显著。") may well recur on purpose
-_NEAR_REPEAT = 0.8  # share of a sentence's three-character runs said before: a near repeat
 
 
 def _without_title_label(line: str, spec: SectionSpec) -> str:
@@ -116,9 +111,9 @@ def _is_award_name(text: str) -> bool:
 
 
 def _without_repeated_sentences(lines: list[str]) -> list[str]:
-    """Drop every sentence that says again a sentence before it: word for word (behind a new
-    connective or not), or near enough that :data:`_NEAR_REPEAT` of its three-character runs
-    were all said before ("中国品牌面临着巨大的市场挑战…" after "…中国品牌面临巨大的市场挑战…").
+    """Drop every sentence that says again a sentence before it (:func:`analyzer.quality.text.
+    is_repeat`): word for word (behind a new connective or not), or near enough that most of
+    its three-character runs were all said before ("中国品牌面临着巨大的市场挑战…" after "…中国品牌面临巨大的市场挑战…").
     A sentence with a number is never dropped as a near repeat; a line left empty goes, and so
     does a subheading ("品牌面临的挑战") left with nothing under it."""
     seen: set[str] = set()
@@ -132,15 +127,11 @@ def _without_repeated_sentences(lines: list[str]) -> list[str]:
         kept = []
         for m in _SENTENCE.finditer(line):
             sentence = m.group()
-            key = re.sub(r"[\s，,。！？!?；;、]", "", _CONNECTIVE.sub("", sentence.strip()))
-            runs = {key[i : i + 3] for i in range(len(key) - 2)}
-            if len(key) >= _MIN_REPEAT and (
-                key in seen
-                or (not re.search(r"\d", key) and len(runs & said) >= _NEAR_REPEAT * len(runs))
-            ):
+            key = sentence_key(sentence)
+            if is_repeat(key, seen, said):
                 continue
             seen.add(key)
-            said |= runs
+            said |= trigrams(key)
             kept.append(sentence)
         text = "".join(kept).rstrip()
         if not text:  # the whole paragraph was said before: its subheading waits for a body

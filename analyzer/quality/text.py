@@ -1,0 +1,244 @@
+"""Detectors on the text alone: what a judge sees wrong without knowing the brief.
+
+* :func:`leaks` — words about the task instead of the case: phrases of the drafter's own prompts
+  (``templates/prompts/*.j2``) and the model's meta-talk ("该段落旨在展示…", "以下是…",
+  "作为一名撰稿人…", "希望以上内容…");
+* :func:`debris` — Markdown and JSON syntax (``###``, ``**``, code fences, ``{"title": …``,
+  tables, HTML tags);
+* :func:`repeats` — a sentence said again, word for word (behind a new connective too) or nearly
+  (:data:`NEAR_REPEAT` of its three-character runs said before);
+* :func:`cut_off` — the text stops mid-sentence;
+* :func:`claims` — superlatives and firsts (第一, 首创, 全球领先 …);
+* :func:`pending` — 【待核实】 and 【待补充：…】 marks still in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from itertools import product
+from pathlib import Path
+
+from analyzer.markers import PENDING
+from analyzer.paths import templates_dir
+from analyzer.quality.issues import CLAIM, CUT_OFF, DEBRIS, LEAK, REPEAT, Issue
+from analyzer.quality.issues import PENDING as PENDING_KIND
+from analyzer.zh.segments import CLOSERS, FULL_STOP, LIST_MARK, SEMICOLON, sentences
+
+# ---------------------------------------------------------------------------- leaks
+
+# Words that make a phrase of a prompt an instruction rather than a description of a case.
+_INSTRUCTION = re.compile(
+    "请|不要|不得|不添加|不编造|不重复|不提|只根据|只借鉴|要点|参考|片段|正文|改写|撰写|撰稿|"
+    "说明|交代|概括|突出|对照|篇幅|段落|一段|写|你是|本奖项|使用简体|怎样|如何"
+)
+_PROMPT_TAG = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
+_PROMPT_SPLIT = re.compile(r"[\s，。：:；;、！？!?「」〔〕（）()“”\"'\-—…]+")
+# The model talking about its text or to its user, not about the case.
+_META = re.compile(
+    r"(?:本|该|这|此|以上|以下|上述)(?:一)?(?:段落|段|部分|篇|节|稿件|稿|文本|文字|内容|材料)"
+    r"(?:主要|将|会|旨在|意在|用于|重点|围绕|介绍|描述|展示|概述|阐述|讲述|总结|说明)"
+    r"|以下(?:是|为)(?:关于|根据|为您|按照|改写|整理|撰写|参赛)"
+    r"|作为(?:一名|一位|一个)?(?:AI|人工智能|语言模型|助手|撰稿人|写作助手|营销专家)"
+    r"|希望(?:以上|这些|这份|本|此)(?:内容|文字|回答|稿件|段落)"
+    r"|(?:如果您|如您|若您)(?:需要|还需|有)"
+    r"|请(?:告诉我|提供更多|您?根据实际情况)"
+    r"|(?:我|我们)(?:将|会|可以)为(?:您|你)"
+    r"|根据(?:您|你)(?:提供|给出|给的)"
+    r"|^(?:好的|当然|没问题)[，,！!。]"
+    r"|(?:该|这个|本)(?:段落|部分)(?:的)?(?:目的|作用)",
+    re.M,
+)
+
+
+@cache
+def _prompt_phrases(root: Path) -> tuple[str, ...]:
+    """The instruction phrases of the drafter's prompt templates: runs of 4+ characters between
+    punctuation and template tags that carry an instruction word."""
+    found: set[str] = set()
+    for path in sorted((root / "prompts").rglob("*.j2")):
+        literal = _PROMPT_TAG.sub("\n", path.read_text(encoding="utf-8"))
+        for piece in _PROMPT_SPLIT.split(literal):
+            chinese = re.search(r"[\u4e00-\u9fff]", piece)
+            if len(piece) >= 4 and chinese and _INSTRUCTION.search(piece):
+                found.add(piece)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def leaks(text: str) -> list[Issue]:
+    """Prompt phrases and meta-talk in ``text``."""
+    out: list[Issue] = []
+    taken: list[tuple[int, int]] = []
+    for phrase in _prompt_phrases(templates_dir()):
+        start = text.find(phrase)
+        while start >= 0:
+            end = start + len(phrase)
+            if all(end <= a or start >= b for a, b in taken):
+                taken.append((start, end))
+                out.append(Issue(LEAK, start, end, phrase, "提示词"))
+            start = text.find(phrase, end)
+    for m in _META.finditer(text):
+        if all(m.end() <= a or m.start() >= b for a, b in taken):
+            out.append(Issue(LEAK, m.start(), m.end(), m.group(), "自我描述"))
+    return sorted(out, key=lambda i: i.start)
+
+
+# ---------------------------------------------------------------------------- debris
+
+_DEBRIS = re.compile(
+    r"^[ \t]*#{1,6}[ \t]*\S[^\n]*"  # ### 小标题
+    r"|\*\*[^*\n]{0,80}\*\*|\*\*"  # **加粗**, a stray **
+    r"|(?<![A-Za-z0-9])__[^_\n]{1,80}__"  # __加粗__
+    r"|^[ \t]*```[^\n]*"  # code fences
+    r"|^[ \t]*[\[{][ \t]*$|^[ \t]*[\]}][ \t]*,?[ \t]*$"  # a JSON bracket alone on its line
+    r"|\"[^\"\n]{1,30}\"[ \t]*:[ \t]*[\"\[{0-9]"  # "title": …
+    r"|^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$"  # |---|---|
+    r"|^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,})[ \t]*$"  # a rule
+    r"|</?(?:br|p|div|span|strong|b|em|i|ul|ol|li|h[1-6]|table|tr|td)\b[^>\n]{0,40}>",
+    re.M | re.I,
+)
+
+
+def debris(text: str) -> list[Issue]:
+    """Markdown, JSON and HTML syntax in ``text`` (what an award form would print literally)."""
+    return [Issue(DEBRIS, m.start(), m.end(), m.group()) for m in _DEBRIS.finditer(text)]
+
+
+# ---------------------------------------------------------------------------- repeats
+
+MIN_REPEAT = 10  # characters: shorter sentences ("效果显著。") may well recur on purpose
+NEAR_REPEAT = 0.8  # share of a sentence's three-character runs said before: a near repeat
+# A small model repeats a sentence behind a new connective ("此外，…" then "另一方面，…").
+CONNECTIVE = re.compile(
+    r"^(?:此外|另外|同时|而且|并且|因此|所以|一方面|另一方面|其次|最后|总之)[，,]?"
+)
+_KEY_DROP = re.compile(r"[\s，,。！？!?；;、]")
+
+
+def sentence_key(sentence: str) -> str:
+    """A sentence as compared for repeats: no connective, punctuation or spaces."""
+    return _KEY_DROP.sub("", CONNECTIVE.sub("", sentence.strip()))
+
+
+def trigrams(key: str) -> set[str]:
+    return {key[i : i + 3] for i in range(len(key) - 2)}
+
+
+def is_repeat(key: str, seen: set[str], said: set[str]) -> bool:
+    """Whether a sentence (its :func:`sentence_key`) says again what ``seen`` (keys) and
+    ``said`` (three-character runs) hold: word for word, or nearly when it has no figure."""
+    if len(key) < MIN_REPEAT:
+        return False
+    if key in seen:
+        return True
+    runs = trigrams(key)
+    return not re.search(r"\d", key) and len(runs & said) >= NEAR_REPEAT * len(runs)
+
+
+def repeats(text: str) -> list[Issue]:
+    """Every sentence of ``text`` that says again a sentence before it."""
+    seen: set[str] = set()
+    said: set[str] = set()
+    out: list[Issue] = []
+    for start, end in sentences(text):
+        key = sentence_key(text[start:end])
+        if is_repeat(key, seen, said):
+            out.append(Issue(REPEAT, start, end, text[start:end]))
+            continue
+        seen.add(key)
+        said |= trigrams(key)
+    return out
+
+
+def repeated_share(text: str) -> float:
+    """The share of ``text``'s sentences that are repeats."""
+    n = len(sentences(text))
+    return len(repeats(text)) / n if n else 0.0
+
+
+# ---------------------------------------------------------------------------- cut off
+
+_ENDS = FULL_STOP + SEMICOLON + CLOSERS + "…：:%）)"
+_HEADING_LIKE = 15  # a last line this short with no punctuation reads as a label or heading
+
+
+def cut_off(text: str) -> list[Issue]:
+    """The text's last line, when it stops mid-sentence ("…鼓励不同", "…覆盖城市，")."""
+    body = text.rstrip()
+    if not body:
+        return []
+    start = body.rfind("\n") + 1
+    line = body[start:]
+    mark = LIST_MARK.match(line)
+    if mark is not None and mark.group().strip():
+        return []  # a list item needs no full stop
+    last = line[-1]
+    if last in _ENDS or last.isdigit() or (last.isascii() and last.isalpha()):
+        return []
+    if last not in "，,、" and len(line) <= _HEADING_LIKE and not re.search(r"[，。,；;]", line):
+        return []  # a short label or heading
+    tail = max(line.rfind(c) for c in "。！？!?；;") + 1
+    return [Issue(CUT_OFF, start + tail, len(body), line[tail:])]
+
+
+# ---------------------------------------------------------------------------- claims
+
+_FIRST_OF = ("行业", "全球", "全国", "国内", "业内", "中国")
+CLAIM_WORDS = re.compile(
+    "|".join(
+        [
+            *(p + "首" + s for p, s in product(_FIRST_OF, "创个家款次")),
+            *(p + "首" for p in _FIRST_OF),
+            *("首" + s for s in "创个家款"),  # 首次 alone ("首次入驻小红书") claims nothing
+            "率先",
+            "第一(?!时间|步|届|阶段|个小时|天|批|章|部分|季度|周|轮|波|期|次|层|条|点|类|节|则|页|眼|反应|印象|手)",
+            "遥遥领先",
+            "领跑",
+            "唯一",
+            "最大(?!化|限度|程度)",
+            "领先",
+            "独家",
+            "史上",
+            "绝无仅有",
+            *(
+                re.escape(w) + r"(?![0-9])"
+                for w in ("No.1", "NO.1", "No1", "NO1", "No. 1", "TOP1", "Top1", "TOP 1")
+            ),
+        ]
+    )
+)
+
+
+def claims(text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    """Superlatives and firsts in ``text[start:end]``."""
+    return CLAIM_WORDS.finditer(text, start, len(text) if end is None else end)
+
+
+def claim_issues(text: str) -> list[Issue]:
+    return [Issue(CLAIM, m.start(), m.end(), m.group()) for m in claims(text)]
+
+
+# ---------------------------------------------------------------------------- marks
+
+
+def pending(text: str) -> list[Issue]:
+    """【待核实】 and 【待补充：…】 marks still in the text."""
+    return [Issue(PENDING_KIND, m.start(), m.end(), m.group()) for m in PENDING.finditer(text)]
+
+
+# ---------------------------------------------------------------------------- headings
+
+
+def bare_lines(text: str, limit: int = 8) -> list[Issue]:
+    """Short lines with no punctuation and no figure inside prose ("概要", "需求", "结论"): the
+    model's own sub-headings, which a drafted section does not want."""
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        plain = line.strip()
+        short = 0 < len(plain) <= limit and not re.search(r"[，。！？,.!?；;：:\d]", plain)
+        if short and not LIST_MARK.match(line).group().strip():  # type: ignore[union-attr]
+            out.append(Issue(DEBRIS, pos, pos + len(line), plain, "小标题"))
+        pos += len(line) + 1
+    return out
