@@ -21,6 +21,7 @@ from analyzer.paths import templates_dir
 
 KINDS_FILE = "kinds.toml"
 RESULTS = "results"  # the kind whose sections carry the figures
+OBJECTIVES = "objectives"  # the kind that states the goals, as the brief words them
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,12 @@ def cmd_draft(args: argparse.Namespace) -> int:
         out.write(piece)
         out.flush()
 
+    def on_retry(key: str, attempt: int, why: str) -> None:
+        streamed[key] = ""
+        if stream:
+            out.write(f"\n\n〔第 {attempt} 稿：{why}〕\n\n")
+            out.flush()
+
     def on_section(section: DraftedSection) -> None:
         done.append(section)
         if stream:
@@ -207,14 +213,18 @@ def cmd_draft(args: argparse.Namespace) -> int:
         out.flush()
     try:
         if args.section:
-            section = draft_section(brief, generator, args.section, options, on_token=on_token)
+            section = draft_section(
+                brief, generator, args.section, options, on_token=on_token, on_retry=on_retry
+            )
             on_section(section)
             if args.output:
                 _write(args.output, f"## {section.title}\n\n{section.text.strip()}\n")
             for line in section.review_lines():
                 print(f"提示：{line}", file=err)
             return 0
-        draft = draft_entry(brief, generator, options, on_token=on_token, on_section=on_section)
+        draft = draft_entry(
+            brief, generator, options, on_token=on_token, on_retry=on_retry, on_section=on_section
+        )
     except KeyboardInterrupt:
         if args.output and done and not args.section:
             _save(args.output, partial_entry(brief, done, award=schema.key), brief, schema.key)
@@ -243,7 +253,7 @@ def _show_checked(out: Any, section: Any, raw: str) -> None:
         changes.append(f"{marks} 处数字标记{VERIFY}")
     if drops:
         changes.append(f"删去 {drops} 句照抄的内容")
-    changes += list(section.notes)
+    changes = list(section.failures) + changes + list(section.notes)
     if section.status == "placeholder":
         out.write("\n")
         return

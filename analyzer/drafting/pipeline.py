@@ -132,6 +132,9 @@ REPAIRS: tuple[Step, ...] = (
     fact_guard_step,  # last: any number the brief does not hold is marked
 )
 PIPELINE: tuple[Step, ...] = CLEANUP + REPAIRS
+# A section composed from the brief (drafting/compose.py) is the brief's words already: it gets
+# the results rows and the fact guard only.
+COMPOSED: tuple[Step, ...] = (results_step, fact_guard_step)
 
 
 def run_steps(steps: Sequence[Step], text: str, ctx: SectionContext) -> tuple[str, list[Note]]:

@@ -32,10 +32,14 @@ class DraftedSection:
     copies: tuple[CopyFlag, ...] = ()  # sentences dropped as copied
     notes: tuple[str, ...] = ()  # other changes: a name put back, a section rewritten …
     exemplar_form: str = EXEMPLAR_FORM  # how the exemplars reached the prompt ("none": not at all)
+    tries: int = 1  # drafts the model wrote of it (a try that failed a quality gate is redone)
+    composed: bool = False  # written from the brief's facts because no try passed the gates
+    failures: tuple[str, ...] = ()  # quality gates the kept text still fails, for the user
 
     def review_lines(self) -> list[str]:
         """Everything the guards changed in this section, for the user to check."""
-        lines = [f.describe(self.title) for f in self.flags]
+        lines = [f"{self.title}：{failure}" for failure in self.failures]
+        lines += [f.describe(self.title) for f in self.flags]
         lines += [c.describe(self.title) for c in self.copies]
         lines += [f"{self.title}：{note}" for note in self.notes]
         if self.status == "placeholder":

@@ -21,12 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from analyzer.documents.brief import FACT_FIELDS, Brief, check_header_fields
+from analyzer.drafting.compose import compose_section
 from analyzer.drafting.exemplars import Candidate, ExemplarFn, choose
+from analyzer.drafting.gates import Verdict, evaluate
 from analyzer.drafting.guards.copyguard import CopyFlag, Source
 from analyzer.drafting.guards.factguard import Allowed, Flag, allowed_values
 from analyzer.drafting.options import DraftOptions
 from analyzer.drafting.pipeline import (
     CLEANUP,
+    COMPOSED,
     REPAIRS,
     MostlyCopied,
     Note,
@@ -38,7 +41,7 @@ from analyzer.drafting.result import DraftedSection, EntryDraft
 from analyzer.errors import AwardWriterError, BriefError
 from analyzer.kinds import RESULTS
 from analyzer.library.exemplar import Exemplar
-from analyzer.llm.base import Generator, Message
+from analyzer.llm.base import Generator, Message, Sampling
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 from analyzer.schema import AwardSchema, SectionSpec, get_award
 
@@ -62,6 +65,7 @@ class _Drafting:
     own: tuple[str, ...]  # text a draft may repeat: the brief, the award's own titles
     on_token: Callable[[str, str], None] | None
     cancel: CancelToken | None
+    on_retry: Callable[[str, int, str], None] | None = None
     notes: list[str] = field(default_factory=list)
     dropped: dict[str, None] = field(default_factory=dict)  # titles of cases cut as unrelated
 
@@ -79,15 +83,18 @@ def draft_entry(
     *,
     on_section: Callable[[DraftedSection], None] | None = None,
     on_token: Callable[[str, str], None] | None = None,
+    on_retry: Callable[[str, int, str], None] | None = None,
     on_progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> EntryDraft:
     """Draft every section of the award in order; ``on_token(section_key, piece)`` streams.
 
-    Raises ``Cancelled`` when ``cancel`` is set; the sections finished before were already
-    handed to ``on_section`` (and :func:`partial_entry` turns them into an incomplete draft).
+    ``on_retry(section_key, attempt, why)`` announces a section drafted again (what streamed of
+    it so far is dropped). Raises ``Cancelled`` when ``cancel`` is set; the sections finished
+    before were already handed to ``on_section`` (and :func:`partial_entry` turns them into an
+    incomplete draft).
     """
-    run = _start(brief, generator, options or DraftOptions(), on_token, cancel)
+    run = _start(brief, generator, options or DraftOptions(), on_token, cancel, on_retry)
     sections = []
     total = len(run.schema.sections)
     for i, spec in enumerate(run.schema.sections):
@@ -119,10 +126,11 @@ def draft_section(
     options: DraftOptions | None = None,
     *,
     on_token: Callable[[str, str], None] | None = None,
+    on_retry: Callable[[str, int, str], None] | None = None,
     cancel: CancelToken | None = None,
 ) -> DraftedSection:
     """Draft (or regenerate) one section; put it back with ``EntryDraft.with_section``."""
-    run = _start(brief, generator, options or DraftOptions(), on_token, cancel)
+    run = _start(brief, generator, options or DraftOptions(), on_token, cancel, on_retry)
     try:
         spec = run.schema.section(section_key)
     except KeyError:
@@ -140,6 +148,7 @@ def _start(
     options: DraftOptions,
     on_token: Callable[[str, str], None] | None,
     cancel: CancelToken | None,
+    on_retry: Callable[[str, int, str], None] | None = None,
 ) -> _Drafting:
     schema = _award(brief, options.award)
     check_header_fields(brief, schema)
@@ -152,7 +161,7 @@ def _start(
         *(t for f in schema.fields for t in (f.title, *f.aliases)),
     )
     return _Drafting(
-        brief, generator, schema, options, allowed_values(brief), own, on_token, cancel
+        brief, generator, schema, options, allowed_values(brief), own, on_token, cancel, on_retry
     )
 
 
@@ -194,6 +203,18 @@ def _context(
     )
 
 
+@dataclass(frozen=True)
+class _Try:
+    """One draft of a section, repaired and judged."""
+
+    text: str
+    notes: list[Note]
+    copies: list[Note]
+    verdict: Verdict
+    finish_reason: str
+    exemplars: tuple[str, ...]
+
+
 def _draft_one(run: _Drafting, spec: SectionSpec) -> DraftedSection:
     start = time.perf_counter()
     facts = run.brief.facts_for_kinds(spec.kinds)
@@ -203,20 +224,31 @@ def _draft_one(run: _Drafting, spec: SectionSpec) -> DraftedSection:
             run.on_token(spec.key, text)
         return DraftedSection(spec.key, spec.title, spec.kind, text, "placeholder")
     found = _exemplars_for(run, spec, facts)
-    cases = [c.exemplar for c in found]  # always guarded against, shown to the model or not
-    form = run.options.exemplar_form
-    shown = cases if form != "none" else []
     ctx = _context(run, spec, facts)
-    text, ctx, cleanup = _write(run, ctx, shown, cases)
-    notes: list[Note] = []
-    copied = any(isinstance(n, MostlyCopied) for n in cleanup)
-    if shown and (copied or not text.strip()):
-        why = "大部分照抄了范例" if copied else "删去照抄的句子后没有剩下内容"
-        notes.append(f"初稿{why}，已不用范例重写")
-        text, ctx, cleanup = _write(run, ctx, [], cases)
-        found = []
-    text, repairs = run_steps(REPAIRS, text, ctx)
-    notes += repairs
+    tries = [_attempt(run, ctx, found, 0)]
+    first = time.perf_counter() - start
+    options = run.options
+    while (
+        not tries[-1].verdict.passed
+        and len(tries) < options.tries
+        and time.perf_counter() - start < first * options.retry_time
+    ):
+        if run.on_retry is not None:
+            why = "；".join(f.message for f in tries[-1].verdict.failures if f.hard)
+            run.on_retry(spec.key, len(tries) + 1, why)
+        tries.append(_attempt(run, ctx, found, len(tries)))
+    best = min(tries, key=lambda t: t.verdict.penalty)
+    text, notes, composed = best.text, list(best.notes), False
+    failures = best.verdict.messages()
+    if not best.verdict.passed:
+        plain = compose_section(run.brief, run.schema, spec)
+        if plain:
+            text, notes = run_steps(COMPOSED, plain, ctx)
+            composed = True
+            tried = "；".join(m for m in failures)
+            failures = [
+                f"模型写了 {len(tries)} 稿都没有通过检查（{tried}），本部分已按简报组织成文，可重新生成"
+            ]
     return DraftedSection(
         key=spec.key,
         title=spec.title,
@@ -224,17 +256,46 @@ def _draft_one(run: _Drafting, spec: SectionSpec) -> DraftedSection:
         text=text,
         status="generated",
         flags=tuple(n for n in notes if isinstance(n, Flag)),
-        exemplars=tuple(c.label for c in found),
-        finish_reason=ctx.finish_reason,
+        exemplars=best.exemplars,
+        finish_reason=best.finish_reason,
         seconds=time.perf_counter() - start,
-        copies=tuple(n for n in cleanup if isinstance(n, CopyFlag)),
+        copies=tuple(n for n in best.copies if isinstance(n, CopyFlag)),
         notes=tuple(n for n in notes if isinstance(n, str)),
-        exemplar_form=form,
+        exemplar_form=options.exemplar_form,
+        tries=len(tries),
+        composed=composed,
+        failures=tuple(failures),
     )
 
 
+def _attempt(run: _Drafting, ctx: SectionContext, found: list[Candidate], attempt: int) -> _Try:
+    """Draft try ``attempt`` of a section: write, clean up, repair, judge."""
+    spec = ctx.spec
+    cases = [c.exemplar for c in found]  # always guarded against, shown to the model or not
+    shown = cases if run.options.exemplar_form != "none" else []
+    sampling = run.options.sampling(attempt)
+    text, ctx, cleanup = _write(run, ctx, shown, cases, sampling)
+    notes: list[Note] = []
+    copied = any(isinstance(n, MostlyCopied) for n in cleanup)
+    if shown and (copied or not text.strip()):
+        why = "大部分照抄了范例" if copied else "删去照抄的句子后没有剩下内容"
+        notes.append(f"初稿{why}，已不用范例重写")
+        text, ctx, cleanup = _write(run, ctx, [], cases, sampling)
+        found = []
+    text, repairs = run_steps(REPAIRS, text, ctx)
+    notes += repairs
+    verdict = evaluate(
+        text, run.brief, kind=spec.kind, typical_chars=run.options.typical_chars.get(spec.key)
+    )
+    return _Try(text, notes, cleanup, verdict, ctx.finish_reason, tuple(c.label for c in found))
+
+
 def _write(
-    run: _Drafting, ctx: SectionContext, shown: Sequence[Exemplar], guarded: Sequence[Exemplar]
+    run: _Drafting,
+    ctx: SectionContext,
+    shown: Sequence[Exemplar],
+    guarded: Sequence[Exemplar],
+    sampling: Sampling | None = None,
 ) -> tuple[str, SectionContext, list[Note]]:
     """Generate one section's text (showing ``shown``) and clean it up (:data:`CLEANUP`),
     guarding against copies of ``guarded`` cases and of the prompt."""
@@ -243,8 +304,13 @@ def _write(
     limit = run.options.max_new_tokens
     budget = min(limit, SUMMARY_TOKENS) if spec.kind == RESULTS else limit
     pieces: list[str] = []
+    extra = {"sampling": sampling} if sampling is not None else {}
     for piece in run.generator.stream(
-        messages, max_new_tokens=budget, cancel=run.cancel, time_budget=run.options.time_budget
+        messages,
+        max_new_tokens=budget,
+        cancel=run.cancel,
+        time_budget=run.options.time_budget,
+        **extra,
     ):
         pieces.append(piece)
         if run.on_token is not None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analyzer.llm.base import Generator, Message
+from analyzer.llm.base import Generator, Message, Sampling
 from analyzer.llm.device import LoadOptions
 from analyzer.llm.loader import LoadedModel, current, get_model, unload
 from analyzer.llm.sources import ModelSource, install_default, known_models, resolve
 from analyzer.progress import CancelToken, ProgressCallback, no_progress
 
 if TYPE_CHECKING:
-    from analyzer.llm.generate import Sampling, TransformersGenerator
+    from analyzer.llm.generate import TransformersGenerator
 
 __all__ = [
     "Generator",
@@ -45,7 +45,7 @@ def load_generator(
     cancel: CancelToken | None = None,
 ) -> TransformersGenerator:
     """Resolve ``spec`` (see :func:`resolve`), load it once per process, wrap it for streaming."""
-    from analyzer.llm.generate import Sampling, TransformersGenerator
+    from analyzer.llm.generate import TransformersGenerator
 
     options = options or LoadOptions()
     source = resolve(spec, download=options.download)

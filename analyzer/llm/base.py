@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from analyzer.progress import CancelToken
@@ -22,6 +23,19 @@ def repeat_key(line: str) -> str:
     return re.sub(r"\s+", "", strip_list_mark(line.strip()))
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding settings. ``temperature`` 0 is greedy (reproducible drafts); a ``seed`` makes a
+    sampled reply reproducible too."""
+
+    temperature: float = 0.0
+    top_p: float = 0.8
+    repetition_penalty: float = 1.1
+    mode: str = "loop"  # "loop" | "thread" (transformers' streaming modes)
+    seed: int | None = None
+    stop_on_repeated_line: bool = True
+
+
 class Generator(Protocol):
     def stream(
         self,
@@ -30,8 +44,10 @@ class Generator(Protocol):
         max_new_tokens: int,
         cancel: CancelToken | None = None,
         time_budget: float | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[str]:
-        """Yield the reply in pieces as it is generated.
+        """Yield the reply in pieces as it is generated (``sampling`` overrides the generator's
+        own settings for this reply: a draft tried again with a new seed).
 
         Stops at the end of the reply, after ``max_new_tokens`` tokens or ``time_budget`` seconds
         (the text so far is the answer), and raises ``Cancelled`` at the first token after

@@ -15,11 +15,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import Cancelled, ModelError
-from analyzer.llm.base import Message, repeat_key
+from analyzer.llm.base import Message, Sampling, repeat_key
 from analyzer.llm.device import configure_thread
 from analyzer.llm.loader import LoadedModel, is_out_of_memory
 from analyzer.progress import CancelToken
@@ -28,22 +27,11 @@ if TYPE_CHECKING:
     import torch
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """Decoding settings. ``temperature`` 0 is greedy (reproducible drafts)."""
-
-    temperature: float = 0.0
-    top_p: float = 0.8
-    repetition_penalty: float = 1.1
-    mode: str = "loop"  # "loop" | "thread"
-    seed: int | None = None
-    stop_on_repeated_line: bool = True
-
-
 class TransformersGenerator:
     """A :class:`~analyzer.llm.base.Generator` over a loaded transformers model."""
 
-    def __init__(self, loaded: LoadedModel, sampling: Sampling = Sampling()) -> None:
+    def __init__(self, loaded: LoadedModel, sampling: Sampling | None = None) -> None:
+        sampling = sampling or Sampling()
         if sampling.mode not in ("loop", "thread"):
             raise ValueError(f"unknown streaming mode {sampling.mode!r}: use loop or thread")
         self.loaded = loaded
@@ -83,6 +71,7 @@ class TransformersGenerator:
         max_new_tokens: int,
         cancel: CancelToken | None = None,
         time_budget: float | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[str]:
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
@@ -91,13 +80,14 @@ class TransformersGenerator:
         self.last_token_count = 0
         ids = self.encode(prompt_messages)
         self.last_prompt_tokens = int(ids.shape[1])
+        chosen = sampling or self.sampling
         inner = (
-            self._loop(ids, max_new_tokens, cancel, deadline)
-            if self.sampling.mode == "loop"
-            else self._thread(ids, max_new_tokens, cancel, deadline)
+            self._loop(ids, max_new_tokens, cancel, deadline, chosen)
+            if chosen.mode == "loop"
+            else self._thread(ids, max_new_tokens, cancel, deadline, chosen)
         )
         try:
-            if self.sampling.stop_on_repeated_line:
+            if chosen.stop_on_repeated_line:
                 yield from self._until_repeated_line(inner)
             else:
                 yield from inner
@@ -146,11 +136,11 @@ class TransformersGenerator:
         max_new_tokens: int,
         cancel: CancelToken | None,
         deadline: float | None,
+        sampling: Sampling,
     ) -> Iterator[str]:
         import torch
 
         model = self.loaded.model
-        sampling = self.sampling
         rng = None
         if sampling.temperature > 0 and sampling.seed is not None:
             rng = torch.Generator(device=model.device).manual_seed(sampling.seed)
@@ -196,6 +186,7 @@ class TransformersGenerator:
         max_new_tokens: int,
         cancel: CancelToken | None,
         deadline: float | None,
+        sampling: Sampling,
     ) -> Iterator[str]:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
@@ -214,7 +205,7 @@ class TransformersGenerator:
         streamer = TextIteratorStreamer(
             self.loaded.tokenizer, skip_prompt=True, skip_special_tokens=True
         )
-        kwargs = self._generate_kwargs(max_new_tokens)
+        kwargs = self._generate_kwargs(max_new_tokens, sampling)
         failure: list[BaseException] = []
         counted: list[int] = []
 
@@ -251,8 +242,10 @@ class TransformersGenerator:
             "max_tokens" if self.last_token_count >= max_new_tokens else "eos"
         )
 
-    def _generate_kwargs(self, max_new_tokens: int) -> dict[str, Any]:
-        s = self.sampling
+    def _generate_kwargs(
+        self, max_new_tokens: int, sampling: Sampling | None = None
+    ) -> dict[str, Any]:
+        s = sampling or self.sampling
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_new_tokens,
             "repetition_penalty": s.repetition_penalty,

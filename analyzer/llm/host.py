@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer import errors
 from analyzer.errors import AwardWriterError, Cancelled, ModelError
+from analyzer.llm.base import Sampling
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 if TYPE_CHECKING:
@@ -114,13 +115,14 @@ class GeneratorProcess:
         max_new_tokens: int,
         cancel: CancelToken | None = None,
         time_budget: float | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[str]:
         with self._lock:  # one reply at a time over the pipe
             if not self._proc.is_alive():
                 raise ModelError("模型进程没有在运行，请重新加载模型")
             self.finish_reason = ""
             request = [dict(m) for m in prompt_messages]
-            self._conn.send(("stream", request, max_new_tokens, time_budget))
+            self._conn.send(("stream", request, max_new_tokens, time_budget, sampling))
             asked = False
             over = False
 
@@ -232,7 +234,7 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
                 return
             try:
                 for piece in gen.stream(
-                    msg[1], max_new_tokens=msg[2], cancel=token, time_budget=msg[3]
+                    msg[1], max_new_tokens=msg[2], cancel=token, time_budget=msg[3], sampling=msg[4]
                 ):
                     send(("piece", piece))
             except Cancelled:

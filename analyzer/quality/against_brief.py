@@ -20,7 +20,7 @@ from analyzer.documents.brief import Brief
 from analyzer.quality.issues import MOVED, UNSUPPORTED, Issue
 from analyzer.quality.text import claims
 from analyzer.zh.fold import CASELESS, fold_width
-from analyzer.zh.numbers import DATE, VAGUE, Figure, figures
+from analyzer.zh.numbers import COUNT, DATE, VAGUE, Figure, figures
 from analyzer.zh.segments import CLAUSE_END, ends
 
 # Clauses end at commas and sentence ends, not at a colon: "8 月：收官期" is one statement.
@@ -86,8 +86,8 @@ def moved_figures(text: str, brief: Brief) -> list[Issue]:
         if len(words) < 2:
             continue
         for fig in figures(clause):
-            if fig.kind == VAGUE:
-                continue
+            if fig.kind == VAGUE or (fig.kind == COUNT and fig.value < 10):
+                continue  # 三段, 两个: small counts say too little of what they count
             key = (fig.kind, fig.value)
             owners = [s for s in known if key in s.numbers]
             if not owners:

@@ -118,6 +118,7 @@ class FakeGenerator:
         max_new_tokens: int,
         cancel: Any = None,
         time_budget: Any = None,
+        sampling: Any = None,
     ) -> Any:
         import time
 

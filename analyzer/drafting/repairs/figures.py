@@ -36,9 +36,10 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, list[str]]:
-    """The section's text with every brief fact whose figures it left out added as a line of
-    its own, as the brief words it (a small model drops "全国约 600 家门店" often enough); and
-    those facts. A figure counts as kept when its digits appear anywhere in the text."""
+    """The section's text with every brief fact whose figures it left out added to its last
+    paragraph as a sentence, as the brief words it (a small model drops "全国约 600 家门店" often
+    enough); and those facts. A figure counts as kept when its digits appear anywhere in the
+    text."""
     plain = re.sub(r"[\s,]", "", text)
     missed = []
     for line in (line.strip() for lines in facts.values() for line in lines):
@@ -47,7 +48,17 @@ def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, lis
             missed.append(line)
     if not missed:
         return text, []
-    return text.rstrip() + "\n" + "\n".join(f"- {line}" for line in missed), missed
+    body = text.rstrip()
+    if body and body[-1] not in "。！？!?；;":
+        body += "。"
+    added = "".join(_sentence(line) for line in missed)
+    return body + added, missed
+
+
+def _sentence(fact: str) -> str:
+    """A brief fact as a sentence of its own: no list mark, one full stop."""
+    body = fact[LIST_MARK.match(fact).end() :].strip()  # type: ignore[union-attr]
+    return re.sub(r"[。；;，,、\s]+$", "", body) + "。"
 
 
 def complete_clipped(text: str, fact_lists: list[tuple[str, ...]]) -> tuple[str, list[str]]:
