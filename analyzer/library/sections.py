@@ -143,34 +143,77 @@ def is_heading_line(line: str) -> bool:
 
 # ---------------------------------------------------------------- header fields
 
-_FIELD_LINE = re.compile(
-    r"^[\s\-*•◆●■▪>#|]*(?P<name>[^\s:：>|]{1,12}?(?:[ \t]+[^\s:：>|]{1,12}){0,5}?)[ \t]*[:：>][ \t]*(?P<value>\S.*)$"
-)
+FIELD_VALUE_MAX = 80  # characters: a longer "name: value" is a sentence with a colon in it
 
 
 @dataclass(frozen=True)
 class FieldMatch:
-    spec: FieldSpec
+    spec: FieldSpec | None  # the award's field; None for one only another award's form has
     name: str  # as written
     value: str
     line: int
 
+    @property
+    def title(self) -> str:
+        return self.spec.title if self.spec is not None else self.name
 
-def match_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
-    """Header fields (``广告主：华为``, ``执行时间:2018/04~2019/03``, ``项目主体>华为``) among ``lines``."""
+
+@cache
+def field_vocabulary() -> frozenset[str]:
+    """Every header-field name any award's form uses (normalized): 案例名称, 广告客户公司, 申报单位 …"""
+    from analyzer.schema import load_awards
+
+    return frozenset(_norm(a) for s in load_awards().values() for f in s.fields for a in f.aliases)
+
+
+@cache
+def _field_names() -> re.Pattern[str]:
+    from analyzer.schema import load_awards
+
+    names = {fold(a).lower() for s in load_awards().values() for f in s.fields for a in f.aliases}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    # A name starts a line (after bullets) or follows a space: 广告主：华为 所属行业：科技
+    return re.compile(
+        rf"(?:^[\s\-*•◆●■▪>#|]*|(?<=\s))(?P<name>{alternation})[ \t]*[:：>][ \t]*", re.IGNORECASE
+    )
+
+
+@cache
+def glued_field_names() -> re.Pattern[str]:
+    """A header field's name and colon anywhere in a line (slide text glues them to the text)."""
+    from analyzer.schema import load_awards
+
+    names = {fold(a).lower() for s in load_awards().values() for f in s.fields for a in f.aliases}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    return re.compile(rf"(?:{alternation})[ \t]*[:：]", re.IGNORECASE)
+
+
+def read_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
+    """Header fields among ``lines``, as real pages write them: ``广告主：华为``,
+    ``执行时间:2018/04~2019/03``, ``项目主体>华为``, ``獲獎類別:專項類``, several on one line
+    separated by spaces. A name of the award's own form gives that field (the first one found
+    wins); a name another award's form uses is kept under its name as written."""
     by_alias = {_norm(a): f for f in fields for a in f.aliases}
     found: dict[str, FieldMatch] = {}
+    pattern = _field_names()
     for number, line in enumerate(lines):
-        m = _FIELD_LINE.match(line)
-        if not m:
-            continue
-        spec = by_alias.get(_norm(m.group("name")))
-        if spec is None or spec.key in found:
-            continue
-        value = m.group("value").strip().strip("*").strip()
-        if value:
-            found[spec.key] = FieldMatch(spec, m.group("name"), value, number)
+        hits = list(pattern.finditer(fold(line)))
+        for i, m in enumerate(hits):
+            stop = hits[i + 1].start() if i + 1 < len(hits) else len(line)
+            value = line[m.end() : stop].strip().strip("*").strip()
+            name = line[m.start("name") : m.end("name")]
+            if not value or len(value) > FIELD_VALUE_MAX:
+                continue
+            spec = by_alias.get(_norm(name))
+            key = spec.key if spec is not None else "~" + _norm(name)
+            if key not in found:
+                found[key] = FieldMatch(spec, name, value, number)
     return list(found.values())
+
+
+def match_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
+    """The award's own header fields among ``lines`` (see :func:`read_fields`)."""
+    return [f for f in read_fields(lines, fields) if f.spec is not None]
 
 
 # ---------------------------------------------------------------- periods

@@ -21,7 +21,7 @@ from analyzer.paths import data_home, library_db
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 SCHEMA_VERSION = 1
-PARSER_VERSION = 2  # bump when parsing changes: unchanged files are parsed again on import
+PARSER_VERSION = 3  # bump when parsing changes: unchanged files are parsed again on import
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -49,7 +49,7 @@ def test_parse_json_pins_every_key_and_type(capsys, seeds, seed):
     """Scripts read these keys; extra ones (title; bound/upper/label/change/span) are pinned too."""
     _code, out, _ = run(capsys, "parse", str(seeds[seed]), "--json")
     data = json.loads(out)
-    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "metrics"}
+    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "headings", "metrics"}
     for key, kind in CONTRACT_TYPES.items():
         assert isinstance(data[key], kind), key
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in data["fields"].items())
@@ -58,6 +58,9 @@ def test_parse_json_pins_every_key_and_type(capsys, seeds, seed):
         assert set(s) == {"key", "kind", "title", "text"}
         assert all(isinstance(v, str) for v in s.values())
     keys = {s["key"] for s in data["sections"]}
+    for h in data["headings"]:
+        assert set(h) == {"title", "kind", "section", "opens"}
+        assert isinstance(h["opens"], bool) and h["section"] in keys | {""}
     for m in data["metrics"]:
         assert set(m) == set(METRIC_TYPES)
         for key, kind in METRIC_TYPES.items():

@@ -139,8 +139,10 @@ def test_forced_award_overrides_the_guess(seeds):
 
 def test_json_contract(seeds):
     data = parse_file(seeds["002"]).to_json()
-    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "metrics"}
+    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "headings", "metrics"}
     assert set(data["sections"][0]) == {"key", "kind", "title", "text"}
+    assert set(data["headings"][0]) == {"title", "kind", "section", "opens"}
+    assert [h["title"] for h in data["headings"]] == [s["title"] for s in data["sections"]]
     assert data["sections"][0]["kind"] == "background"
     assert set(data["metrics"][0]) == {
         "text",

@@ -160,7 +160,7 @@ def test_a_short_sub_label_does_not_displace_a_longer_heading_with_text():
 
 def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
     doc = parse_text(
-        f"金投赏参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
+        f"金网奖参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
         f"效果\n{BODY}\n亮点\n{BODY}"
     )
     assert doc.award == "generic"
@@ -174,7 +174,7 @@ def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
     ]
     assert doc.fields == {"广告主": "某品牌"}
     doc = parse_text(
-        f"虎啸奖参赛作品\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}\n"
+        f"数英奖参赛作品\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}\n"
         f"传播效果\n{BODY}"
     )
     assert doc.award == "generic"
@@ -185,6 +185,20 @@ def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
         ("execution", "执行"),
         ("results", "传播效果"),
     ]
+
+
+@pytest.mark.parametrize(
+    "named, award",
+    [
+        ("金投赏参赛", "jintou"),
+        ("虎啸奖参赛作品", "huxiao"),
+        ("第六届中国最佳公共关系案例大赛金奖", "cipra"),
+    ],
+)
+def test_awards_with_a_schema_are_taken_when_named(named, award):
+    doc = parse_text(f"{named}\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}")
+    assert doc.award == award and doc.is_entry
+    assert [s.title for s in doc.sections][:1] == ["项目背景"]
 
 
 def test_a_stated_award_name_wins_over_generic_headings():
