@@ -89,7 +89,7 @@ def predict(tree: Path, files: list[Path]) -> dict[str, Any]:
     """Parse ``files`` with the parser of ``tree``; keyed by file name."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     done = subprocess.run(
-        [sys.executable, "-c", _PREDICT, str(tree), *map(str, files)],
+        [sys.executable, "-c", _PREDICT, str(tree), *(str(f.resolve()) for f in files)],
         capture_output=True,
         text=True,
         env=env,
@@ -107,7 +107,7 @@ _PINYIN = re.compile(
 )
 _NUMBERING = re.compile(
     r"^\s*(?:第[一二三四五六七八九十\d]{1,3}(?:章|部分|节|篇)|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]"
-    r"|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}(?:\.\d{1,2})?\s*[、.．)）]?)\s*"
+    r"|[一二三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾]{1,3}\s*[、.．]|\d{1,2}(?:\.\d{1,2})?\s*[、.．)）]?)\s*"
 )
 _SKIP = re.compile(r"[\s:：、/／·&＆与及和\-—_“”\"'《》【】\[\]]+")
 
@@ -295,7 +295,7 @@ def main() -> int:
 
     folder = realcases_dir(args.realcases)
     seeds = sorted((ROOT / "corpus" / "cases").glob("*.txt"))
-    real = sorted(folder.glob("[0-9][0-9]_*.txt")) if folder else []
+    real = sorted(folder.glob("*.txt")) if folder else []
     if folder is None:
         print("(../shared/realcases not found: only the seeds are measured; give --realcases DIR)")
 

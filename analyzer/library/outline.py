@@ -12,12 +12,13 @@ written in a heading's form:
 
 Which of these are sections and which are sub-labels is read from the document itself: its
 headings are written either alone on their lines ("line" headings) or with their text after
-them ("inline" headings); whichever form most of its unnumbered headings take is its heading
-form, and an unnumbered phrase in the other form is a sub-label (``策略：`` under 策略与创意,
-``智能人群洞察`` under 传播执行:). A numbered phrase is always a heading (``1.核心目标`` under
-``一、项目分析``). A phrase right under a heading of the same kind that repeats it
+them ("inline" headings); whichever form most of its headings take is its heading form, and an
+unnumbered phrase in the other form is a sub-label (``策略：`` under 策略与创意,
+``智能人群洞察`` under 传播执行:). A numbered phrase is a heading (``1.核心目标`` under
+``一、项目分析``) A phrase right under a heading of the same kind that repeats it
 (目标 → 目标及KPI概述) is a sub-label, and a short inline label (``挑战:``, ``策略：``) must not
-go back to an earlier kind than the heading above it.
+go back to an earlier kind than the heading above it. A table of contents (headings with nothing
+under them that come again further down) is not the outline.
 """
 
 from __future__ import annotations
@@ -35,26 +36,28 @@ from analyzer.library.vocab import (
     trailing_phrase,
 )
 
-_BULLETS = r"[\s\-*•◆●■□▪◇○>#|▶►✓·]*"
+_BULLETS = r"[\s\-*•◆●■□▪◇○>#|▶►✓·▍▌▎▏丨│┃★☆▷➤→※》◎]*"
 _CN_NUM = "一二三四五六七八九十"
+_UPPER_NUM = "壹贰貳叁參肆伍陆陸柒捌玖拾"
+# Numbering, by level: 第一章 > 一、 > (一) > 1. > (1)
 _NUMBERING = re.compile(
     _BULLETS
-    + r"(?P<num>"
+    + r"(?:"
     + "|".join(
         [
-            rf"第[{_CN_NUM}百\d]{{1,3}}\s*(?:部分|章|节|節|篇|部份)",
-            rf"[{_CN_NUM}]{{1,3}}\s*[、.．,，]",
-            rf"[（(]\s*(?:[{_CN_NUM}]{{1,3}}|\d{{1,2}})\s*[)）]",
-            r"\d{1,2}(?:\.\d{1,2})+(?=[\s\u4e00-\u9fff])",
-            r"\d{1,2}\s*[、.．)）](?![\d.])",
-            r"0\d(?=\s)",
-            r"[①-⑳]",
-            r"(?:part|section)\s*\d{1,2}",
+            rf"(?P<chapter>第[{_CN_NUM}百\d]{{1,3}}\s*(?:部分|章|节|節|篇|部份)|(?:part|section)\s*\d{{1,2}})",
+            rf"(?P<cn>[{_CN_NUM}]{{1,3}}\s*[、.．,，]|[{_UPPER_NUM}]{{1,3}}\s*[、.．,，])",
+            rf"(?P<paren_cn>[（(]\s*[{_CN_NUM}]{{1,3}}\s*[)）])",
+            r"(?P<paren>[（(]\s*\d{1,2}\s*[)）]|\d{1,2}\s*[)）](?![\d.])|[①-⑳])",
+            r"(?P<arabic>\d{1,2}(?:\.\d{1,2})+(?=[\s\u4e00-\u9fff])|\d{1,2}\s*[、.．](?![\d.])|0\d(?=\s))",
         ]
     )
     + r")?[\s:：.、]*",
     re.IGNORECASE,
 )
+_LEVELS = {"chapter": 1, "cn": 2, "paren_cn": 3, "arabic": 4, "paren": 5}
+# A heading with its English beside it: 合作背景 Background, 创意 / Idea
+_BILINGUAL = re.compile(r"^(?P<zh>.*?[\u3400-\u9fff])[\s/|｜:：\-—]*[A-Za-z][A-Za-z &/'’.\-]*$")
 _OPEN = "【[「『"
 _CLOSE = "】]」』)）*"
 _COLON = ":："
@@ -81,9 +84,18 @@ class Candidate:
     # "line" (alone on its line) | "colon" (a colon or bracket after it) | "runin" (no break)
     # | "slide" (a slide's title glued into slide text)
     form: str
-    numbered: bool
+    level: int  # numbering: 0 none, 1 第一章, 2 一、, 3 (一), 4 1., 5 (1)
     line: int  # where the heading begins: its line, or its numbering in the middle of a line
     alone: bool  # nothing else on its line
+    words: str = ""  # the heading phrase when the title has more (合作背景 in 合作背景 Background)
+
+    @property
+    def numbered(self) -> bool:
+        return self.level > 0
+
+    @property
+    def phrase_words(self) -> str:
+        return self.words or self.title
 
     @property
     def kind(self) -> str:
@@ -122,21 +134,26 @@ def find_candidates(text: str, is_field: Callable[[str, str], bool]) -> list[Can
 def _line_start(line: str, pos: int, is_field: Callable[[str, str], bool]) -> Candidate | None:
     m = _NUMBERING.match(line)
     i = m.end() if m else 0
-    numbered = bool(m and m.group("num"))
+    level = next((n for g, n in _LEVELS.items() if m and m.group(g)), 0)
     bracketed = line[i : i + 1] in _OPEN and line[i : i + 1] != ""
     if bracketed:
         i += 1
     rest = line[i:]
-    # alone on its line, maybe with a colon or a closing bracket
+    # alone on its line, maybe with a colon or a closing bracket, or its English beside it
     bare = rest.rstrip().rstrip(_CLOSE + " ")
     colon = bare[-1:] in _COLON
     bare = bare.rstrip(_COLON + " ").rstrip(_CLOSE + " ")
     phrase = read_phrase(bare) if bare else None
+    words = ""
+    if phrase is None and (both := _BILINGUAL.match(bare)):
+        words = both.group("zh").strip()
+        phrase = read_phrase(words)
     if phrase is not None:
-        end = pos + i + len(bare)
         form = "colon" if colon else "line"
+        end = pos + i + len(bare)
+        title = bare.strip()
         return Candidate(
-            pos + i, end, pos + len(line), bare.strip(), phrase, form, numbered, pos, True
+            pos + i, end, pos + len(line), title, phrase, form, level, pos, True, words
         )
     # a bracket or a colon after the words, the text after it
     close = next(
@@ -146,47 +163,23 @@ def _line_start(line: str, pos: int, is_field: Callable[[str, str], bool]) -> Ca
         name = rest[:close]
         after = rest[close + 1 :].lstrip(_CLOSE + _COLON + " ")
         phrase = read_phrase(name)
-        if (
-            phrase is not None
-            and after
-            and not (rest[close] in _COLON and _is_field(name, after, is_field))
-        ):
+        field = rest[close] in _COLON and _is_field(name, after, is_field)
+        if phrase is not None and after and not field:
+            end = pos + i + len(name.rstrip())
             body = pos + len(line) - len(after)
-            return Candidate(
-                pos + i,
-                pos + i + len(name.rstrip()),
-                body,
-                name.strip(),
-                phrase,
-                "colon",
-                numbered,
-                pos,
-                False,
-            )
+            return Candidate(pos + i, end, body, name.strip(), phrase, "colon", level, pos, False)
     # run into the text with no break: a specific (four characters or more) phrase; a numbered
     # line that goes straight on is a list item (3、营销策略实时更新优化)
-    if not bracketed and not numbered:
+    if not bracketed and not level:
         lead = leading_phrase(rest, min_chars=4)
         if lead is not None:
-            end, phrase = lead
-            after = rest[end:]
-            if (
-                after
-                and after[:1] not in _COLON
-                and _starts_text(after)
-                and not _continues_word(after)
-            ):
-                title = rest[:end]
+            n, phrase = lead
+            after = rest[n:]
+            glued = after[:1] not in _COLON and _starts_text(after) and not _continues_word(after)
+            if after and glued:
+                start = pos + i
                 return Candidate(
-                    pos + i,
-                    pos + i + end,
-                    pos + i + end,
-                    title.strip(),
-                    phrase,
-                    "runin",
-                    numbered,
-                    pos,
-                    False,
+                    start, start + n, start + n, rest[:n].strip(), phrase, "runin", 0, pos, False
                 )
     return None
 
@@ -211,17 +204,11 @@ def _mid_line(
             continue
         start = pos + m.end()
         body = start + end + (len(after) - len(after.lstrip(_COLON + " ")))
+        level = 2 if m.group("num").rstrip()[-1:] == "、" and not m.group("num")[0].isdigit() else 4
+        title = rest[:end].strip()
         out.append(
             Candidate(
-                start,
-                start + end,
-                body,
-                rest[:end].strip(),
-                phrase,
-                "runin",
-                True,
-                pos + m.start(),
-                False,
+                start, start + end, body, title, phrase, "runin", level, pos + m.start(), False
             )
         )
     for m in _MID_SENTENCE.finditer(line, taken):
@@ -242,7 +229,7 @@ def _mid_line(
                     rest[:end],
                     phrase,
                     "runin",
-                    False,
+                    0,
                     start,
                     False,
                 )
@@ -270,7 +257,7 @@ def _mid_line(
                 title,
                 phrase,
                 "colon",
-                False,
+                0,
                 start,
                 False,
             )
@@ -335,7 +322,7 @@ def _glued(line: str, pos: int, field_names: re.Pattern[str]) -> list[Candidate]
                     line[i : i + end],
                     phrase,
                     "slide",
-                    False,
+                    0,
                     start,
                     False,
                 )
@@ -382,13 +369,13 @@ def outline(cands: list[Candidate], text: str, order: dict[str, int]) -> list[Ca
     """The document's headings among its candidates (see the module's docstring): sub-labels
     in the other form, repeats right under their heading and short labels that step back to an
     earlier kind (``order``: kind → its place in an entry) are left out."""
-    unnumbered = [c for c in cands if not c.numbered]
-    lines = sum(1 for c in unnumbered if c.family == "line")
-    inline = len(unnumbered) - lines
+    cands = _without_contents(cands, text)
+    lines = sum(1 for c in cands if c.family == "line")
+    inline = len(cands) - lines
     if lines != inline:
         family = "line" if lines > inline else "inline"
     else:
-        family = unnumbered[0].family if unnumbered else "line"
+        family = cands[0].family if cands else "line"
     out: list[Candidate] = []
     for c in cands:
         if not c.numbered and c.family != family:
@@ -398,8 +385,26 @@ def outline(cands: list[Candidate], text: str, order: dict[str, int]) -> list[Ca
             between = text[last.body : c.line].strip()
             if not between and c.kind == last.kind and _repeats(c.title, last.title):
                 continue  # 目标 / 目标及KPI概述: the second only says the first again
+            if c.kind == last.kind and c.level > last.level:
+                continue  # (二)主要发现 under 一、项目调研: a point of the section, not a section
             if c.weak and order.get(c.kind, 0) < order.get(last.kind, 0):
                 continue  # 挑战:1、… inside 项目调研: a label, not a step back
+        out.append(c)
+    return out
+
+
+def _without_contents(cands: list[Candidate], text: str) -> list[Candidate]:
+    """Leave out a table of contents: a heading with nothing under it whose title comes again
+    further down as a heading (目录 / 壹、营销背景 / 贰、营销目标 … then the sections)."""
+    from analyzer.library.sections import normalized
+
+    out = []
+    for i, c in enumerate(cands):
+        nxt = cands[i + 1].line if i + 1 < len(cands) else len(text)
+        empty = not text[c.body : nxt].strip()
+        title = normalized(c.title)
+        if empty and any(normalized(d.title) == title for d in cands[i + 1 :]):
+            continue
         out.append(c)
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from analyzer.errors import ReadError
@@ -33,6 +34,7 @@ from analyzer.library.textclean import clean_text, is_cjk
 from analyzer.schema import get_award, kinds, load_awards
 
 HEAD_CHARS = 400  # how far from the top a stated award name counts
+OVERVIEW_FIELD_LINES = 8  # lines at the top of an overview section read for header fields
 # Far longer than any entry (the seeds have 5,000 characters, long entries 50,000). A file this
 # long is a collection or an export: parsing takes about 2 s per million characters, and
 # metric-dense text more, so a 50 MB file would hold up a batch for minutes. Files are refused
@@ -129,7 +131,9 @@ def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedD
         found_names = [f.name for f in read_fields(header, ())]
         schema = (
             stated
-            or award_by_structure([c.title for c in heads], found_names, list(awards.values()))
+            or award_by_structure(
+                [c.phrase_words for c in heads], found_names, list(awards.values())
+            )
             or awards["generic"]
         )
     built = assemble(text, heads, schema)
@@ -146,6 +150,15 @@ def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedD
         found = read_fields(pre_lines, schema.fields) if forced else []
     else:
         sections = built.sections
+        if sections and sections[0].kind == "overview":
+            # an overview may hold the basic facts as fields (概况 / 时间：… / 市场区域：…)
+            known = {f.spec.key if f.spec else f.name for f in found}
+            lines_in = sections[0].text.split("\n")[:OVERVIEW_FIELD_LINES]
+            found += [
+                replace(f, line=-1)
+                for f in read_fields(lines_in, schema.fields)
+                if (f.spec.key if f.spec else f.name) not in known
+            ]
     field_line_numbers = {f.line for f in found}
     fields = {f.title: f.value for f in found}
     field_keys = {f.spec.key: f.spec.title for f in found if f.spec is not None}

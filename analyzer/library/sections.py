@@ -144,6 +144,8 @@ def is_heading_line(line: str) -> bool:
 # ---------------------------------------------------------------- header fields
 
 FIELD_VALUE_MAX = 80  # characters: a longer "name: value" is a sentence with a colon in it
+FIELD_SENTENCE = 40  # characters: a value this long with a comma or full stop is prose
+_SENTENCE_MARK = re.compile(r"[，,。；;！？!?]")
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,11 @@ def _field_names() -> re.Pattern[str]:
 
     names = {fold(a).lower() for s in load_awards().values() for f in s.fields for a in f.aliases}
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
-    # A name starts a line (after bullets) or follows a space: 广告主：华为 所属行业：科技
+    # A name starts a line (after bullets): 广告主：华为, - ◆ 所属行业：科技, 项目主体>华为,
+    # 广告主 | 华为 (a table row copied as text)
     return re.compile(
-        rf"(?:^[\s\-*•◆●■▪>#|]*|(?<=\s))(?P<name>{alternation})[ \t]*[:：>][ \t]*", re.IGNORECASE
+        rf"[\s\-*•◆●■▪>#|]*(?P<name>{alternation})[ \t]*(?:[:：>]|[ \t]*[|｜](?!.*[|｜]))[ \t]*",
+        re.IGNORECASE,
     )
 
 
@@ -185,7 +189,7 @@ def glued_field_names() -> re.Pattern[str]:
 
     names = {fold(a).lower() for s in load_awards().values() for f in s.fields for a in f.aliases}
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
-    return re.compile(rf"(?:{alternation})[ \t]*[:：]", re.IGNORECASE)
+    return re.compile(rf"(?P<name>{alternation})[ \t]*[:：]", re.IGNORECASE)
 
 
 def read_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
@@ -196,14 +200,23 @@ def read_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[Fie
     by_alias = {_norm(a): f for f in fields for a in f.aliases}
     found: dict[str, FieldMatch] = {}
     pattern = _field_names()
+    glued = glued_field_names()
     for number, line in enumerate(lines):
-        hits = list(pattern.finditer(fold(line)))
+        folded = fold(line)
+        first = pattern.match(folded)
+        if first is None:
+            continue
+        # the next names follow a value, after spaces or glued to it (cleaning joins Chinese
+        # separated by spaces: 品牌：抖音  类别：… reads 品牌：抖音类别：…)
+        hits = [first, *glued.finditer(folded, first.end())]
         for i, m in enumerate(hits):
             stop = hits[i + 1].start() if i + 1 < len(hits) else len(line)
             value = line[m.end() : stop].strip().strip("*").strip()
             name = line[m.start("name") : m.end("name")]
             if not value or len(value) > FIELD_VALUE_MAX:
                 continue
+            if len(value) > FIELD_SENTENCE and _SENTENCE_MARK.search(value):
+                continue  # 市场区域:全国范围…中国的乳业市场一直是群雄割据,竞争激烈…: prose
             spec = by_alias.get(_norm(name))
             key = spec.key if spec is not None else "~" + _norm(name)
             if key not in found:

@@ -10,10 +10,13 @@ opens, and whether the document is an entry at all.
   opens its first section (``项目背景`` in a 金旗奖 entry opens 项目概述); a heading of a section
   already open, or of a kind the award has no section for, stays inside the section above as a
   sub-heading, so an award's sections are never split or reordered.
-* **Entry or not**: headings of two kinds with text under them, or one heading with header fields
-  (a cut-off entry) or a heading that names the case's own parts (案例背景, 项目背景). News,
+* **Entry or not**: headings of two kinds with text under them, one of them saying what the case
+  did (目标, 策略, 执行, 效果 …), or one heading with header fields (a cut-off entry) or a heading
+  that names the case's own parts (案例背景, 项目背景). News,
   interviews, commentary, judging rules and talks may name a section word or two, but not as the
-  headings of their text.
+  headings of their text; and when they do (judging rules headed 一、背景与目标, a course on
+  writing entries), the text under the headings speaks of judges, scoring and teaching
+  (``[about_entries]`` of kinds.toml), which an entry's does not.
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ from dataclasses import dataclass
 from analyzer.library.outline import Candidate
 from analyzer.library.parsed import Heading, Section
 from analyzer.library.sections import normalized
+from analyzer.library.textclean import fold
+from analyzer.library.vocab import about_entries
 from analyzer.schema import AwardSchema, SectionSpec
 
 MIN_BODY_CHARS = 4  # under a heading, less is a list of headings (a table of contents), not text
 MIN_ENTRY_CHARS = 20  # the text under all headings of an entry
 STRUCTURE_MIN_HEADINGS = 2  # an award is guessed from its own titles only when two or more match
 CASE_WORDS = ("案例", "项目")  # a heading that names the case's own parts: 案例背景, 项目背景
+# What a case did (not the situation it started from): an entry without header fields says it
+DOING = frozenset({"objectives", "strategy", "execution", "results", "highlights"})
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def over_fields(
 
 
 def _section_for(c: Candidate, schema: AwardSchema, first: bool) -> SectionSpec | None:
-    title = normalized(c.title)
+    title = normalized(c.phrase_words)
     for spec in schema.sections:
         if title in {normalized(a) for a in (spec.title, *spec.aliases)}:
             return spec
@@ -151,16 +158,32 @@ def assemble(text: str, heads: list[Candidate], schema: AwardSchema) -> Assembly
     return Assembly(tuple(sections), headings, opened[0][0].line if opened else len(text))
 
 
+def _defines(section: Section) -> bool:
+    """Whether the text under a heading explains the heading's own word (洞察是…, 策略要回答…,
+    背景不是公司介绍): a course or a guide, not an entry reporting its case."""
+    head = fold(section.title).strip()
+    text = fold(section.text)
+    return bool(head) and text.startswith(head) and text[len(head) : len(head) + 1] in _DEFINING
+
+
+_DEFINING = frozenset("是要应就必需指即不")
+
+
 def is_entry(assembly: Assembly, heads: list[Candidate], n_fields: int) -> bool:
     """Headings of two kinds with text under them, or one with header fields or naming the
-    case's own parts (see the module's docstring)."""
+    case's own parts, unless the text under them is about entries (see the module's
+    docstring)."""
     with_text = [s for s in assembly.sections if len("".join(s.text.split())) >= MIN_BODY_CHARS]
+    about = about_entries()
+    speaking = [s for s in with_text if about.search(fold(s.text)) or _defines(s)]
+    if with_text and len(speaking) * 2 >= len(with_text) and len(speaking) >= 2:
+        return False  # 评委将考察… under 一、背景与目标: judging rules, a course, not an entry
     if sum(len("".join(s.text.split())) for s in assembly.sections) < MIN_ENTRY_CHARS:
         return False
     kinds = {c.kind for c in heads}
-    if len(kinds) >= 2 and len(with_text) >= 2:
-        return True
     if not with_text:
         return False
-    own = any(normalized(c.title).startswith(CASE_WORDS) for c in heads)
-    return n_fields >= 2 or own
+    own = any(normalized(c.phrase_words).startswith(CASE_WORDS) for c in heads)
+    if n_fields < 2 and not own and not kinds & DOING:
+        return False  # 市场背景 / 消费者洞察 / 趋势分析: a report on a market, not a case
+    return n_fields >= 2 or own or (len(kinds) >= 2 and len(with_text) >= 2)

@@ -69,6 +69,11 @@ _WEB_RESIDUE = re.compile(
             r"\[?(?:显示全部|展开全部|收起全部)\]?|目录|目錄",
             r"顶\s*\[\d+\].*(?:评论|编辑).*",
             r"(?:图片|圖片|image|图)",
+            # dividers and end marks of article pages: / 01 /, - END -, — THE END —
+            r"[/|｜\s]*\d{1,2}[/|｜\s]*|[-—–\s]*(?:the\s*)?end[-—–\s]*",
+            # a page's metadata line: 发布时间：… 来源：… 浏览：… (two or more labels, no sentence)
+            r"(?![^\n]*[，。；,;])[^\n]{0,40}?(?:发布时间|發佈時間|更新时间|来源|來源|作者|浏览|瀏覽|阅读|閱讀|点击|點擊|评论|評論|编辑|編輯)"
+            r"\s*[:：].*(?:来源|來源|作者|浏览|瀏覽|阅读|閱讀|点击|點擊|评论|評論|编辑|編輯)\s*[:：].*",
         ]
     ),
     re.IGNORECASE,

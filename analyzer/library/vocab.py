@@ -11,6 +11,7 @@ is folded to simplified characters first, so 項目背景 reads as 项目背景.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -158,7 +159,7 @@ def leading_phrase(text: str, min_chars: int = 2) -> tuple[int, Phrase] | None:
             break
         found = read_phrase(text[:end])
         if found is not None:
-            return end, found
+            return len(text[:end].rstrip()), found
     return None
 
 
@@ -166,6 +167,17 @@ def starts_with_word(text: str) -> bool:
     """Whether ``text`` begins with a vocabulary word (a heading phrase that goes on: 企业宣传活动)."""
     key = _key(text[:8])
     return bool(key) and tokens(key)[0][1] is not None
+
+
+@cache
+def about_entries() -> re.Pattern[str]:
+    """Words of documents about entries (``[about_entries]`` of kinds.toml), folded."""
+    path = templates_dir() / "kinds.toml"
+    try:
+        words = tomllib.loads(path.read_text(encoding="utf-8")).get("about_entries", {})["words"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise SchemaError(f"{path}: no [about_entries] words ({exc})") from exc
+    return re.compile("|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True)))
 
 
 def kind_descriptions() -> dict[str, str]:

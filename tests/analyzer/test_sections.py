@@ -241,6 +241,9 @@ def test_traditional_headings_match_simplified_aliases_and_stay_as_written():
         ("- ◆ 广告主：华为", "华为"),
         ("项目主体>华为", "华为"),
         ("**广告主**：华为", "华为"),
+        ("广告主 | 华为", "华为"),
+        ("廣告主：華為", "華為"),
+        ("广告客户公司：华为", "华为"),
     ],
 )
 def test_header_field_forms(line, value):
@@ -280,3 +283,15 @@ def test_why_a_period_is_not_one(text, problem):
 @pytest.mark.parametrize("text", ["2019", "去年", "2019.13.01-2019.14.01", "2019.09.01-2019.08.01"])
 def test_not_periods(text):
     assert parse_period(text) is None
+
+
+def test_several_header_fields_on_one_line_and_names_of_other_forms_kept_as_written():
+    doc = parse_text(
+        f"案例名称：城市夏天  品牌：示例茶饮  获奖类别：社会化营销\n申报单位：某公司\n"
+        f"营销背景\n{BODY}\n营销目标\n{BODY}",
+        award="golden_mouse",
+    )
+    assert doc.fields["参选类别"] == "社会化营销"  # 获奖类别 is the category the entry won in
+    assert doc.fields["案例名称"] == "城市夏天" and doc.fields["申报单位"] == "某公司"
+    assert doc.field_value("category") == "社会化营销"
+    assert doc.field_value("case_name") is None  # not a 金鼠标 field: kept, under its own name
