@@ -69,6 +69,7 @@ _WEB_RESIDUE = re.compile(
             r"\[?(?:显示全部|展开全部|收起全部)\]?|目录|目錄",
             r"顶\s*\[\d+\].*(?:评论|编辑).*",
             r"(?:图片|圖片|image|图)",
+            r"点击上方.{0,8}关注.*|.{0,12}长按(?:识别)?二维码.*关注.*",  # WeChat's follow prompts
             # dividers and end marks of article pages: / 01 /, - END -, — THE END —
             r"[/|｜\s]*\d{1,2}[/|｜\s]*|[-—–\s]*(?:the\s*)?end[-—–\s]*",
             # a page's metadata line: 发布时间：… 来源：… 浏览：… (two or more labels, no sentence)
