@@ -64,7 +64,13 @@ DOCSHARE = [
     "相关文档：营销策划方案模板大全",
     "本站所有资源均来自网友上传，如有侵权请联系删除",
 ]
-WECHAT = ["某营销观察", "点击上方蓝字关注我们", "阅读原文", "喜欢此内容的人还喜欢", "推荐阅读：年度十大营销案例"]
+WECHAT = [
+    "某营销观察",
+    "点击上方蓝字关注我们",
+    "阅读原文",
+    "喜欢此内容的人还喜欢",
+    "推荐阅读：年度十大营销案例",
+]
 
 _FIELD = re.compile(r"^\s*([^:：>\s]{2,8})\s*[:：>]\s*(\S.*)$")
 
@@ -86,7 +92,9 @@ def portal(lines: list[str]) -> tuple[str, list[str]]:
     for line in lines[1:]:
         m = _FIELD.match(line)
         if m and normalized(m.group(1)) in fields:
-            rows.append(f"<tr><td>{html.escape(m.group(1))}</td><td>{html.escape(m.group(2))}</td></tr>")
+            rows.append(
+                f"<tr><td>{html.escape(m.group(1))}</td><td>{html.escape(m.group(2))}</td></tr>"
+            )
             continue
         if rows:
             body.append(f"<table class='info'>{''.join(rows)}</table>")
@@ -147,14 +155,19 @@ TEMPLATES: dict[str, Callable[[list[str]], tuple[str, list[str]]]] = {
     "docshare": docshare,
     "wechat": wechat,
 }
-READERS: dict[str, Callable[[str], str]] = {"whole page (before)": page_text, "article (now)": html_article}
+READERS: dict[str, Callable[[str], str]] = {
+    "whole page (before)": page_text,
+    "article (now)": html_article,
+}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--realcases", help="folder with labels.json (default ../shared/realcases)")
     args = ap.parse_args()
-    folders = [f for f in (realcases_dir(args.realcases), ROOT / "tests" / "analyzer" / "realdocs") if f]
+    folders = [
+        f for f in (realcases_dir(args.realcases), ROOT / "tests" / "analyzer" / "realdocs") if f
+    ]
     docs = []
     for folder in folders:
         labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))

@@ -163,6 +163,8 @@ def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedD
     fields = {f.title: f.value for f in found}
     field_keys = {f.spec.key: f.spec.title for f in found if f.spec is not None}
     rest = [line for i, line in enumerate(pre_lines) if i not in field_line_numbers]
+    if rest and source_url(rest[0]):
+        rest = rest[1:]  # where the text was copied from is its source, not its preamble
     title = fields.get(field_keys.get("case_name", ""), "") or _title(rest, award_names())
     if not title:
         title = Path(name).stem if name else (text[:30] if text else "")
