@@ -145,7 +145,7 @@ def _line_start(line: str, pos: int, is_field: Callable[[str, str], bool]) -> Ca
     bare = bare.rstrip(_COLON + " ").rstrip(_CLOSE + " ")
     phrase = read_phrase(bare) if bare else None
     words = ""
-    if phrase is None and (both := _BILINGUAL.match(bare)):
+    if phrase is None and len(bare) <= 2 * MAX_PHRASE + 20 and (both := _BILINGUAL.match(bare)):
         words = both.group("zh").strip()
         phrase = read_phrase(words)
     if phrase is not None:

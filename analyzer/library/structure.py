@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from analyzer.library.outline import Candidate
 from analyzer.library.parsed import Heading, Section
@@ -70,15 +71,7 @@ def award_by_structure(
     header field name half that. The best award must match two headings or more and score more
     ``generic``'s at least (a tie goes to the award).
     """
-    aliases: dict[str, set[str]] = {}
-    fields: dict[str, set[str]] = {}
-    for schema in awards:
-        for spec in schema.sections:
-            for alias in (spec.title, *spec.aliases):
-                aliases.setdefault(normalized(alias), set()).add(schema.key)
-        for f in schema.fields:
-            for alias in f.aliases:
-                fields.setdefault(normalized(alias), set()).add(schema.key)
+    aliases, fields = _owners(tuple(awards))
     score = {s.key: 0.0 for s in awards}
     hits = {s.key: 0 for s in awards}
     for title in titles:
@@ -116,11 +109,34 @@ def over_fields(
     return out
 
 
+@cache
+def _owners(awards: tuple[AwardSchema, ...]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Normalized section alias → the awards that have it; the same for header-field names."""
+    aliases: dict[str, set[str]] = {}
+    fields: dict[str, set[str]] = {}
+    for schema in awards:
+        for spec in schema.sections:
+            for alias in (spec.title, *spec.aliases):
+                aliases.setdefault(normalized(alias), set()).add(schema.key)
+        for f in schema.fields:
+            for alias in f.aliases:
+                fields.setdefault(normalized(alias), set()).add(schema.key)
+    return aliases, fields
+
+
+@cache
+def _own_titles(schema: AwardSchema) -> dict[str, SectionSpec]:
+    return {
+        normalized(a): spec
+        for spec in reversed(schema.sections)
+        for a in (spec.title, *spec.aliases)
+    }
+
+
 def _section_for(c: Candidate, schema: AwardSchema, first: bool) -> SectionSpec | None:
-    title = normalized(c.phrase_words)
-    for spec in schema.sections:
-        if title in {normalized(a) for a in (spec.title, *spec.aliases)}:
-            return spec
+    own = _own_titles(schema).get(normalized(c.phrase_words))
+    if own is not None:
+        return own
     for kind in c.phrase.kinds:
         for spec in schema.sections:
             if spec.kind == kind:

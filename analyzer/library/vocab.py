@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from analyzer.errors import SchemaError
 from analyzer.library.textclean import fold
@@ -38,6 +38,7 @@ class Phrase:
 class Lexicon:
     by_first: dict[str, tuple[tuple[str, str], ...]]  # first char → (word, role), longest first
     descriptions: dict[str, str]  # kind → what a section of the kind holds
+    last_chars: frozenset[str]  # the last characters of the words
 
 
 @cache
@@ -82,6 +83,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         {c: tuple(sorted(ws, key=lambda w: -len(w[0]))) for c, ws in by_first.items()},
         descriptions,
+        frozenset(w[-1] for w in roles),
     )
 
 
@@ -110,9 +112,16 @@ def tokens(text: str) -> list[tuple[str, str | None]]:
 def read_phrase(text: str) -> Phrase | None:
     """The kinds ``text`` names when it is a heading phrase (vocabulary words only, each part
     ending with a kind word and maybe a suffix), else None."""
+    if len(text) > 4 * MAX_PHRASE:
+        return None  # a paragraph: not worth folding
     key = _key(text)
     if not key or len(key) > MAX_PHRASE:
         return None
+    return _read_key(key)
+
+
+@lru_cache(maxsize=1 << 16)
+def _read_key(key: str) -> Phrase | None:
     parts: list[list[tuple[str, str | None]]] = [[]]
     for word, role in tokens(key):
         if role is None:
@@ -142,6 +151,8 @@ def read_phrase(text: str) -> Phrase | None:
 def trailing_phrase(text: str) -> tuple[int, Phrase] | None:
     """The longest heading phrase ending ``text`` and where it starts (中国移动背景介绍 →
     背景介绍 at 4), or None."""
+    if fold(text.rstrip()[-1:]).lower() not in lexicon().last_chars:
+        return None  # a phrase ends with a word of the vocabulary
     start = max(0, len(text) - MAX_PHRASE - 4)
     for i in range(start, len(text)):
         if text[i] in _IGNORED:
@@ -154,17 +165,24 @@ def trailing_phrase(text: str) -> tuple[int, Phrase] | None:
 
 def leading_phrase(text: str, min_chars: int = 2) -> tuple[int, Phrase] | None:
     """The longest heading phrase starting ``text`` and where it ends, or None."""
-    for end in range(min(len(text), MAX_PHRASE + 4), 0, -1):
-        if len(_key(text[:end])) < min_chars:
-            break
-        found = read_phrase(text[:end])
+    if not starts_with_word(text.lstrip()):
+        return None  # most sentences: no heading word at their start
+    window = text[: MAX_PHRASE + 4]
+    folded = fold(window).lower()
+    ends = [i + 1 for i, c in enumerate(folded) if c not in _IGNORED]  # after each character
+    compact = "".join(folded[i - 1] for i in ends)
+    for k in range(len(compact), min_chars - 1, -1):
+        found = _read_key(compact[:k]) if k <= MAX_PHRASE else None
         if found is not None:
-            return len(text[:end].rstrip()), found
+            return ends[k - 1], found
     return None
 
 
 def starts_with_word(text: str) -> bool:
     """Whether ``text`` begins with a vocabulary word (a heading phrase that goes on: 企业宣传活动)."""
+    head = text.lstrip(" \t\u3000")[:1]
+    if not head or fold(head).lower() not in lexicon().by_first:
+        return False
     key = _key(text[:8])
     return bool(key) and tokens(key)[0][1] is not None
 
