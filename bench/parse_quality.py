@@ -24,12 +24,14 @@ apart as held out. The seeds carry no labels of their own: their "labels" are th
 parser's reading, which the tests assert, so the seed rows say whether the seeds still parse
 exactly as before.
 
-The baseline is the parser of commit ad80202 (where this work started). Its predictions are
-stored in ``bench/parse_quality_baseline.json`` (made with ``--save-baseline`` from a tree
-extracted with ``git archive ad80202 | tar -x -C /tmp/baseline-parser``); ``--baseline-tree DIR``
-runs a tree again instead.
+The baseline is the parser of commit ad80202 (where this work started). Its predictions for the
+real texts, the test entries (``tests/analyzer/realdocs``) and the seeds are stored in
+``bench/parse_quality_baseline.json`` (made with ``--save-baseline --baseline-tree
+/tmp/baseline-parser`` from a tree extracted with ``git archive ad80202 | tar -x -C
+/tmp/baseline-parser``); ``--baseline-tree DIR`` runs a tree again instead.
 
     .venv/bin/python bench/parse_quality.py [--realcases DIR] [--baseline-tree DIR] [--files]
+    .venv/bin/python bench/parse_quality.py --realcases tests/analyzer/realdocs
 """
 
 from __future__ import annotations
@@ -106,8 +108,9 @@ _PINYIN = re.compile(
     r"\((?=[a-zü]*[āáǎàōóǒòēéěèīíǐìūúǔùǖǘǚǜ])[a-zāáǎàōóǒòēéěèīíǐìūúǔùüǖǘǚǜ]{1,7}\)"
 )
 _NUMBERING = re.compile(
-    r"^\s*(?:第[一二三四五六七八九十\d]{1,3}(?:章|部分|节|篇)|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]"
-    r"|[一二三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾]{1,3}\s*[、.．]|\d{1,2}(?:\.\d{1,2})?\s*[、.．)）]?)\s*"
+    r"^\s*(?:(?:part|section)\s*\d{1,2}|第[一二三四五六七八九十\d]{1,3}(?:章|部分|节|篇)|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]"
+    r"|[一二三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾]{1,3}\s*[、.．]|\d{1,2}(?:\.\d{1,2})?\s*[、.．)）]?)\s*",
+    re.IGNORECASE,
 )
 _SKIP = re.compile(r"[\s:：、/／·&＆与及和\-—_“”\"'《》【】\[\]]+")
 
@@ -300,8 +303,11 @@ def main() -> int:
         print("(../shared/realcases not found: only the seeds are measured; give --realcases DIR)")
 
     if args.baseline_tree:
+        # stored for the real texts and the test entries both (names differ)
+        tests = sorted((ROOT / "tests" / "analyzer" / "realdocs").glob("*.txt"))
+        both = sorted(set(real) | (set(tests) if args.save_baseline else set()))
         base = {
-            "real": predict(args.baseline_tree, real) if real else {},
+            "real": predict(args.baseline_tree, both) if both else {},
             "seeds": predict(args.baseline_tree, seeds),
         }
         if args.save_baseline:
@@ -321,6 +327,11 @@ def main() -> int:
             print(f"baseline predictions stored in {BASELINE_FILE.relative_to(ROOT)}")
     else:
         base = json.loads(BASELINE_FILE.read_text(encoding="utf-8"))
+        if missing := [p.name for p in real if p.name not in base["real"]]:
+            raise SystemExit(
+                f"no stored baseline for {', '.join(missing[:3])}…: give --baseline-tree DIR"
+                f" (made with: git archive {BASELINE_COMMIT} | tar -x -C DIR)"
+            )
     now = {"real": predict(ROOT, real) if real else {}, "seeds": predict(ROOT, seeds)}
 
     print(f"# Parse quality (baseline: parser of {BASELINE_COMMIT})")

@@ -7,8 +7,8 @@ written in a heading's form:
 * numbered: ``一、`` ``一.`` ``(一)`` ``1.`` ``1、`` ``(1)`` ``01`` ``第一章`` ``1.1``;
 * at the start of a line with a colon or a closing bracket and the text after it
   (``背景介绍:1)中国球迷…``), or run into the text with no break (``背景与挑战公益活动…``);
-* in the middle of a paragraph after a sentence end, numbered (``…居高不下。 2.项目目标 8月5日…``)
-  or with a colon (``…的优势。推广目标:1)借世界杯…``).
+* in the middle of a paragraph after a sentence end, numbered (``…居高不下。 2.项目目标 8月5日…``),
+  in 【】 (``…好感度提升。【执行策略】在12家…``) or with a colon (``…的优势。推广目标:1)借世界杯…``).
 
 Which of these are sections and which are sub-labels is read from the document itself: its
 headings are written either alone on their lines ("line" headings) or with their text after
@@ -65,6 +65,7 @@ _SENTENCE_END = "。！？；!?;"
 _MID_NUMBERED = re.compile(
     rf"(?<=[{_SENTENCE_END}])\s*(?P<num>\d{{1,2}}\s*[、.．](?![\d.])|[{_CN_NUM}]{{1,3}}\s*、)\s*"
 )
+_MID_BRACKET = re.compile(rf"(?<=[{_SENTENCE_END}])\s*[【\[](?P<words>[^】\]\n]{{2,16}})[】\]]")
 _MID_SENTENCE = re.compile(rf"(?<=[{_SENTENCE_END}])\s*")
 MID_RUNIN_MIN = 6  # characters of an unnumbered phrase starting a sentence: 品牌行动背景及概述
 _MID_COLON = re.compile(
@@ -211,6 +212,24 @@ def _mid_line(
                 start, start + end, body, title, phrase, "runin", level, pos + m.start(), False
             )
         )
+    for m in _MID_BRACKET.finditer(line, taken):
+        # …提升品牌好感度。【执行策略】在12家图书馆…: a bracketed heading in a paragraph
+        phrase = read_phrase(m.group("words"))
+        if phrase is not None and line[m.end() :].strip():
+            start = pos + m.start("words")
+            words = m.group("words").strip()
+            cand = Candidate(
+                start,
+                pos + m.end("words"),
+                pos + m.end(),
+                words,
+                phrase,
+                "colon",
+                0,
+                pos + m.start(),
+                False,
+            )
+            out.append(cand)
     for m in _MID_SENTENCE.finditer(line, taken):
         # a long phrase starting a sentence and going straight on: …攻势。品牌行动背景及概述7月12日…
         rest = line[m.end() :]

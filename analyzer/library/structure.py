@@ -68,17 +68,22 @@ def award_by_structure(
 
     Each heading that is an alias of an award counts 1/n for it, n the number of awards that
     have the alias (营销效果与市场反馈 counts 1 for 金鼠标, 项目背景 a fifth for each of five); each
-    header field name half that. The best award must match two headings or more and score more
+    header field name half that. The best award must have two headings or more that no other
+    award guessed this way uses (营销目标 is everybody's, 营销效果与市场反馈 金鼠标's), and score more
     ``generic``'s at least (a tie goes to the award).
     """
     aliases, fields = _owners(tuple(awards))
     score = {s.key: 0.0 for s in awards}
-    hits = {s.key: 0 for s in awards}
+    # titles no other award taken by its structure uses (those taken only when named do not count)
+    own = {s.key: 0 for s in awards}
+    guessable = {s.key for s in awards if s.guess_from_structure and s.key != "generic"}
     for title in titles:
         owners = aliases.get(normalized(title), set())
         for key in owners:
             score[key] += 1 / len(owners)
-            hits[key] += 1
+        guessed = owners & guessable
+        if len(guessed) == 1:
+            own[next(iter(guessed))] += 1
     for name in field_names:
         owners = fields.get(normalized(name), set())
         for key in owners:
@@ -86,7 +91,7 @@ def award_by_structure(
     pool = [
         s
         for s in awards
-        if s.key != "generic" and s.guess_from_structure and hits[s.key] >= STRUCTURE_MIN_HEADINGS
+        if s.key != "generic" and s.guess_from_structure and own[s.key] >= STRUCTURE_MIN_HEADINGS
     ]
     if not pool:
         return None

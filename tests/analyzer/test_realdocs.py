@@ -26,11 +26,22 @@ from analyzer.library.textclean import fold
 
 FIXTURES = Path(__file__).parent / "realdocs"
 LABELS: dict[str, dict] = json.loads((FIXTURES / "labels.json").read_text(encoding="utf-8"))
-SCHEMAS = {"jinqi", "effie", "golden_mouse", "tma", "changcheng", "cipra", "huxiao", "jintou"}
+SCHEMAS = {
+    "jinqi",
+    "effie",
+    "golden_mouse",
+    "tma",
+    "changcheng",
+    "topdigital",
+    "cipra",
+    "huxiao",
+    "jintou",
+}
 
 _NUMBERING = re.compile(
-    r"^\s*(?:第[一二三四五六七八九十\d]{1,3}章|[（(][一二三四五六七八九十\d]{1,2}[)）]"
-    r"|[一二三四五六七八九十壹贰貳叁參肆伍]{1,3}\s*[、.]|\d{1,2}\s*[、.]?)\s*"
+    r"^\s*(?:part\s*\d|第[一二三四五六七八九十\d]{1,3}章|[（(][一二三四五六七八九十\d]{1,2}[)）]"
+    r"|[一二三四五六七八九十壹贰貳叁參肆伍]{1,3}\s*[、.]|\d{1,2}\s*[、.]?)\s*",
+    re.IGNORECASE,
 )
 
 
