@@ -214,8 +214,8 @@ def _mid_line(
         )
     for m in _MID_BRACKET.finditer(line, taken):
         # …提升品牌好感度。【执行策略】在12家图书馆…: a bracketed heading in a paragraph
-        phrase = read_phrase(m.group("words"))
-        if phrase is not None and line[m.end() :].strip():
+        named = read_phrase(m.group("words"))
+        if named is not None and line[m.end() :].strip():
             start = pos + m.start("words")
             words = m.group("words").strip()
             cand = Candidate(
@@ -223,7 +223,7 @@ def _mid_line(
                 pos + m.end("words"),
                 pos + m.end(),
                 words,
-                phrase,
+                named,
                 "colon",
                 0,
                 pos + m.start(),
