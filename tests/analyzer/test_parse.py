@@ -302,3 +302,6 @@ def test_parser_never_raises_on_any_string(parts):
         assert doc.text[section.start : section.end] == section.text
     for metric in doc.metrics:
         assert 0 <= metric.start <= metric.end <= len(doc.text)
+    for heading in doc.headings:  # the heading's words are where it says
+        assert 0 <= heading.start <= heading.end <= len(doc.text)
+        assert heading.title and heading.title in doc.text
