@@ -6,8 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No timing limits in tests: hypothesis's per-example deadline fails a test when the machine is
+# busy, which says nothing about the code.
+settings.register_profile("award-writer", deadline=None)
+settings.load_profile("award-writer")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus" / "cases"

@@ -21,10 +21,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_parse)
 
     p = subparsers.add_parser(
-        "ingest", parents=[common], help="import files and folders into the library"
+        "ingest",
+        parents=[common],
+        help="import files and folders into the library; '-' reads a case from standard input",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - (standard input)")
     p.add_argument("--award", metavar="KEY", help="treat every file as an entry of this award")
+    p.add_argument(
+        "--source",
+        metavar="URL",
+        help="where the text read from standard input comes from (default: a URL on its first line)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_ingest)
 
@@ -87,8 +94,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from analyzer.schema import get_award
 
         get_award(args.award)  # an unknown key fails before any file is read
+    files = [p for p in args.paths if p != "-"]
+    pasted = _stdin_text() if "-" in args.paths else None
     with open_library(args) as lib, progress_bar("导入") as progress:
-        report = lib.ingest(args.paths, award=args.award, on_progress=progress)
+        report = lib.ingest(files, award=args.award, on_progress=progress) if files else None
+        if report is None:
+            from analyzer.library.store import IngestReport
+
+            report = IngestReport()
+        if pasted is not None:
+            report.results.append(
+                lib.ingest_text(pasted, source=args.source or "", award=args.award)
+            )
     failed = report.failed
     if args.json:
         print_json([r.__dict__ for r in report.results])
@@ -104,6 +121,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if failed:
             print(f"{len(failed)} 个文件未能导入（原因见上），其余文件已导入。", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _stdin_text() -> str:
+    """Standard input as text, in whatever encoding it comes (a pipe from another program, a
+    file redirected in GBK …)."""
+    from analyzer.library.readers import decode_bytes
+
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    return decode_bytes(data)[0]
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -91,6 +91,8 @@ _CN = (
 _CN_SMALL = (
     rf"(?P<sq>上|数|几)(?P<sn>[{_CN_DIGITS}]*[十百千])"
     rf"|(?<![零〇一二两三四五六七八九十百千万亿])(?P<sn2>[{_CN_DIGITS}]*[十百千])(?=[多余])"
+    # …or right after 近/约/超/逾: 近百家, 近五十个, 约二十人
+    rf"|(?<=[近约超逾])(?P<sn3>[{_CN_DIGITS}]*[十百千])(?![万亿])"
 )
 _LOWER_PRE = tuple("不少于 不低于 超过 超出 多于 高于 大于 至少 突破 逾 超 过 破".split())  # noqa: SIM905
 _APPROX_PRE = tuple("将近 接近 大约 大概 约 近".split())  # noqa: SIM905
@@ -102,7 +104,7 @@ _PRE = "|".join(p for p in (*_UPPER_PRE, *_LOWER_PRE, *_APPROX_PRE) if len(p) > 
 _UNIT = (
     r"%|个百分点|百分点|人次|人民币|RMB|元|块钱|美元|USD|倍|个(?!月|小时|半|星期|工作日|季度|百分点)"
     r"|人|次|条|篇|支|名(?!称|单|字)|位(?!于|置)|家(?!电|庭|居|具)|场|款|件|份|单(?!位|品)"
-    r"|张|部(?!门|分)|户|所(?!有|以|在)|台|辆|套|项(?!目)|票|组(?!织|合)"
+    r"|张|部(?!门|分)|户|所(?!有|以|在)|台|辆|套|项(?!目)|票|组(?!织|合)|座(?!位|谈|椅|右|标|落)|册|间(?!隔|断|接)"
 )
 _SUFFIX = r"\+|以上|以内|之内|以下|左右|内(?![容部地外存蒙心涵测置])"
 
@@ -383,10 +385,12 @@ def _mask(folded: str) -> str:
 def _figure(m: re.Match[str]) -> _Figure | None:
     masked = m.string
     g = m.groupdict()
-    cn = g["cn"] or g["sn"] or g["sn2"]
+    cn = g["cn"] or g["sn"] or g["sn2"] or g["sn3"]
     if g["cn"] and not (g["pre"] or g["cnq"] or g["cn"][0] not in "万亿"):
         return None  # 万面, 亿级: a magnitude alone is not a number
-    core_end = max(m.end(k) for k in ("num", "mult", "num2", "mult2", "cn", "sn", "sn2") if g[k])
+    core_end = max(
+        m.end(k) for k in ("num", "mult", "num2", "mult2", "cn", "sn", "sn2", "sn3") if g[k]
+    )
     if core_end < len(masked) and masked[core_end].isascii() and masked[core_end].isalpha():
         return None  # 4G, 360PC, 17PR
     if _DURATION.match(masked, core_end):

@@ -55,6 +55,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A section heading as the document writes it: its words (numbering left out), the kind
+    they name, where they are, and the section they open or sit in (``opens`` False: a
+    sub-heading inside the section above, e.g. a second heading of the same kind)."""
+
+    title: str
+    kind: str
+    start: int
+    end: int
+    section: str = ""  # key of the section it opens or sits in ("" in the preamble)
+    opens: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "kind": self.kind,
+            "section": self.section,
+            "opens": self.opens,
+        }
+
+
+@dataclass(frozen=True)
 class ParsedDocument:
     award: str | None  # None for a reference document (not an entry)
     is_entry: bool
@@ -65,6 +87,8 @@ class ParsedDocument:
     text: str  # the cleaned full text every offset refers to
     preamble: str = ""  # text before the first section that is not a header field
     field_keys: dict[str, str] = field(default_factory=dict)  # field key → title
+    # every heading found, sub-headings too (not kept in the library: a parse-time outline)
+    headings: tuple[Heading, ...] = ()
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -80,6 +104,7 @@ class ParsedDocument:
             "title": self.title,
             "fields": dict(self.fields),
             "sections": [s.to_json() for s in self.sections],
+            "headings": [h.to_json() for h in self.headings],
             "metrics": [m.to_json() for m in self.metrics],
         }
 
@@ -101,4 +126,4 @@ def metric_from_json(d: dict[str, Any]) -> Metric:
     )
 
 
-__all__ = ["Metric", "ParsedDocument", "Section", "asdict", "metric_from_json"]
+__all__ = ["Heading", "Metric", "ParsedDocument", "Section", "asdict", "metric_from_json"]

@@ -468,10 +468,70 @@ def _html_text(p: Path, data: bytes) -> tuple[str, str]:
     if text is None:
         text, encoding = decode_bytes(data)
     _refuse_binary(p, text)
+    return html_article(text), f"html:{encoding}"
+
+
+# A page whose main-content reading keeps this share of its visible text is all article (a
+# saved document, a bare export): it is read whole, tables and all.
+ARTICLE_SHARE = 0.97
+
+
+def page_text(html: str) -> str:
+    """Every visible text of a page: blocks become lines, table cells are joined by tabs."""
     extractor = _HTMLText()
-    extractor.feed(text)
+    extractor.feed(html)
     extractor.close()
-    return extractor.text(), f"html:{encoding}"
+    return extractor.text()
+
+
+def html_article(html: str) -> str:
+    """The article of a saved web page, not the page: navigation, breadcrumbs, sidebars, related
+    links, comments and footers go. trafilatura finds the main content; its HTML is then read
+    like any page (so header-field tables become field lines). A page that is all article is read
+    whole; without trafilatura (not installed), the whole page is read and the residue cleaning
+    of :mod:`analyzer.library.textclean` does what it can."""
+    whole = page_text(html)
+    try:
+        import trafilatura
+    except ImportError:
+        log.warning("trafilatura is not installed: web pages are read whole, with their navigation")
+        return whole
+    try:
+        main = trafilatura.extract(
+            html,
+            output_format="html",
+            include_tables=True,
+            include_comments=False,
+            include_images=False,
+            include_links=False,
+            favor_recall=True,
+            deduplicate=False,
+        )
+    except Exception:  # a page the extractor chokes on is still a page
+        log.debug("trafilatura failed", exc_info=True)
+        return whole
+    if not main:
+        return whole
+    article = page_text(main)
+    if _chars(article) >= ARTICLE_SHARE * _chars(whole):
+        return whole
+    # the extractor keeps the page's title as metadata: the headline goes back on top
+    headline = _headline(html)
+    if headline and "".join(headline.split()) not in "".join(article.split()):
+        article = f"{headline}\n{article}"
+    return article
+
+
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _headline(html: str) -> str:
+    m = _H1.search(html)
+    return page_text(m.group(1)).replace("\n", " ").strip() if m else ""
+
+
+def _chars(text: str) -> int:
+    return len("".join(text.split()))
 
 
 def _codec_name(declared: str) -> str:

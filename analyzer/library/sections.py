@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from analyzer.library.textclean import fold
 from analyzer.schema import AwardSchema, FieldSpec, SectionSpec
+from analyzer.zh.fold import fold
 
 _DECOR = re.compile(
     r"^(?:[\s\-*•◆●■□▪◇○>#|▶►]+|\d{1,2}\s*[、.．)）](?!\d)\s*|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]\s*|"
@@ -143,34 +143,90 @@ def is_heading_line(line: str) -> bool:
 
 # ---------------------------------------------------------------- header fields
 
-_FIELD_LINE = re.compile(
-    r"^[\s\-*•◆●■▪>#|]*(?P<name>[^\s:：>|]{1,12}?(?:[ \t]+[^\s:：>|]{1,12}){0,5}?)[ \t]*[:：>][ \t]*(?P<value>\S.*)$"
-)
+FIELD_VALUE_MAX = 80  # characters: a longer "name: value" is a sentence with a colon in it
+FIELD_SENTENCE = 40  # characters: a value this long with a comma or full stop is prose
+_SENTENCE_MARK = re.compile(r"[，,。；;！？!?]")
 
 
 @dataclass(frozen=True)
 class FieldMatch:
-    spec: FieldSpec
+    spec: FieldSpec | None  # the award's field; None for one only another award's form has
     name: str  # as written
     value: str
     line: int
 
+    @property
+    def title(self) -> str:
+        return self.spec.title if self.spec is not None else self.name
 
-def match_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
-    """Header fields (``广告主：华为``, ``执行时间:2018/04~2019/03``, ``项目主体>华为``) among ``lines``."""
+
+@cache
+def field_vocabulary() -> frozenset[str]:
+    """Every header-field name any award's form uses (normalized): 案例名称, 广告客户公司, 申报单位 …"""
+    from analyzer.schema import load_awards
+
+    return frozenset(_norm(a) for s in load_awards().values() for f in s.fields for a in f.aliases)
+
+
+@cache
+def _field_names() -> re.Pattern[str]:
+    from analyzer.schema import load_awards
+
+    names = {fold(a).lower() for s in load_awards().values() for f in s.fields for a in f.aliases}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    # A name starts a line (after bullets): 广告主：华为, - ◆ 所属行业：科技, 项目主体>华为,
+    # 广告主 | 华为 (a table row copied as text)
+    return re.compile(
+        rf"[\s\-*•◆●■▪>#|]*(?P<name>{alternation})[ \t]*(?:[:：>]|[ \t]*[|｜](?!.*[|｜]))[ \t]*",
+        re.IGNORECASE,
+    )
+
+
+@cache
+def glued_field_names() -> re.Pattern[str]:
+    """A header field's name and colon anywhere in a line (slide text glues them to the text)."""
+    from analyzer.schema import load_awards
+
+    names = {fold(a).lower() for s in load_awards().values() for f in s.fields for a in f.aliases}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    return re.compile(rf"(?P<name>{alternation})[ \t]*[:：]", re.IGNORECASE)
+
+
+def read_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
+    """Header fields among ``lines``, as real pages write them: ``广告主：华为``,
+    ``执行时间:2018/04~2019/03``, ``项目主体>华为``, ``獲獎類別:專項類``, several on one line
+    separated by spaces. A name of the award's own form gives that field (the first one found
+    wins); a name another award's form uses is kept under its name as written."""
     by_alias = {_norm(a): f for f in fields for a in f.aliases}
     found: dict[str, FieldMatch] = {}
+    pattern = _field_names()
+    glued = glued_field_names()
     for number, line in enumerate(lines):
-        m = _FIELD_LINE.match(line)
-        if not m:
+        folded = fold(line)
+        first = pattern.match(folded)
+        if first is None:
             continue
-        spec = by_alias.get(_norm(m.group("name")))
-        if spec is None or spec.key in found:
-            continue
-        value = m.group("value").strip().strip("*").strip()
-        if value:
-            found[spec.key] = FieldMatch(spec, m.group("name"), value, number)
+        # the next names follow a value, after spaces or glued to it (cleaning joins Chinese
+        # separated by spaces: 品牌：抖音  类别：… reads 品牌：抖音类别：…)
+        hits = [first, *glued.finditer(folded, first.end())]
+        for i, m in enumerate(hits):
+            stop = hits[i + 1].start() if i + 1 < len(hits) else len(line)
+            value = line[m.end() : stop].strip().strip("*").strip()
+            name = line[m.start("name") : m.end("name")]
+            if not value or len(value) > FIELD_VALUE_MAX:
+                continue
+            if len(value) > FIELD_SENTENCE and _SENTENCE_MARK.search(value):
+                continue  # 市场区域:全国范围…中国的乳业市场一直是群雄割据,竞争激烈…: prose
+            spec = by_alias.get(_norm(name))
+            key = spec.key if spec is not None else "~" + _norm(name)
+            if key not in found:
+                found[key] = FieldMatch(spec, name, value, number)
     return list(found.values())
+
+
+def match_fields(lines: Iterable[str], fields: tuple[FieldSpec, ...]) -> list[FieldMatch]:
+    """The award's own header fields among ``lines`` (see :func:`read_fields`)."""
+    return [f for f in read_fields(lines, fields) if f.spec is not None]
 
 
 # ---------------------------------------------------------------- periods

@@ -8,6 +8,7 @@ are skipped by content hash, changed files replace their case in place, keeping 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -21,7 +22,8 @@ from analyzer.paths import data_home, library_db
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 SCHEMA_VERSION = 1
-PARSER_VERSION = 2  # bump when parsing changes: unchanged files are parsed again on import
+_HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+PARSER_VERSION = 3  # bump when parsing changes: unchanged files are parsed again on import
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -233,7 +235,7 @@ class Library:
         return report
 
     def _ingest_one(self, path: Path, award: str | None) -> FileResult:
-        from analyzer.library.parse import check_length, parse_text
+        from analyzer.library.parse import check_length
         from analyzer.library.readers import read_document
 
         source = str(path.resolve())
@@ -242,27 +244,57 @@ class Library:
             check_length(path, raw.text)
         except AwardWriterError as exc:
             return FileResult(source, "failed", message=getattr(exc, "reason", str(exc)))
+        return self._ingest_read(source, raw.text, raw.sha256, raw.size, raw.encoding, award)
+
+    def ingest_text(self, text: str, *, source: str = "", award: str | None = None) -> FileResult:
+        """Import pasted text, as users collect cases from the web. ``source`` says where it came
+        from; by default the URL its first line gives (``https://…``, ``SOURCE: <url>``,
+        ``来源：<url>``), else ``粘贴:<hash of the text>``. The same text pasted again is
+        "unchanged" (or a "duplicate" of the case that has it); a new text from the same URL
+        replaces that case, keeping its id. A whole page's HTML pasted is read as its article."""
+        import hashlib
+
+        from analyzer.errors import EmptyDocumentError
+        from analyzer.library.parse import check_length, source_url
+        from analyzer.library.readers import html_article
+
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        url = source.strip() or source_url(text)
+        name = url or f"粘贴:{digest[:12]}"
+        if _HTML_START.match(text):
+            text = html_article(text)
+        try:
+            if not text.strip():
+                raise EmptyDocumentError(name, "粘贴的内容中没有文字")
+            check_length(name, text)
+        except AwardWriterError as exc:
+            return FileResult(name, "failed", message=getattr(exc, "reason", str(exc)))
+        return self._ingest_read(name, text, digest, len(text.encode("utf-8")), "text", award)
+
+    def _ingest_read(
+        self, source: str, text: str, sha: str, size: int, encoding: str, award: str | None
+    ) -> FileResult:
+        from analyzer.library.parse import parse_text
+
         with self._lock:
             row = self._db.execute(
                 "SELECT id, sha256, parser_version FROM cases WHERE source=?", (source,)
             ).fetchone()
-            if row and row[1] == raw.sha256 and row[2] == PARSER_VERSION:
+            if row and row[1] == sha and row[2] == PARSER_VERSION:
                 return FileResult(source, "unchanged", row[0])
             if row is None:
                 dup = self._db.execute(
-                    "SELECT id, source FROM cases WHERE sha256=?", (raw.sha256,)
+                    "SELECT id, source FROM cases WHERE sha256=?", (sha,)
                 ).fetchone()
                 if dup:
                     return FileResult(source, "duplicate", dup[0], f"与案例 {dup[0]} 内容相同")
         try:
-            doc = parse_text(raw.text, award=award, name=source)
+            doc = parse_text(text, award=award, name=source)
         except AwardWriterError:
             raise
         except Exception as exc:  # a parser bug must not stop the batch
             return FileResult(source, "failed", message=f"无法解析（{exc!r}）")
-        case_id = self._store(
-            source, raw.sha256, raw.size, raw.encoding, doc, row[0] if row else None
-        )
+        case_id = self._store(source, sha, size, encoding, doc, row[0] if row else None)
         return FileResult(source, "updated" if row else "imported", case_id)
 
     def add_parsed(self, source: str, doc: ParsedDocument, *, sha256: str = "") -> int:

@@ -4,6 +4,13 @@ What it removes or mends: control characters, full-width ASCII digits/letters, i
 (``微信截图_20180926094621.png``), page residue (page numbers, lone bullets), stray spaces inside
 Chinese words (``广 告 主``), markdown bold markers, and hard line wraps of PDF text (a sentence
 broken over lines is joined back). Blank lines go; each paragraph is one line.
+
+Text copied from web pages brings the page with it, and that goes too: meta-tag leftovers
+(a line ending in ``"/>``), SEO keyword lines (``最新资讯_行业动态_综合新闻_…``), breadcrumbs
+(``当前位置:首页 > 艾菲新闻``, ``网 > 资讯 > 行业 > …``), the residue of document-sharing sites
+(``上传人:… 文档编号:…``, ``第1页 / 共38页``, ``已阅读5页,还剩6页未读``), wiki controls glued to a
+heading (``第一章 案例背景编辑本段回目录``), and the pinyin some mirror sites add after rare
+characters (``挑戰(zhàn)`` is 挑戰).
 """
 
 from __future__ import annotations
@@ -13,10 +20,7 @@ import unicodedata
 
 from analyzer.zh.fold import CJK as _CJK
 from analyzer.zh.fold import CJK_PUNCT as _CJK_PUNCT
-from analyzer.zh.fold import WIDTH, fold, is_cjk
-
-__all__ = ["clean_text", "fold", "is_cjk"]  # fold and is_cjk live in analyzer.zh.fold
-
+from analyzer.zh.fold import WIDTH
 
 _IMAGE_NAME = re.compile(
     r"(?<![/\w.])[^\s/\\:：<>\"|?*，。]{0,60}?\.(?:png|jpe?g|gif|bmp|webp|tiff?)(?![\w/])",
@@ -37,6 +41,46 @@ _CONTINUATION = frozenset("，,、；;）)」』”%")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
+# Pinyin a mirror site put after a rare character, 挑戰(zhàn): lower-case letters with a tone mark.
+_PINYIN = re.compile(
+    rf"(?<=[{_CJK}])\((?=[a-zü]*[āáǎàōóǒòēéěèīíǐìūúǔùǖǘǚǜ])[a-zāáǎàōóǒòēéěèīíǐìūúǔùüǖǘǚǜ]{{1,7}}\)"
+)
+# Lines that are the page, not the text. Each is a family of residue, not one site's string.
+_WEB_RESIDUE = re.compile(
+    r"|".join(
+        [
+            r'.*["\']\s*/?>$',  # the rest of an HTML attribute: <meta content="…"/>
+            # SEO keyword runs: 最新资讯_行业动态_综合新闻_热门推荐 (four or more short items)
+            r"[^\s_|，。；]{1,10}(?:\s*[_|｜]\s*[^\s_|，。；]{1,10}){3,}",
+            r".{0,20}?(?:当前位置|您的位置|你的位置|所在位置|您现在的位置|现在位置)\s*[:：].*",
+            # breadcrumbs: two or more "›/>/»" steps between short items
+            r"(?:[^<>›»，。；]{1,24}\s*(?:>>?|›|»)\s*){2,}[^<>›»，。；]{0,40}",
+            r".*(?:上传人|上傳人)\s*[:：].*(?:文档编号|文檔編號|上传时间|上傳時間|页数|頁數).*",
+            r"(?:文档编号|文檔編號|上传时间|上傳時間|格式|页数|頁數|大小)\s*[:：]\s*\S+.*(?:页数|頁數|大小)\s*[:：].*",
+            r".{0,60}_第\s*\d+\s*[页頁]",
+            r".*(?:已阅读|已閱讀)\s*\d+\s*[页頁].*|.*还剩\s*\d+\s*[页頁]未读.*|继续免费阅读|下载本文档",
+            r".*本文档由用户提供并上传.*|.*本文檔由用戶提供并上傳.*|资源描述\s*[:：]?|文档简介|文檔簡介",
+            r".*由会员分享[,，]\s*可在线阅读.*|点击查看更多\s*>*",
+            r"(?:收藏|版权申诉|举报|下载|返回|相关|分享)(?:\s+(?:收藏|版权申诉|举报|下载|返回|相关|分享)){2,}",
+            r"\[?(?:显示全部|展开全部|收起全部)\]?|目录|目錄",
+            r"顶\s*\[\d+\].*(?:评论|编辑).*",
+            r"(?:图片|圖片|image|图)",
+            r"点击上方.{0,8}关注.*|.{0,12}长按(?:识别)?二维码.*关注.*",  # WeChat's follow prompts
+            # dividers and end marks of article pages: / 01 /, - END -, — THE END —
+            r"[/|｜\s]*\d{1,2}[/|｜\s]*|[-—–\s]*(?:the\s*)?end[-—–\s]*",
+            # a page's metadata line: 发布时间：… 来源：… 浏览：… (two or more labels, no sentence)
+            r"(?![^\n]*[，。；,;])[^\n]{0,40}?(?:发布时间|發佈時間|更新时间|来源|來源|作者|浏览|瀏覽|阅读|閱讀|点击|點擊|评论|評論|编辑|編輯)"
+            r"\s*[:：].*(?:来源|來源|作者|浏览|瀏覽|阅读|閱讀|点击|點擊|评论|評論|编辑|編輯)\s*[:：].*",
+        ]
+    ),
+    re.IGNORECASE,
+)
+# Leader dots of a table of contents or a scoring list: 結果……………………..30%
+_LEADERS = re.compile(r"[….·．]{3,}(?=\s*\d)")
+# Wiki controls glued to the end of a heading: 第一章 案例背景编辑本段回目录
+_WIKI_TAIL = re.compile(r"\s*(?:\[?编辑本段\]?|\[?編輯本段\]?|\[?编辑\]|回目录|回目錄)+\s*$")
+
+
 def clean_text(raw: str) -> str:
     """Return the cleaned text: one paragraph per line, no blank lines."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
@@ -48,9 +92,11 @@ def clean_text(raw: str) -> str:
         line = _IMAGE_NAME.sub("", raw_line)
         line = _BOLD.sub("", line)
         line = _SPACE_BETWEEN_CJK.sub("", line)
+        line = _PINYIN.sub("", line)
+        line = _LEADERS.sub("…", line)
         edges = (line[:1].isspace(), line[-1:].isspace())
-        line = line.strip()
-        if not line or _PAGE_RESIDUE.match(line):
+        line = _WIKI_TAIL.sub("", line.strip())
+        if not line or _PAGE_RESIDUE.match(line) or _WEB_RESIDUE.fullmatch(line):
             continue
         lines.append(line)
         spaced.append(edges[0])

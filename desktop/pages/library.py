@@ -1,23 +1,18 @@
-"""案例库: import files and folders, browse and filter the cases, read one with its metrics."""
+"""案例库: import files and folders or paste a case copied from the web, browse and filter the
+cases, read one with its metrics."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.progress import Progress
-from desktop.models import (
-    RECORD_ROLE,
-    RecordTableModel,
-    award_labels,
-    case_columns,
-    import_columns,
-    sorting_proxy,
-)
+from desktop.models import RECORD_ROLE, RecordTableModel, award_labels, case_columns, sorting_proxy
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from desktop.widgets.caseview import CaseView
+from desktop.widgets.importresults import ImportResults, counts_text
 from desktop.widgets.jobbar import JobBar
+from desktop.widgets.pastecase import PasteCaseDialog, PastedCase
 
 if TYPE_CHECKING:
     from analyzer.library.store import CaseSummary, FileResult, IngestReport
@@ -26,18 +21,6 @@ if TYPE_CHECKING:
 
 DOCUMENT_FILTER = "文档 (*.txt *.md *.markdown *.docx *.pdf *.html *.htm);;所有文件 (*)"
 IMPORT_REFRESH_MS = 1000  # results and the table follow a running import at this pace
-
-
-def _counts_text(results: list[FileResult]) -> str:
-    counts = Counter(r.status for r in results)
-    return "，".join(
-        [
-            f"已导入 {counts['imported']}",
-            f"已更新 {counts['updated']}",
-            f"跳过 {counts['unchanged'] + counts['duplicate']}",
-            f"失败 {counts['failed']}",
-        ]
-    )
 
 
 class LibraryPage(QtWidgets.QWidget):
@@ -58,6 +41,10 @@ class LibraryPage(QtWidgets.QWidget):
         self.import_folder_action = QtGui.QAction("导入文件夹…", self)
         self.import_folder_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+I"))
         self.import_folder_action.triggered.connect(self.choose_folder)
+        self.paste_action = QtGui.QAction("粘贴案例…", self)
+        self.paste_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+V"))
+        self.paste_action.setToolTip("把从网页复制的案例文字粘贴进案例库（第一行的网址作为来源）")
+        self.paste_action.triggered.connect(self.choose_paste)
         self.remove_action = QtGui.QAction("删除所选案例", self)
         self.remove_action.setShortcut(QtGui.QKeySequence.StandardKey.Delete)
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -65,14 +52,15 @@ class LibraryPage(QtWidgets.QWidget):
         self.refresh_action = QtGui.QAction("刷新", self)
         self.refresh_action.setShortcut(QtGui.QKeySequence.StandardKey.Refresh)
         self.refresh_action.triggered.connect(self.refresh)
-        for action in (self.import_files_action, self.import_folder_action, self.refresh_action):
+        importing = (self.import_files_action, self.import_folder_action, self.paste_action)
+        for action in (*importing, self.refresh_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
         self.addAction(self.remove_action)
 
         toolbar = QtWidgets.QToolBar()
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.import_files_action, self.import_folder_action, self.remove_action):
+        for action in (*importing, self.remove_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(self.refresh_action)
@@ -127,7 +115,8 @@ class LibraryPage(QtWidgets.QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view = CaseView()
         self.empty_hint = QtWidgets.QLabel(
-            "案例库还是空的。\n点击“导入文件…”或“导入文件夹…”，或把文件、文件夹拖到这里。"
+            "案例库还是空的。\n点击“导入文件…”或“导入文件夹…”，或把文件、文件夹拖到这里；\n"
+            "从网页复制的案例，点击“粘贴案例…”（Ctrl+Shift+V）粘贴进来。"
         )
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setStyleSheet("color:#666; font-size:15px;")
@@ -143,23 +132,9 @@ class LibraryPage(QtWidgets.QWidget):
 
         # -- import progress and per-file results
         self.job_bar = JobBar()
-        self.results_model: RecordTableModel[Any] = RecordTableModel(import_columns(), self)
-        self.results = QtWidgets.QTableView()
-        self.results.setModel(self.results_model)
-        self.results.verticalHeader().hide()
-        self.results.horizontalHeader().setStretchLastSection(True)
-        self.results.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results_summary = QtWidgets.QLabel()
-        close_results = QtWidgets.QPushButton("关闭导入结果")
-        self.results_box = QtWidgets.QGroupBox("导入结果")
-        close_results.clicked.connect(self.results_box.hide)
-        box = QtWidgets.QVBoxLayout(self.results_box)
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(self.results_summary, 1)
-        top.addWidget(close_results)
-        box.addLayout(top)
-        box.addWidget(self.results)
-        self.results_box.hide()
+        self.results_box = ImportResults()
+        self.results_model = self.results_box.model
+        self.results_summary = self.results_box.summary
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(toolbar)
@@ -285,16 +260,52 @@ class LibraryPage(QtWidgets.QWidget):
         if path:
             self.import_paths([path])
 
-    def import_paths(self, paths: list[str]) -> Job | None:
+    def choose_paste(self, text: str = "", source: str = "") -> None:
+        dialog = PasteCaseDialog(text, self)
+        if source:
+            dialog.source.setText(source)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.paste_case(dialog.case())
+
+    def paste_case(self, case: PastedCase) -> Job | None:
+        """Import pasted text as a case (in a worker: reading a pasted page and parsing it)."""
+        library = self._library_for_import()
+        if library is None:
+            return None
+        results: list[FileResult] = []
+
+        def work(job: Job) -> IngestReport:
+            from analyzer.library.store import IngestReport
+
+            job.report(Progress(0, 1, "粘贴的案例"))
+            results.append(library.ingest_text(case.text, source=case.source, award=case.award))
+            job.report(Progress(1, 1, results[-1].path))
+            return IngestReport(list(results))
+
+        job = self._start_import(work, results)
+        job.signals.finished.connect(self._show_pasted)
+        return job
+
+    def _show_pasted(self, report: IngestReport) -> None:
+        done = [r for r in report.results if r.case_id is not None]
+        if done:
+            self.open_case(done[0].case_id)  # type: ignore[arg-type]
+
+    def _library_for_import(self) -> Any:
         if self._import_job is not None:
             self.session.warn("正在导入，请等当前导入完成或取消后再试。")
             return None
         try:
-            library = self.session.library
+            return self.session.library
         except Exception as exc:
             from desktop.workers import user_message
 
             self.session.error(user_message(exc))
+            return None
+
+    def import_paths(self, paths: list[str]) -> Job | None:
+        library = self._library_for_import()
+        if library is None:
             return None
 
         # Filled by the worker, one result per file as it goes (list.append is atomic): the
@@ -318,6 +329,9 @@ class LibraryPage(QtWidgets.QWidget):
                 job.report(Progress(done, len(files), str(path)))
             return IngestReport(list(results))
 
+        return self._start_import(work, results)
+
+    def _start_import(self, work: Any, results: list[FileResult]) -> Job:
         job = self.session.runner.start("导入", work)
         self._import_job = job
         self._import_results = results
@@ -335,7 +349,12 @@ class LibraryPage(QtWidgets.QWidget):
         return job
 
     def _set_importing(self, busy: bool) -> None:
-        for action in (self.import_files_action, self.import_folder_action, self.remove_action):
+        for action in (
+            self.import_files_action,
+            self.import_folder_action,
+            self.paste_action,
+            self.remove_action,
+        ):
             action.setEnabled(not busy)
 
     def _import_progress(self, p: Progress) -> None:
@@ -352,7 +371,7 @@ class LibraryPage(QtWidgets.QWidget):
             self.results_model.append(r)
         self.results_summary.setText(
             f"正在导入：已处理 {len(results)}/{self._import_total or '?'} 个文件；"
-            + _counts_text(results)
+            + counts_text(results)
         )
         self.results_box.show()
         if any(r.status in ("imported", "updated") for r in new):
@@ -365,11 +384,8 @@ class LibraryPage(QtWidgets.QWidget):
         self.session.library_changed.emit()
 
     def _show_results(self, results: list[FileResult], head: str) -> None:
-        self.results_model.set_records(results)
         self._import_shown = len(results)
-        self.results.resizeColumnsToContents()
-        self.results_summary.setText(head + _counts_text(results))
-        self.results_box.show()
+        self.results_box.show_results(results, head)
 
     def _import_cancelled(self) -> None:
         results = list(self._import_results)
@@ -386,7 +402,7 @@ class LibraryPage(QtWidgets.QWidget):
         if failed:
             self.session.warn(f"{failed} 个文件未能导入，原因见“导入结果”。")
         else:
-            self.session.info("导入完成：" + _counts_text(report.results))
+            self.session.info("导入完成：" + counts_text(report.results))
 
     @property
     def importing(self) -> bool:
@@ -422,11 +438,19 @@ class LibraryPage(QtWidgets.QWidget):
     # ------------------------------------------------------------------ drag and drop
 
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+        data = event.mimeData()
+        if (data.hasUrls() and any(u.isLocalFile() for u in data.urls())) or data.hasText():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        data = event.mimeData()
+        paths = [u.toLocalFile() for u in data.urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
             self.import_paths([str(Path(p)) for p in paths])
+        elif data.hasText():
+            # text dragged from a browser: a case to paste, the page's address as its source
+            event.acceptProposedAction()
+            web = [u.toString() for u in data.urls() if u.scheme() in ("http", "https")]
+            text = data.text()
+            self.choose_paste(text if text.strip() not in web else "", web[0] if web else "")

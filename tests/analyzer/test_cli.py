@@ -49,7 +49,7 @@ def test_parse_json_pins_every_key_and_type(capsys, seeds, seed):
     """Scripts read these keys; extra ones (title; bound/upper/label/change/span) are pinned too."""
     _code, out, _ = run(capsys, "parse", str(seeds[seed]), "--json")
     data = json.loads(out)
-    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "metrics"}
+    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "headings", "metrics"}
     for key, kind in CONTRACT_TYPES.items():
         assert isinstance(data[key], kind), key
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in data["fields"].items())
@@ -58,6 +58,9 @@ def test_parse_json_pins_every_key_and_type(capsys, seeds, seed):
         assert set(s) == {"key", "kind", "title", "text"}
         assert all(isinstance(v, str) for v in s.values())
     keys = {s["key"] for s in data["sections"]}
+    for h in data["headings"]:
+        assert set(h) == {"title", "kind", "section", "opens"}
+        assert isinstance(h["opens"], bool) and h["section"] in keys | {""}
     for m in data["metrics"]:
         assert set(m) == set(METRIC_TYPES)
         for key, kind in METRIC_TYPES.items():
@@ -252,3 +255,23 @@ def test_start_up_imports_no_heavy_library(argv):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_ingest_reads_a_case_from_standard_input(capsys, monkeypatch, tmp_path):
+    import io
+
+    text = (
+        "SOURCE: https://example.com/case/1\n案例名稱：山城夜色文旅季\n廣告主：山城文化旅遊集團\n"
+        "壹、營銷背景\n山城以夜景聞名，但遊客多為一日遊。\n貳、營銷目標\n把夜間遊客停留時長提高到三小時以上。\n"
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("big5"))))
+    lib = str(tmp_path / "lib")
+    code, out, _ = run(capsys, "ingest", "-", "--library", lib, "--json")
+    assert code == 0
+    [result] = json.loads(out)
+    assert (result["status"], result["path"]) == ("imported", "https://example.com/case/1")
+    code, out, _ = run(capsys, "show", str(result["case_id"]), "--library", lib, "--json")
+    assert json.loads(out)["fields"]["广告主"] == "山城文化旅遊集團"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    code, _, err = run(capsys, "ingest", "-", "--library", lib)
+    assert code == 1 and "没有文字" in err

@@ -213,3 +213,42 @@ def test_killed_in_the_middle_of_an_import_the_library_opens_and_resumes(tmp_pat
         assert report.count("unchanged") == len(kept)
         assert report.count("imported") == 400 - len(kept)
         assert len(lib) == 400
+
+
+PASTED = (
+    "https://www.17pr.com/news/detail/205564.html\n"
+    "2021金旗奖获奖案例:2020中国移动创客马拉松大赛\n"
+    "案例名称:2020中国移动创客马拉松大赛\n执行时间:2020-06-01 - 2020-12-31\n"
+    "项目目标\n中国移动自2016年起连续举办五届创客马拉松系列赛事活动。\n"
+    "项目调研\n2019年大赛吸引超12000人报名参赛，征集创新项目共计2818个。\n"
+)
+
+
+def test_pasted_text_is_a_case_named_by_its_url(lib):
+    first = lib.ingest_text(PASTED)
+    assert first.status == "imported"
+    assert first.path == "https://www.17pr.com/news/detail/205564.html"
+    case = lib.get_case(first.case_id)
+    assert case.award == "jinqi" and [s.title for s in case.sections] == ["项目目标", "项目调研"]
+    assert lib.ingest_text(PASTED).status == "unchanged"  # pasted twice: one case
+    changed = lib.ingest_text(PASTED.replace("2818", "2900"))
+    assert (changed.status, changed.case_id) == ("updated", first.case_id)  # same page, new text
+    other = lib.ingest_text(
+        "项目背景\n一段没有网址的正文，讲清楚背景。\n项目执行\n执行了三场活动。", source=""
+    )
+    assert other.status == "imported" and other.path.startswith("粘贴:")
+    given = lib.ingest_text("项目背景\n正文。\n项目执行\n执行。", source="https://example.com/a")
+    assert given.path == "https://example.com/a"
+
+
+def test_pasting_nothing_or_a_whole_page_of_html(lib):
+    empty = lib.ingest_text("  \n ")
+    assert empty.status == "failed" and "没有文字" in empty.message
+    page = (
+        "<!DOCTYPE html><html><body><div class='nav'><a href='/'>首页</a></div>"
+        f"<div class='article'>{''.join(f'<p>{line}</p>' for line in PASTED.splitlines()[1:])}</div>"
+        "</body></html>"
+    )
+    result = lib.ingest_text(page, source="https://www.17pr.com/news/detail/205564.html")
+    case = lib.get_case(result.case_id)
+    assert case.award == "jinqi" and "<p>" not in case.text

@@ -388,3 +388,21 @@ def test_no_date_year_ordinal_or_url_comes_out_of_a_seed(seeds, seed):
             assert not (m.unit == "" and m.value.is_integer() and 1900 <= m.value <= 2099), m
             assert not any(ch in m.text for ch in "年月日届第/:"), m
             assert m.measure, m
+
+
+def test_small_chinese_numbers_after_a_qualifier_and_more_units():
+    from analyzer.library.metrics import extract_metrics
+
+    found = {
+        m.text: (m.value, m.bound)
+        for m in extract_metrics(
+            "报道的媒体近百家，每年近五十个奖项，颁出27座金奖，建成书屋58间，募集图书12.6万册，近十年来。"
+        )
+    }
+    assert found == {
+        "近百家": (100.0, "approx"),
+        "近五十个": (50.0, "approx"),
+        "27座": (27.0, "exact"),
+        "58间": (58.0, "exact"),
+        "12.6万册": (126000.0, "exact"),
+    }

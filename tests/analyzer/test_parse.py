@@ -139,8 +139,10 @@ def test_forced_award_overrides_the_guess(seeds):
 
 def test_json_contract(seeds):
     data = parse_file(seeds["002"]).to_json()
-    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "metrics"}
+    assert set(data) == {"award", "is_entry", "title", "fields", "sections", "headings", "metrics"}
     assert set(data["sections"][0]) == {"key", "kind", "title", "text"}
+    assert set(data["headings"][0]) == {"title", "kind", "section", "opens"}
+    assert [h["title"] for h in data["headings"]] == [s["title"] for s in data["sections"]]
     assert data["sections"][0]["kind"] == "background"
     assert set(data["metrics"][0]) == {
         "text",
@@ -265,6 +267,28 @@ _PIECES = st.sampled_from(
         "\x00",
         "\ufeff",
         "¥",
+        # the forms real pages write (headings, fields, residue)
+        "(一)",
+        "壹、",
+        "01 ",
+        "第一章 ",
+        "【背景与挑战】",
+        "。2.项目目标 ",
+        "背景介绍:1)",
+        "项目主体> ",
+        "获奖类别:",
+        "品牌 | ",
+        "挑戰(zhàn)",
+        "编辑本段回目录",
+        "当前位置:首页 > 案例",
+        '"/>',
+        "……23.3%",
+        "概况时间:",
+        "营销诉求",
+        "资料保存",
+        "合作背景 Background",
+        "评委将考察",
+        "\u3000",
     ]
 )
 
@@ -278,3 +302,6 @@ def test_parser_never_raises_on_any_string(parts):
         assert doc.text[section.start : section.end] == section.text
     for metric in doc.metrics:
         assert 0 <= metric.start <= metric.end <= len(doc.text)
+    for heading in doc.headings:  # the heading's words are where it says
+        assert 0 <= heading.start <= heading.end <= len(doc.text)
+        assert heading.title and heading.title in doc.text

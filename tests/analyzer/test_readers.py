@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analyzer.errors import EmptyDocumentError, ReadError, UnsupportedFormatError
+from analyzer.library.parse import parse_file
 from analyzer.library.readers import (
     SUPPORTED_SUFFIXES,
     decode_bytes,
@@ -428,3 +429,60 @@ def test_folder_instead_of_file(tmp_path):
     (tmp_path / "cases.txt").mkdir()
     with pytest.raises(ReadError, match=r"cases\.txt: 这是文件夹"):
         read_document(tmp_path / "cases.txt")
+
+
+SAVED_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>案例 - 某营销网</title>
+<meta name="keywords" content="营销案例,项目背景,营销目标"></head><body>
+<div class="nav"><ul><li><a href="/">首页</a></li><li><a href="/news">新闻资讯</a></li>
+<li><a href="/case">案例库</a></li><li><a href="/about">关于我们</a></li></ul></div>
+<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/case">案例库</a> &gt; 正文</div>
+<div class="article"><h1>2021金旗奖获奖案例:2020中国移动创客马拉松大赛</h1>
+<table><tr><td>案例名称</td><td>2020中国移动创客马拉松大赛</td></tr>
+<tr><td>执行时间</td><td>2020-06-01 - 2020-12-31</td></tr></table>
+<h2>项目目标</h2><p>中国移动自2016年起连续举办五届创客马拉松系列赛事活动，2020年征集5G新技术、新产品、新模式，
+汇聚最广泛的中小微企业及开发者，构建最具活力的创新合作平台。</p>
+<h2>项目调研</h2><p>2019年的大赛以“5G+”为主题，开展了8大专题赛事活动，吸引超12000人报名参赛，征集创新项目共计2818个，
+为2020年大赛的进行夯实基础。</p></div>
+<div class="sidebar"><h3>热门文章</h3><ul><li><a href="/h1">项目背景怎么写才能打动评委？十个获奖案例告诉你</a></li>
+<li><a href="/h2">营销目标与KPI设置指南（附模板下载）</a></li><li><a href="/h3">阅读 1.2万 · 评论 86</a></li></ul></div>
+<div class="footer"><p>版权所有 © 2024 某营销传播网 京ICP备12345678号-1</p>
+<p>友情链接：某广告网 某公关网 某数字营销网</p></div></body></html>"""
+
+
+def test_a_saved_web_page_reads_as_its_article(tmp_path):
+    doc = read_document(_write(tmp_path, "case.html", SAVED_PAGE.encode()))
+    lines = [line for line in doc.text.split("\n") if line.strip()]
+    assert lines[0] == "2021金旗奖获奖案例:2020中国移动创客马拉松大赛"  # the headline stays
+    assert "案例名称：2020中国移动创客马拉松大赛" in lines  # the form's table: field lines
+    assert "项目目标" in lines and "项目调研" in lines
+    for residue in (
+        "首页",
+        "关于我们",
+        "热门文章",
+        "十个获奖案例",
+        "版权所有",
+        "友情链接",
+        "当前位置",
+    ):
+        assert residue not in doc.text, residue
+    parsed = parse_file(tmp_path / "case.html")
+    assert parsed.award == "jinqi" and [h.title for h in parsed.headings] == [
+        "项目目标",
+        "项目调研",
+    ]
+    assert parsed.fields["执行时间"] == "2020-06-01 - 2020-12-31"
+
+
+def test_without_trafilatura_a_page_is_read_whole(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_trafilatura(name, *args, **kwargs):
+        if name == "trafilatura":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_trafilatura)
+    doc = read_document(_write(tmp_path, "case.html", SAVED_PAGE.encode()))
+    assert "项目调研" in doc.text and "热门文章" in doc.text

@@ -160,7 +160,7 @@ def test_a_short_sub_label_does_not_displace_a_longer_heading_with_text():
 
 def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
     doc = parse_text(
-        f"金投赏参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
+        f"金网奖参赛\n客户：某品牌\n背景\n{BODY}\n洞察\n{BODY}\n策略\n{BODY}\n执行\n{BODY}\n"
         f"效果\n{BODY}\n亮点\n{BODY}"
     )
     assert doc.award == "generic"
@@ -174,7 +174,7 @@ def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
     ]
     assert doc.fields == {"广告主": "某品牌"}
     doc = parse_text(
-        f"虎啸奖参赛作品\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}\n"
+        f"数英奖参赛作品\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}\n"
         f"传播效果\n{BODY}"
     )
     assert doc.award == "generic"
@@ -185,6 +185,20 @@ def test_entries_of_other_awards_are_generic_not_forced_into_an_award():
         ("execution", "执行"),
         ("results", "传播效果"),
     ]
+
+
+@pytest.mark.parametrize(
+    "named, award",
+    [
+        ("金投赏参赛", "jintou"),
+        ("虎啸奖参赛作品", "huxiao"),
+        ("第六届中国最佳公共关系案例大赛金奖", "cipra"),
+    ],
+)
+def test_awards_with_a_schema_are_taken_when_named(named, award):
+    doc = parse_text(f"{named}\n项目背景\n{BODY}\n项目目标\n{BODY}\n核心创意\n{BODY}\n执行\n{BODY}")
+    assert doc.award == award and doc.is_entry
+    assert [s.title for s in doc.sections][:1] == ["项目背景"]
 
 
 def test_a_stated_award_name_wins_over_generic_headings():
@@ -227,6 +241,9 @@ def test_traditional_headings_match_simplified_aliases_and_stay_as_written():
         ("- ◆ 广告主：华为", "华为"),
         ("项目主体>华为", "华为"),
         ("**广告主**：华为", "华为"),
+        ("广告主 | 华为", "华为"),
+        ("廣告主：華為", "華為"),
+        ("广告客户公司：华为", "华为"),
     ],
 )
 def test_header_field_forms(line, value):
@@ -266,3 +283,15 @@ def test_why_a_period_is_not_one(text, problem):
 @pytest.mark.parametrize("text", ["2019", "去年", "2019.13.01-2019.14.01", "2019.09.01-2019.08.01"])
 def test_not_periods(text):
     assert parse_period(text) is None
+
+
+def test_several_header_fields_on_one_line_and_names_of_other_forms_kept_as_written():
+    doc = parse_text(
+        f"案例名称：城市夏天  品牌：示例茶饮  获奖类别：社会化营销\n申报单位：某公司\n"
+        f"营销背景\n{BODY}\n营销目标\n{BODY}",
+        award="golden_mouse",
+    )
+    assert doc.fields["参选类别"] == "社会化营销"  # 获奖类别 is the category the entry won in
+    assert doc.fields["案例名称"] == "城市夏天" and doc.fields["申报单位"] == "某公司"
+    assert doc.field_value("category") == "社会化营销"
+    assert doc.field_value("case_name") is None  # not a 金鼠标 field: kept, under its own name

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from analyzer.library.textclean import clean_text, fold
+from analyzer.library.textclean import clean_text
+from analyzer.zh.fold import fold
 
 
 def test_stray_spaces_inside_chinese_words_go_latin_spacing_stays():
@@ -109,3 +110,35 @@ def test_a_long_hard_wrapped_text_is_one_paragraph():
     # joining builds the paragraph from pieces: 20,000 wrapped lines are as quick as 20
     out = clean_text("\n".join([FULL] * 20_000 + ["结束。"]))
     assert out == FULL * 20_000 + "结束。"
+
+
+def test_web_page_residue_goes_and_the_text_stays():
+    raw = "\n".join(
+        [
+            '——宜昌“納涼公交”現象級傳播事件的經驗與啟示"/>',
+            "最新资讯_行业动态_综合新闻_热门推荐_精选专题_今日头条_更多资讯",
+            "艾菲新闻 当前位置:首页 > 艾菲新闻",
+            "鐵甲工程機械網> 工程機械資訊> 行業 > 江南最美路",
+            "上传人:风*** 文档编号:64759006 上传时间:2022-03-22 格式:DOC 页数:6 大小:53KB",
+            "公关技能竞赛策划书_第1页",
+            "第1页 / 共6页",
+            "已阅读5页,还剩6页未读 继续免费阅读",
+            "发布时间：2023-10-12   来源：某营销周刊   浏览：1204",
+            "/ 01 /",
+            "第一章 案例背景编辑本段回目录",
+            "挑戰(zhàn)、背景及目標(biāo)",
+            "結果……………………………………………..30%",
+            "效果：销量增长46%（数据来源：电商后台），搜索指数提升72%（数据来源：百度指数）。",
+            "- END -",
+        ]
+    )
+    assert clean_text(raw).split("\n") == [
+        "第一章案例背景",
+        "挑戰、背景及目標",
+        "結果…30%",
+        "效果：销量增长46%（数据来源：电商后台），搜索指数提升72%（数据来源：百度指数）。",
+    ]
+
+
+def test_a_title_that_looks_like_markup_is_text_not_residue():
+    assert clean_text("<script>alert(1)</script> 城市瓶") == "<script>alert(1)</script> 城市瓶"

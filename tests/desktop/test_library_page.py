@@ -144,3 +144,73 @@ def test_the_table_fills_while_a_long_import_runs(
     assert page.results_model.rowCount() > 0 and "正在导入" in page.results_summary.text()
     page.cancel_import()
     wait_job(job)
+
+
+PASTED = (
+    "https://www.17pr.com/news/detail/136934.html\n"
+    "品牌洞察\n2014金旗奖候选案例:天风证券“我是球探”世界杯营销案例\n"
+    "  事件名称:天风证券“我是球探”世界杯营销案例\n  执行时间:2014年6月28日至2014年7月31日\n"
+    "  企业名称:天风证券股份有限公司\n  项目背景:\n"
+    "  天风证券展开本次世界杯营销活动,主要从品牌传播及目标受众契合两个方面考虑。\n"
+    "  项目调研:\n  通过对天风内部进行访谈,了解潜在客户对于天风证券的品牌认知。\n"
+)
+
+
+def test_a_pasted_case_is_imported_and_shown(qtbot: Any, window: Any, wait_job: Any) -> None:
+    from desktop.widgets.pastecase import PastedCase
+
+    page = window.library_page
+    wait_job(page.paste_case(PastedCase(PASTED, "", None)))
+    assert page.model.rowCount() == 1
+    [result] = page.results_model.records()
+    assert (result.status, result.path) == (
+        "imported",
+        "https://www.17pr.com/news/detail/136934.html",
+    )
+    qtbot.waitUntil(lambda: page.view.case is not None, timeout=3000)
+    case = page.view.case
+    assert case.award == "jinqi" and [s.title for s in case.sections] == ["项目背景", "项目调研"]
+    assert "项目背景" in page.view.toHtml()
+    # the same text again is one case, not two
+    wait_job(page.paste_case(PastedCase(PASTED, "", None)))
+    assert page.model.rowCount() == 1 and page.results_model.records()[0].status == "unchanged"
+
+
+def test_the_paste_dialog_takes_text_a_source_and_an_award(qtbot: Any) -> None:
+    from desktop.widgets.pastecase import PasteCaseDialog
+
+    dialog = PasteCaseDialog()
+    qtbot.addWidget(dialog)
+    assert not dialog.ok.isEnabled()  # nothing to import yet
+    dialog.text.setPlainText("项目背景\n正文。")
+    dialog.source.setText(" https://example.com/case ")
+    dialog.award.setCurrentIndex(dialog.award.findData("cipra"))
+    assert dialog.ok.isEnabled() and "字" in dialog.count.text()
+    case = dialog.case()
+    assert (case.text, case.source, case.award) == (
+        "项目背景\n正文。",
+        "https://example.com/case",
+        "cipra",
+    )
+
+
+def test_text_dropped_from_a_browser_opens_the_paste_dialog(window: Any, monkeypatch: Any) -> None:
+    from desktop.qt import QtCore, QtGui
+
+    page = window.library_page
+    opened: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        page, "choose_paste", lambda text="", source="": opened.append((text, source))
+    )
+    mime = QtCore.QMimeData()
+    mime.setText("项目背景\n正文。")
+    mime.setUrls([QtCore.QUrl("https://example.com/case/1")])
+    pos = QtCore.QPointF(10, 10)
+    buttons, mods = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier
+    enter = QtGui.QDragEnterEvent(
+        pos.toPoint(), QtCore.Qt.DropAction.CopyAction, mime, buttons, mods
+    )
+    page.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    page.dropEvent(QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, buttons, mods))
+    assert opened == [("项目背景\n正文。", "https://example.com/case/1")]

@@ -41,6 +41,27 @@ def missing(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.error(spec.key, f"缺少「{spec.title}」章节：请加上这一标题，{hint}。")
 
 
+@rule("sections.heading_differs")
+def heading_differs(ctx: CheckContext) -> Iterator[Finding]:
+    """A section found by what its heading says (营销背景 in an Effie entry is 挑战/背景/目标)
+    whose heading is not one the award's form uses: judges look for the form's headings."""
+    if ctx.schema.key == "generic":
+        return  # an award with no form of its own: the headings stay as the entry writes them
+    for spec in ctx.schema.sections:
+        section = ctx.present.get(spec.key)
+        if section is None or not section.title:
+            continue
+        own = {normalized(a) for a in (spec.title, *spec.aliases)}
+        if normalized(section.title) in own:
+            continue
+        yield ctx.warning(
+            spec.key,
+            f"「{section.title}」不是{ctx.schema.name}的章节标题：按内容算作「{spec.title}」。"
+            f"请改用「{spec.title}」这一标题，并确认内容回答了它要求的部分，评审按表上的标题找内容。",
+            ctx.heading_span(section),
+        )
+
+
 @rule("results.no_own_section")
 def no_own_section(ctx: CheckContext) -> Iterator[Finding]:
     found = ctx.elsewhere
