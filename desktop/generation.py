@@ -9,6 +9,7 @@ checks the token at every token) and drops the queue.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _load_lock = threading.Lock()
+# Posted by a job when a section is drafted again (followed by why and a line break): the text
+# streamed before it is dropped.
+RESTART = "\f"
 
 
 def generator_spec(session: Session) -> str | None:
@@ -70,6 +74,7 @@ class Generation(QtCore.QObject):
     started = Signal()
     stopped = Signal()
     streamed = Signal(str, str)  # section key, text
+    restarted = Signal(str, str)  # section key, why: the section is being drafted again
     section_done = Signal(
         str, object, str
     )  # key, final text (None: keep the streamed text), status
@@ -136,21 +141,35 @@ class Generation(QtCore.QObject):
         section = draft.section(key)
         title = section.title if section else key
         session = self.session
+        # 重新生成 a section that has text samples a new one; a first draft is reproducible
+        seed = random.randrange(1, 2**31) if section is not None and section.text.strip() else None
 
         def work(job: Job) -> Any:
             from analyzer.drafting import DraftOptions, draft_section, exemplar_source
+            from analyzer.drafting.exemplars import typical_lengths
 
             brief = draft.to_brief()  # a malformed brief fails before the model loads
             gen = load_generator(session, job)
             job.report(Progress(0, 0, f"正在生成：{title}"))
+
+            def retry(_key: str, attempt: int, why: str) -> None:
+                job.post(RESTART + why.replace("\n", " ") + "\n")
+                job.report(Progress(0, 0, f"正在重写「{title}」第 {attempt} 稿：{why}"))
+
+            library = _library_or_none(session)
+            options = DraftOptions(
+                award=draft.award,
+                exemplars=exemplar_source(draft, library),
+                seed=seed,
+                typical_chars=typical_lengths(library, draft.award),
+            )
             return draft_section(
                 brief,
                 gen,
                 key,
-                DraftOptions(
-                    award=draft.award, exemplars=exemplar_source(draft, _library_or_none(session))
-                ),
+                options,
                 on_token=lambda _key, piece: job.post(piece),
+                on_retry=retry,
                 cancel=job.token,
             )
 
@@ -165,7 +184,15 @@ class Generation(QtCore.QObject):
         self.job_started.emit(job, f"正在生成：{title}")
 
     def _streamed(self, run: int, key: str, text: str) -> None:
-        if run == self._run:
+        if run != self._run:
+            return
+        if RESTART in text:  # a try was dropped: what streams next replaces it
+            rest = text.rpartition(RESTART)[2]
+            why, newline, text = rest.partition("\n")
+            if not newline:
+                why, text = rest, ""
+            self.restarted.emit(key, why)
+        if text:
             self.streamed.emit(key, text)
 
     def _job_over(self, run: int) -> bool:
@@ -185,12 +212,15 @@ class Generation(QtCore.QObject):
             return
         text = getattr(result, "text", result if isinstance(result, str) else None)
         marks = len(getattr(result, "flags", ()) or ())
+        tries = int(getattr(result, "tries", 1) or 1)
         if getattr(result, "status", "") == "placeholder":
             status = "简报中没有这一节的信息"
+        elif getattr(result, "composed", False):
+            status = f"模型 {tries} 稿未通过检查，已按简报组织成文"
         elif marks:
             status = f"完成，{marks} 处待核实"
         else:
-            status = "完成"
+            status = "完成" if tries == 1 else f"完成（第 {tries} 稿）"
         self.section_done.emit(key, text, status)
         self._next()
 

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import print_json, progress_bar
+from analyzer.errors import AwardWriterError
 from analyzer.markers import VERIFY
 
 if TYPE_CHECKING:
@@ -64,6 +65,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "models) or passage (a fenced excerpt)",
     )
     p.add_argument("--section", metavar="KEY", help="draft only this section")
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="sample every try from this seed (another seed writes another text; default: the "
+        "first try is greedy, so a brief always gives the same draft)",
+    )
+    p.add_argument(
+        "--tries",
+        type=_positive_int,
+        metavar="N",
+        help="drafts of a section at most while one fails a quality gate (default 3)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not stream text to the terminal")
     p.set_defaults(func=cmd_draft)
 
@@ -117,6 +131,17 @@ def _options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(device=args.device, download=args.download)
 
 
+def _typical_lengths(args: argparse.Namespace, award: str) -> dict[str, int]:
+    """How long the library's entries of the award write each section (the length gate)."""
+    from analyzer.cli._common import open_library
+    from analyzer.drafting.exemplars import typical_lengths
+
+    try:
+        return typical_lengths(open_library(args), award)
+    except AwardWriterError:  # no library yet: the kinds' own targets are the measure
+        return {}
+
+
 def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
     if args.no_exemplars:
         return None
@@ -141,6 +166,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     from analyzer.drafting import (
         DEFAULT_MAX_TOKENS,
         EXEMPLAR_FORM,
+        TRIES,
         DraftedSection,
         DraftOptions,
         draft_entry,
@@ -176,9 +202,12 @@ def cmd_draft(args: argparse.Namespace) -> int:
     options = DraftOptions(
         award=schema.key,
         exemplars=_exemplar_fn(args),
+        typical_chars=_typical_lengths(args, schema.key),
         max_new_tokens=args.max_tokens or DEFAULT_MAX_TOKENS,
         time_budget=args.time_budget,
         exemplar_form=args.exemplar_form or EXEMPLAR_FORM,
+        seed=args.seed,
+        tries=args.tries or TRIES,
     )
     out = sys.stdout
     stream = not args.quiet

@@ -13,7 +13,7 @@ back.
 """
 
 from analyzer.drafting.exemplars import ExemplarFn, exemplar_source, library_exemplars
-from analyzer.drafting.options import DEFAULT_MAX_TOKENS, DraftOptions
+from analyzer.drafting.options import DEFAULT_MAX_TOKENS, TRIES, DraftOptions
 from analyzer.drafting.prompt import build_messages, header_fields
 from analyzer.drafting.result import EXEMPLAR_FORM, EXEMPLAR_FORMS, DraftedSection, EntryDraft
 from analyzer.drafting.run import draft_entry, draft_section, partial_entry
@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_TOKENS",
     "EXEMPLAR_FORM",
     "EXEMPLAR_FORMS",
+    "TRIES",
     "DraftOptions",
     "DraftedSection",
     "EntryDraft",

@@ -190,3 +190,14 @@ def exemplar_source(draft: DraftDocument, library: Any = None) -> ExemplarFn:
         return mine[:k]
 
     return find
+
+
+def typical_lengths(library: Any, award: str, *, min_cases: int = 3) -> dict[str, int]:
+    """Section key → how long the award's entries in the library write that section (the
+    median), for sections that at least ``min_cases`` entries have; {} without a library."""
+    if library is None:
+        return {}
+    try:
+        return dict(library.section_lengths(award, min_cases=min_cases))
+    except AwardWriterError:
+        return {}

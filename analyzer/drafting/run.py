@@ -242,7 +242,7 @@ def _draft_one(run: _Drafting, spec: SectionSpec) -> DraftedSection:
     failures = best.verdict.messages()
     if not best.verdict.passed:
         plain = compose_section(run.brief, run.schema, spec)
-        if plain:
+        if plain or spec.kind == RESULTS:  # a results section is its rows at the least
             text, notes = run_steps(COMPOSED, plain, ctx)
             composed = True
             tried = "；".join(m for m in failures)

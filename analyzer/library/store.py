@@ -479,6 +479,21 @@ class Library:
             except CaseNotFoundError:
                 continue  # removed meanwhile
 
+    def section_lengths(self, award: str, *, min_cases: int = 3) -> dict[str, int]:
+        """Section key → the median length in characters of that section in the library's
+        entries of ``award`` (what the award's entries run to), for the sections that at least
+        ``min_cases`` entries have."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.key, length(s.text) FROM sections s JOIN cases c ON c.id = s.case_id"
+                " WHERE c.award = ? AND c.is_entry = 1",
+                (award,),
+            ).fetchall()
+        found: dict[str, list[int]] = {}
+        for key, n in rows:
+            found.setdefault(str(key), []).append(int(n))
+        return {k: sorted(ns)[len(ns) // 2] for k, ns in found.items() if len(ns) >= min_cases}
+
     def case_hashes(self) -> dict[int, str]:
         with self._lock:
             return dict(self._db.execute("SELECT id, sha256 FROM cases").fetchall())

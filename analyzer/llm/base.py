@@ -23,6 +23,15 @@ def repeat_key(line: str) -> str:
     return re.sub(r"\s+", "", strip_list_mark(line.strip()))
 
 
+def split_prefix(messages: Sequence[Message]) -> tuple[list[dict[str, str]], str]:
+    """The messages to template, and the start of the reply when the last message is the
+    assistant's (a model continues it; a server that cannot is sent the messages without it)."""
+    out = [dict(m) for m in messages]
+    if out and out[-1].get("role") == "assistant":
+        return out[:-1], str(out[-1].get("content", ""))
+    return out, ""
+
+
 @dataclass(frozen=True)
 class Sampling:
     """Decoding settings. ``temperature`` 0 is greedy (reproducible drafts); a ``seed`` makes a

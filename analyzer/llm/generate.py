@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import Cancelled, ModelError
-from analyzer.llm.base import Message, Sampling, repeat_key
+from analyzer.llm.base import Message, Sampling, repeat_key, split_prefix
 from analyzer.llm.device import configure_thread
 from analyzer.llm.loader import LoadedModel, is_out_of_memory
 from analyzer.progress import CancelToken
@@ -55,11 +55,16 @@ class TransformersGenerator:
         return f"{self.loaded.source} · {self.loaded.placement.label}"
 
     def encode(self, prompt_messages: Sequence[Message]) -> torch.Tensor:
-        """The chat-formatted prompt as a (1, n) tensor of token ids on the model's device."""
+        """The chat-formatted prompt as a (1, n) tensor of token ids on the model's device. A
+        last message of the assistant is the start of the reply, which the model continues."""
         import torch
 
-        text = self.loaded.tokenizer.apply_chat_template(
-            [dict(m) for m in prompt_messages], tokenize=False, add_generation_prompt=True
+        messages, prefix = split_prefix(prompt_messages)
+        text = (
+            self.loaded.tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+            + prefix
         )
         ids = self.loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
         return torch.tensor([ids], dtype=torch.long, device=self.loaded.model.device)

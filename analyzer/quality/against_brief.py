@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from analyzer.documents.brief import Brief
-from analyzer.quality.issues import MOVED, UNSUPPORTED, Issue
+from analyzer.quality.issues import CHANGED_DATE, MOVED, UNSUPPORTED, Issue
 from analyzer.quality.text import claims
 from analyzer.zh.fold import CASELESS, fold_width
 from analyzer.zh.numbers import COUNT, DATE, VAGUE, Figure, figures
@@ -107,7 +107,7 @@ def moved_figures(text: str, brief: Brief) -> list[Issue]:
                 continue
             out.append(
                 Issue(
-                    MOVED,
+                    CHANGED_DATE if fig.kind == DATE else MOVED,
                     start + fig.start,
                     start + fig.end,
                     fig.text.strip(),

@@ -12,7 +12,8 @@ CUT_OFF = "cut_off"  # the text stops mid-sentence
 CLAIM = "claim"  # a superlative or a first (第一, 首创, 全球领先)
 PENDING = "pending"  # a 【待核实】/【待补充】 mark left in
 UNSUPPORTED = "unsupported"  # a claim the brief does not make
-MOVED = "moved"  # a brief figure or date stated for another fact than the brief's
+MOVED = "moved"  # a brief figure stated for another fact than the brief's
+CHANGED_DATE = "changed_date"  # a brief date (a month, a day) given to another event
 
 
 @dataclass(frozen=True)

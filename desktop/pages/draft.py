@@ -82,6 +82,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.generation.started.connect(self._generation_started)
         self.generation.stopped.connect(self._generation_stopped)
         self.generation.streamed.connect(self._streamed)
+        self.generation.restarted.connect(self._restarted)
         self.generation.section_done.connect(self._section_done)
         self.generation.job_started.connect(lambda job, title: self.job_bar.attach(job, title))
         self.job_bar.cancel_button.clicked.connect(self.generation.stop)
@@ -371,6 +372,11 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         if not self._dirty:
             self._set_dirty(True)
         self._schedule_autosave()
+
+    def _restarted(self, key: str, why: str) -> None:
+        editor = self.editors.get(key)
+        if editor is not None and editor.streaming:
+            editor.restart_stream(f"重写中：{why}")
 
     def _section_done(self, key: str, text: str | None, status: str) -> None:
         editor = self.editors.get(key)

@@ -163,6 +163,12 @@ class SectionEditor(QtWidgets.QFrame):
         self.stop_button.setEnabled(True)
         self.status_label.setText(status)
 
+    def restart_stream(self, status: str) -> None:
+        """Drop what streamed so far: the section is being drafted again."""
+        if self._streaming:
+            self.edit.clear()
+            self.status_label.setText(status)
+
     def end_stream(self, final: str | None = None, status: str = "") -> None:
         """Put ``final`` (or what was streamed) in the editor as one undoable replacement."""
         if not self._streaming:

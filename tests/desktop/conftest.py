@@ -104,7 +104,7 @@ class FakeGenerator:
 
     def __init__(self, text: str = "", *, delay: float = 0.0, pieces: int = 0) -> None:
         self.text = (
-            text or "我们以真实用户故事为核心，联动社区与媒体，总曝光 3000 万+，另有 888 万次互动。"
+            text or "我们以真实用户故事为核心，联动社区与媒体，让更多公众参与进来。"
         )
         self.delay = delay
         self.pieces = pieces or len(self.text)

@@ -26,13 +26,31 @@ def test_a_section_streams_in_and_passes_the_fact_guard(
     page.generate_section("results")
     wait_job(page.generation._job)
     text = page.editors["results"].text()
-    assert "3000 万+" in text
-    assert "888 万" in text and "【待核实】" in text  # 888 万 is not in the brief
+    assert "3000 万+" in text and "真实用户故事" in text
+    assert "【待核实】" not in text
     assert streamed and set(streamed) == {"results"}
-    assert "完成" in page.editors["results"].status_label.text()
+    assert page.editors["results"].status_label.text() == "完成"
     assert page.dirty
     prompt = "".join(m["content"] for m in fake_generator.calls[0])
     assert "3000 万+" in prompt and "平台后台" in prompt
+
+
+def test_a_section_with_numbers_the_brief_lacks_is_redone_then_written_from_the_brief(
+    window: Any, fake_generator: Any, wait_job: Any
+) -> None:
+    """888 万 is not in the brief: every try is dropped as it fails, the user sees why, and the
+    section ends written from the brief's facts, with no invented number."""
+    fake_generator.text = "总曝光 3000 万+，另有 888 万次互动。"
+    page = window.draft_page
+    brief(page)
+    restarts: list[str] = []
+    page.generation.restarted.connect(lambda key, why: restarts.append(why))
+    page.generate_section("results")
+    wait_job(page.generation._job)
+    text = page.editors["results"].text()
+    assert "- 曝光：3000 万+（来源：平台后台）" in text and "888" not in text
+    assert len(restarts) >= 1 and "简报里没有的数字" in restarts[0]
+    assert "已按简报组织成文" in page.editors["results"].status_label.text()
 
 
 def test_stop_keeps_what_was_written_so_far(qtbot: Any, window: Any, fake_generator: Any) -> None:
@@ -186,7 +204,7 @@ def test_opening_another_draft_while_generating_keeps_it_clean(
     assert page.generating
     qtbot.waitUntil(lambda: not window.session.runner.busy, timeout=30_000)
     assert page.editors["background"].text() == "另一份的背景。"
-    assert "3000 万+" in page.editors["strategy"].text()
+    assert "真实用户故事" in page.editors["strategy"].text()
     assert page.form.title.text() == "另一份草稿"
 
 

@@ -120,7 +120,7 @@ def test_generation_settings_are_locked_while_the_model_drafts(
     assert window.session.settings.threads == 0
     assert window.session.models["generator"] is fake_generator  # still there, still drafting
     qtbot.waitUntil(lambda: not draft.generating, timeout=30_000)
-    assert "3000 万+" in draft.editors["strategy"].text()  # the section was finished
+    assert "真实用户故事" in draft.editors["strategy"].text()  # the section was finished
     assert page.threads.isEnabled() and draft.model_choice.isEnabled()
     assert page.apply() and window.session.settings.threads == 3
 

@@ -84,7 +84,11 @@ def test_draft_a_section_with_a_tiny_local_model(
     wait_job(job, timeout=180_000)
     assert window.message_bar.level != "error", window.message_bar.text
     assert draft.editors["background"].text().strip()
-    assert draft.editors["background"].status_label.text().startswith("完成")
+    # a tiny random model writes noise: kept when it passes the gates, else the brief's facts
+    status = draft.editors["background"].status_label.text()
+    assert status.startswith("完成") or status.endswith("已按简报组织成文"), status
+    if status.endswith("已按简报组织成文"):
+        assert draft.editors["background"].text() == "垃圾分类新规实施。"
     assert (
         window.session.models.get("generator") is not None
     )  # loaded once, kept for the next section
