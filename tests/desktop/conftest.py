@@ -103,9 +103,7 @@ class FakeGenerator:
     """The drafter's ``Generator`` protocol: canned Chinese text in pieces, cancellable at each."""
 
     def __init__(self, text: str = "", *, delay: float = 0.0, pieces: int = 0) -> None:
-        self.text = (
-            text or "我们以真实用户故事为核心，联动社区与媒体，让更多公众参与进来。"
-        )
+        self.text = text or "我们以真实用户故事为核心，联动社区与媒体，让更多公众参与进来。"
         self.delay = delay
         self.pieces = pieces or len(self.text)
         self.calls: list[Any] = []
