@@ -7,6 +7,8 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 │   ├── UnsupportedFormatError
 │   └── EmptyDocumentError
 ├── LibraryError            the SQLite library cannot be opened or written
+│   ├── LibraryDamaged      the library file is damaged (``doctor`` restores or salvages)
+│   ├── LibraryBusyError    another process is writing the library and did not finish in time
 │   └── CaseNotFoundError
 ├── IndexError_             the search index is missing, corrupt or built by another model
 ├── ModelError              a model folder/file is missing, incomplete or unsupported
@@ -47,6 +49,14 @@ class EmptyDocumentError(ReadError):
 
 
 class LibraryError(AwardWriterError):
+    pass
+
+
+class LibraryDamaged(LibraryError):
+    pass
+
+
+class LibraryBusyError(LibraryError):
     pass
 
 
