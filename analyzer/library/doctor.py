@@ -237,13 +237,17 @@ def _swap_in(path: Path, new: Path, tag: str) -> tuple[Path, ...]:
 
 def _case_ids(con: sqlite3.Connection) -> set[int]:
     """Every case id that can still be found: a scan of the table and of its index (each runs
-    until it hits damage), then a probe of each id up to the largest seen."""
+    until it hits damage), then a probe of each id up to the largest seen anywhere."""
     ids: set[int] = set()
+    known: set[int] = set()  # ids the other tables refer to: probed like the rest
+    for table in _PARTS:
+        with contextlib.suppress(sqlite3.Error):
+            known.update(int(r[0]) for r in con.execute(f"SELECT DISTINCT case_id FROM {table}"))
     for sql in ("SELECT id FROM cases ORDER BY id", "SELECT id FROM cases INDEXED BY cases_sha"):
         with contextlib.suppress(sqlite3.Error):
             for (case_id,) in con.execute(sql):
                 ids.add(int(case_id))
-    top = max(ids, default=0)
+    top = max(ids | known, default=0)
     with contextlib.suppress(sqlite3.Error, TypeError):
         top = max(top, int(con.execute("SELECT max(id) FROM cases").fetchone()[0]))
     for case_id in range(1, top + 1):
@@ -251,7 +255,7 @@ def _case_ids(con: sqlite3.Connection) -> set[int]:
             with contextlib.suppress(sqlite3.Error):
                 if con.execute("SELECT 1 FROM cases WHERE id=?", (case_id,)).fetchone():
                     ids.add(case_id)
-    return ids
+    return ids | known
 
 
 def _salvage_from(path: Path, new: sqlite3.Connection) -> tuple[set[int], set[int]]:
