@@ -64,6 +64,7 @@ class Library:
         self._lock = threading.RLock()
         self._batch = threading.local()  # per thread: batch depth, whether it changed anything
         self._db = health.open_db(self.path, self._initialize)
+        self._identity = _file_identity(self.path)
         self._writer = WriterLock.of(self.home / "library.lock")
 
     def _initialize(self, db: sqlite3.Connection) -> None:
@@ -102,10 +103,21 @@ class Library:
     def _guard(self) -> Iterator[None]:
         """The connection, for this thread alone; SQLite's damage errors become LibraryDamaged."""
         with self._lock:
+            self._follow_replacement()
             try:
                 yield
             except sqlite3.Error as exc:
                 raise self._error(exc) from exc
+
+    def _follow_replacement(self) -> None:
+        """``doctor`` (another process, or this one) replaced the file since it was opened:
+        reopen, so nothing is read from, or written into, the copy it set aside."""
+        now = _file_identity(self.path)
+        if now is None or now == self._identity:
+            return
+        self._db.close()
+        self._db = health.open_db(self.path, self._initialize)
+        self._identity = now
 
     def _error(self, exc: sqlite3.Error) -> LibraryError:
         if health.is_damage(exc):
@@ -408,3 +420,11 @@ def _like(value: str) -> str:
     """``value`` as a LIKE pattern that matches it anywhere, its own % and _ taken literally."""
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

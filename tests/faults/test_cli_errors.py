@@ -125,3 +125,13 @@ def test_a_damaged_library_in_a_subprocess_is_one_line_too(tmp_path):
         result = cli(*command, home=home)
         assert result.code == 1
         assert "案例库已损坏" in one_line(result.err)
+
+
+def test_check_still_checks_an_entry_when_the_library_is_damaged(tmp_path):
+    home = tmp_path / "lib"
+    home.mkdir()
+    (home / "library.sqlite3").write_bytes(b"")
+    entry = seed_folder(tmp_path / "src", 1)[0]
+    result = cli("check", str(entry), "--json", home=home)
+    assert result.code in (0, 1) and '"findings"' in result.out
+    assert "案例库已损坏" in one_line(result.err) and "不与案例库比较" in result.err

@@ -290,3 +290,14 @@ def test_percent_and_underscore_in_filters_are_literal(tmp_path):
         assert len(lib.list_cases(industry="饮")) == 1
     run = cli("list", "--industry", "%", "--json", home=home)
     assert [c["industry"] for c in json.loads(run.out)] == ["100%纯果汁"]
+
+
+def test_a_library_open_while_doctor_replaced_its_file_writes_into_the_new_file(tmp_path):
+    home = tmp_path / "lib"
+    _library(home, 3, tmp_path)
+    with Library(home) as lib:  # e.g. a window left open while doctor ran from a terminal
+        doctor.restore(home)
+        report = lib.ingest(seed_folder(tmp_path / "more", 5)[3:])
+        assert report.count("imported") == 2
+    with Library(home) as fresh:
+        assert len(fresh) == 5
