@@ -14,6 +14,7 @@ to repair (``award-writer doctor``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -131,13 +132,16 @@ class Library:
         *,
         cancel: CancelToken | None = None,
         notify: Callable[[str], None] | None = None,
+        timeout: float | None = None,
     ) -> Iterator[None]:
         """Changes made inside are one batch: under the writer lock (another process's batch
-        is waited for), after a check of the file, and followed by one backup if anything
-        changed. Batches nest; the outermost one of a thread checks and backs up."""
+        is waited for, ``timeout`` seconds at most, then LibraryBusyError names it), after a
+        check of the file, and followed by one backup if anything changed. Batches nest; the
+        outermost one of a thread checks and backs up."""
         state = self._batch
         depth = getattr(state, "depth", 0)
-        with self._writer.hold(what, notify=notify or self.notify, cancel=cancel):
+        hold = self._writer.hold(what, notify=notify or self.notify, cancel=cancel, timeout=timeout)
+        with hold:
             if depth == 0:
                 state.changed = False
                 with self._guard():
@@ -147,8 +151,15 @@ class Library:
             state.depth = depth + 1
             try:
                 yield
-            finally:
+            except BaseException as exc:
                 state.depth = depth
+                # Cancelled or failed half-way: what was saved is backed up all the same
+                # (never a damaged file, and a backup problem never hides the first error).
+                if depth == 0 and state.changed and not isinstance(exc, health.LibraryDamaged):
+                    with contextlib.suppress(LibraryError):
+                        self._backup()
+                raise
+            state.depth = depth
             if depth == 0 and state.changed:
                 self._backup()
 

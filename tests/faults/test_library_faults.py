@@ -301,3 +301,23 @@ def test_a_library_open_while_doctor_replaced_its_file_writes_into_the_new_file(
         assert report.count("imported") == 2
     with Library(home) as fresh:
         assert len(fresh) == 5
+
+
+def test_an_import_cancelled_half_way_is_backed_up_with_what_it_saved(tmp_path):
+    from analyzer.errors import Cancelled
+    from analyzer.progress import CancelToken
+
+    home = tmp_path / "lib"
+    token = CancelToken()
+
+    def progress(p: object) -> None:
+        if getattr(p, "done", 0) == 2:
+            token.cancel()
+
+    seed_folder(tmp_path / "src", 5)
+    with Library(home) as lib, pytest.raises(Cancelled):
+        lib.ingest([tmp_path / "src"], on_progress=progress, cancel=token)
+    (backup,) = health.list_backups(home)
+    con = sqlite3.connect(backup.path)
+    assert con.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 2
+    con.close()
