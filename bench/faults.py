@@ -136,11 +136,11 @@ class Soak:
             if code == 0:
                 ledger.ok[op] += 1
                 return
-            ledger.errors[(op, self._kind(code, err, pid))] += 1
+            ledger.errors[(op, self._kind(op, code, err, pid))] += 1
         if "案例库已损坏" in err or "LibraryDamaged" in err:
             ledger.damaged.set()
 
-    def _kind(self, code: int | None, err: str, pid: int) -> str:
+    def _kind(self, op: str, code: int | None, err: str, pid: int) -> str:
         if code is None:
             return "hung (killed after the timeout)"
         if code < 0:
@@ -148,8 +148,12 @@ class Soak:
                 return "stopped at the end of the soak"
             return "killed by chaos" if pid in self.killed else f"signal {-code}"
         lines = [ln for ln in err.strip().splitlines() if ln.strip() and "等待它完成" not in ln]
-        if not lines:  # ingest --json lists the files it refused in its JSON
-            return "some files refused (listed in its JSON)" if code == 1 else f"exit {code}"
+        if not lines:  # these report on stdout
+            if op == "ingest" and code == 1:
+                return "some files refused (listed in its JSON)"
+            if op.endswith("doctor") and code == 1:
+                return "found the library damaged"
+            return f"exit {code}"
         if any(ln.startswith("导入失败") for ln in lines):
             return "some files refused (damaged sources)"
         last = lines[-1]
@@ -250,9 +254,10 @@ class Soak:
         while not self.stop.wait(self.rng.uniform(1.0, 2.0 * self.args.chaos_every)):
             action = self.rng.choices(names, weights)[0]
             if planned and time.monotonic() >= planned[0]:
-                planned.pop(0)
                 action = "garbage into the library"
             if self._chaos(action):
+                if action == "garbage into the library" and planned:
+                    planned.pop(0)
                 with self.ledger.lock:
                     self.ledger.chaos[action] += 1
 

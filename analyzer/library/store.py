@@ -234,7 +234,8 @@ class Library:
             check_length(path, raw.text)
         except AwardWriterError as exc:
             return FileResult(source, "failed", message=getattr(exc, "reason", str(exc)))
-        known = self._known(source, raw.sha256)
+        with self._guard():
+            known = self._known(source, raw.sha256)
         if known is not None:  # unchanged or a duplicate: nothing to parse
             return known
         try:
