@@ -10,6 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -81,18 +83,20 @@ def test_three_ingests_of_one_folder_at_once_each_case_exactly_once(tmp_path):
 
 
 _HOLD = """
-import sys, time
+import sys
 from analyzer.library.store import Library
 lib = Library(sys.argv[1])
 with lib.batch("导入"):
     print("holding", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()  # until the test lets go
 """
 
 
-def _holder(home: Path, seconds: float) -> subprocess.Popen[str]:
+def _holder(home: Path) -> subprocess.Popen[str]:
+    """Another process in the middle of an import batch, until a line is written to it."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(home), str(seconds)],
+        [sys.executable, "-c", _HOLD, str(home)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -105,13 +109,21 @@ def _holder(home: Path, seconds: float) -> subprocess.Popen[str]:
 def test_a_second_writer_waits_saying_for_which_process_and_readers_do_not_wait(tmp_path):
     home = tmp_path / "lib"
     ids = _library(home, 3, tmp_path)
-    holder = _holder(home, 6)
+    holder = _holder(home)
     notices: list[str] = []
     with Library(home, notify=notices.append) as lib:
         assert len(lib.list_cases()) == 3  # a reader, while another process holds the writer
-        assert holder.poll() is None
-        lib.remove(ids[0])  # a writer: waits for the holder's batch to end
-        assert holder.poll() == 0
+        remover = threading.Thread(target=lib.remove, args=(ids[0],))
+        remover.start()
+        deadline = time.monotonic() + 120  # a guard against hanging, not a speed limit
+        while not notices and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert remover.is_alive() and len(lib) == 3  # the writer waits, readers do not
+        assert holder.stdin is not None
+        holder.stdin.write("done\n")
+        holder.stdin.flush()
+        remover.join(120)
+        assert not remover.is_alive() and holder.wait(60) == 0
         assert len(lib) == 2
     assert len(notices) == 1
     assert f"进程 {holder.pid}" in notices[0] and "导入" in notices[0] and "等待" in notices[0]
@@ -120,7 +132,7 @@ def test_a_second_writer_waits_saying_for_which_process_and_readers_do_not_wait(
 def test_a_writer_killed_with_sigkill_leaves_no_stale_lock(tmp_path):
     home = tmp_path / "lib"
     ids = _library(home, 2, tmp_path)
-    holder = _holder(home, 600)
+    holder = _holder(home)
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     notices: list[str] = []
