@@ -300,14 +300,17 @@ class Soak:
             return True
         target_dir = self.home / "index" if action == "garbage into the index" else self.home
         pattern = "*" if action == "garbage into the index" else "library.sqlite3"
-        files = [p for p in target_dir.glob(pattern) if p.is_file() and p.stat().st_size > 8192]
+        files = [p for p in target_dir.glob(pattern) if p.is_file() and p.stat().st_size >= 4096]
         if not files:
             return False
         path = rng.choice(files)
         with contextlib.suppress(OSError), path.open("r+b") as fh:
             size = path.stat().st_size
-            fh.seek(rng.randint(4096, max(4096, size - 4096)))
-            fh.write(os.urandom(4096 * rng.randint(1, 4)))
+            # Past the first page (its first 100 bytes when that is all there is: a library
+            # whose cases are all still in its WAL), within the file.
+            low = 4096 if size > 8192 else 100
+            fh.seek(rng.randint(low, max(low, size - 4096)))
+            fh.write(os.urandom(min(4096 * rng.randint(1, 4), max(256, size - low))))
         return True
 
     # ------------------------------------------------------------------ the whole soak

@@ -68,7 +68,7 @@ class Diagnosis:
     def advice(self) -> str:
         good = self.good_backup
         if self.ok:
-            return "案例库完好，无需修复。"
+            return "案例库完好，无需修复。" if self.exists else "还没有案例库：第一次导入时建立。"
         if good is None:
             return (
                 "没有可用的备份。运行 award-writer doctor --salvage 抢救仍可读取的案例"
