@@ -8,6 +8,8 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 │   ├── EmptyDocumentError
 │   └── EntryTooLongError   far longer than any entry: a collection to split
 ├── LibraryError            the SQLite library cannot be opened or written
+│   ├── LibraryDamaged      the library file is damaged (``doctor`` restores or salvages)
+│   ├── LibraryBusyError    another process is writing the library and did not finish in time
 │   └── CaseNotFoundError
 ├── IndexError_             the search index is missing, corrupt or built by another model
 │   └── IndexDamaged        index content that cannot be right (also a sqlite3.DatabaseError)
@@ -55,6 +57,14 @@ class EntryTooLongError(ReadError):
 
 
 class LibraryError(AwardWriterError):
+    pass
+
+
+class LibraryDamaged(LibraryError):
+    pass
+
+
+class LibraryBusyError(LibraryError):
     pass
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -42,9 +42,53 @@ def print_line(text: str) -> None:
 
 
 def open_library(args: argparse.Namespace) -> Library:
+    """The library of ``--library`` (or the default one); what it has to tell the user while
+    it works (waiting for another process's import) goes to stderr."""
     from analyzer.library.store import Library
 
-    return Library.open(getattr(args, "library", None))
+    return Library.open(getattr(args, "library", None), notify=notify)
+
+
+def notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------- argument types
+# argparse turns an ArgumentTypeError into one usage line and exit 2; a number SQLite cannot
+# hold (show 99999999999999999999999) never reaches the library.
+
+_MAX_ID = 2**63 - 1
+
+
+def _integer(text: str, what: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what}应为整数，而不是 {text!r}") from None
+
+
+def case_id(text: str) -> int:
+    value = _integer(text, "案例编号")
+    if not 1 <= value <= _MAX_ID:
+        raise argparse.ArgumentTypeError(f"没有编号为 {text} 的案例（编号是正整数）")
+    return value
+
+
+def year(text: str) -> int:
+    value = _integer(text, "年份")
+    if not 1900 <= value <= 2999:
+        raise argparse.ArgumentTypeError(f"年份 {text} 不合理（应为四位数的年份，如 2024）")
+    return value
+
+
+def count(limit: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = _integer(text, "数量")
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"数量应在 1 到 {limit} 之间，而不是 {text}")
+        return value
+
+    return parse
 
 
 @contextmanager

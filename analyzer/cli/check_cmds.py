@@ -167,7 +167,13 @@ def _library_if_any(args: argparse.Namespace) -> Any:
 
     if not library_db(data_home(getattr(args, "library", None))).exists():
         return None
-    return open_library(args)
+    from analyzer.errors import LibraryError
+
+    try:
+        return open_library(args)
+    except LibraryError as exc:  # the entry can be checked all the same, only not compared
+        print(f"{exc}（本次检查不与案例库比较）", file=sys.stderr)
+        return None
 
 
 def _summary(report: Report) -> str:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from analyzer.cli._common import console, open_library, print_json, progress_bar
+from analyzer.cli._common import case_id, console, open_library, print_json, progress_bar, year
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -39,17 +39,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--award", metavar="KEY")
     p.add_argument("--industry")
     p.add_argument("--category")
-    p.add_argument("--year", type=int)
+    p.add_argument("--year", type=year)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
     p = subparsers.add_parser("show", parents=[common], help="show one case")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=case_id)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
     p = subparsers.add_parser("remove", parents=[common], help="remove a case from the library")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=case_id)
     p.set_defaults(func=cmd_remove)
 
     p = subparsers.add_parser("awards", parents=[common], help="list the award schemas")
@@ -193,7 +193,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    with open_library(args) as lib:
+    with open_library(args) as lib, lib.batch("删除案例"):
         title = lib.get_case(args.id).title
         lib.remove(args.id)
     print(f"removed #{args.id} {title}")

@@ -7,12 +7,15 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import (
+    case_id,
     console,
+    count,
     open_library,
     print_json,
     print_line,
     progress_bar,
     stdout_guard,
+    year,
 )
 
 if TYPE_CHECKING:
@@ -65,12 +68,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("query", nargs="?", help="what the campaign is about (any length)")
     p.add_argument("--file", metavar="DRAFT", help="search by a whole draft file instead")
-    p.add_argument("--like", type=int, metavar="CASE_ID", help="cases like this one")
-    p.add_argument("-k", type=int, default=10, metavar="N", help="how many cases (default 10)")
+    p.add_argument("--like", type=case_id, metavar="CASE_ID", help="cases like this one")
+    p.add_argument(
+        "-k", type=count(1000), default=10, metavar="N", help="how many cases (default 10)"
+    )
     p.add_argument("--award", metavar="KEY")
     p.add_argument("--industry")
     p.add_argument("--category")
-    p.add_argument("--year", type=int)
+    p.add_argument("--year", type=year)
     p.add_argument("--mode", choices=("hybrid", "vector", "bm25"), default="hybrid")
     p.add_argument("--json", action="store_true", help="print JSON, best first")
     p.set_defaults(func=cmd_search)
@@ -156,8 +161,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if given != 1:
         print("search: give exactly one of QUERY, --file DRAFT or --like CASE_ID", file=sys.stderr)
         return 2
-    if args.k < 1:
-        print("search: -k must be at least 1", file=sys.stderr)
+    if args.query is not None and not args.query.strip():
+        print("search: 查询为空：请写下要找的案例是关于什么的", file=sys.stderr)
         return 2
     if args.award is not None:
         from analyzer.schema import get_award

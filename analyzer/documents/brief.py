@@ -201,6 +201,8 @@ def load_brief(path: str | Path) -> Brief:
         raise BriefError(f"简报 {path} 不是 UTF-8 文本（{exc}）") from exc
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise BriefError(f"简报 {path} 格式有误：{exc}") from exc
+    except RecursionError as exc:  # [[[[…]]]] thousands deep: no brief looks like that
+        raise BriefError(f"简报 {path} 格式有误：列表或表嵌套得太深") from exc
     try:
         return brief_from_dict(data)
     except BriefError as exc:

@@ -9,7 +9,6 @@ no third-party exception escapes :func:`read_document`.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import logging
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import EmptyDocumentError, ReadError, UnsupportedFormatError
+from analyzer.library import limits
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class RawDocument:
 
 
 def read_document(
-    path: str | os.PathLike[str], *, max_bytes: int = 200 * 1024 * 1024
+    path: str | os.PathLike[str], *, max_bytes: int = limits.MAX_FILE_BYTES
 ) -> RawDocument:
     """Read one file into text; raises ReadError (or a subclass) naming the file and why."""
     p = Path(path)
@@ -103,14 +103,16 @@ def read_document(
             raise ReadError(p, "这是文件夹，不是文件")
         if suffix not in SUPPORTED_SUFFIXES:
             raise UnsupportedFormatError(p, _unsupported_reason(suffix))
-        data, digest = _read_bytes(p, max_bytes)
+        data, digest = limits.read_regular_file(p, max_bytes)
         if not data:
             raise EmptyDocumentError(p, "空文件")
         if suffix == ".docx":
+            limits.check_docx(p, data)
             text, encoding = _docx_text(p, data), "docx"
         elif suffix == ".pdf":
             text, encoding = _pdf_text(p, data), "pdf"
         elif suffix in HTML_SUFFIXES:
+            limits.check_html_size(p, len(data))
             text, encoding = _html_text(p, data)
         else:
             text, encoding = decode_bytes(data)
@@ -160,34 +162,6 @@ def _unsupported_reason(suffix: str) -> str:
         return _HINTS[suffix]
     kind = f" {suffix} 文件" if suffix else "没有扩展名的文件"
     return f"不支持的文件类型：无法读取{kind}（支持 {supported}）"
-
-
-def _read_bytes(p: Path, max_bytes: int) -> tuple[bytes, str]:
-    try:
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise ReadError(p, f"文件太大（{_human(size)}，上限 {_human(max_bytes)}）")
-        digest = hashlib.sha256()
-        buf = bytearray()
-        with p.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-                buf += chunk
-                if len(buf) > max_bytes:  # the file grew while we read it
-                    raise ReadError(p, f"文件太大（超过 {_human(max_bytes)}）")
-    except PermissionError as exc:
-        raise ReadError(p, "没有读取权限") from exc
-    except OSError as exc:
-        raise ReadError(p, f"无法打开（{exc.strerror or exc}）") from exc
-    return bytes(buf), digest.hexdigest()
-
-
-def _human(n: int) -> str:
-    if n >= 1 << 20:
-        return f"{n / (1 << 20):.0f} MB"
-    if n >= 1 << 10:
-        return f"{n / (1 << 10):.0f} KB"
-    return f"{n} 字节"
 
 
 # ------------------------------------------------------------------------------------ encodings
@@ -410,6 +384,9 @@ def field_row(cells: list[str]) -> list[str]:
 # ------------------------------------------------------------------------------------------ pdf
 
 
+_UNDECRYPTABLE = "PDF 已加密，无法解密（加密方式不受支持），请去掉密码或另存为不加密的 PDF 后再导入"
+
+
 def _pdf_text(p: Path, data: bytes) -> str:
     head = data[:1024]
     if b"%PDF-" not in head:
@@ -417,29 +394,36 @@ def _pdf_text(p: Path, data: bytes) -> str:
     # pypdf would quietly salvage the first pages of a cut-off file; half an entry is worse.
     if b"%%EOF" not in data[-32 * 1024 :]:
         raise ReadError(p, "不是有效的 PDF 文件（文件不完整：没有结束标记）")
+    from pypdf.errors import DependencyError
+
     try:
         from pypdf import PasswordType, PdfReader
 
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception as exc:  # e.g. AES without the 'cryptography' package
-                raise ReadError(p, f"PDF 已加密（无法解密：{exc}）") from exc
+            opened = reader.decrypt("")
             if opened == PasswordType.NOT_DECRYPTED:
                 raise ReadError(p, "PDF 已加密（需要密码），请去掉密码后再导入")
+        limits.check_pdf_pages(p, len(reader.pages))
         pages = list(reader.pages)
     except ReadError:
         raise
+    except DependencyError as exc:  # an encryption this installation cannot undo
+        raise ReadError(p, _UNDECRYPTABLE) from exc
     except Exception as exc:
         raise ReadError(p, f"不是有效的 PDF 文件（{exc}）") from exc
-    texts = []
+    texts: list[str] = []
+    chars = 0
     for number, page in enumerate(pages, 1):
         try:
             texts.append(page.extract_text() or "")
+        except DependencyError as exc:
+            raise ReadError(p, _UNDECRYPTABLE) from exc
         except Exception:  # one unreadable page must not lose the others
             log.warning("%s: text of page %d could not be extracted", p, number, exc_info=True)
             texts.append("")
+        chars += len(texts[-1])
+        limits.check_pdf_text(p, chars, number)
     text = "\n".join(texts)
     if not text.strip():
         raise EmptyDocumentError(p, "PDF 中没有可提取的文字（可能是扫描的图片）")

@@ -3,196 +3,93 @@
 Every case is written in one transaction, so a process killed in the middle of an import leaves
 a library that opens and holds every case that finished; importing again resumes (unchanged files
 are skipped by content hash, changed files replace their case in place, keeping its id).
+
+Changes come in batches (an import, a removal) under the library's writer lock
+(:mod:`analyzer.library.lock`): one writing process at a time, readers never wait. A batch
+starts by checking the file (damage is found before a write, not reported as success) and ends,
+when it changed something, with a checked backup (:mod:`analyzer.library.health`). Any SQLite
+error that means damage becomes :class:`~analyzer.errors.LibraryDamaged`, whose message says how
+to repair (``award-writer doctor``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from analyzer.errors import AwardWriterError, CaseNotFoundError, LibraryError
+from analyzer.library import health
+from analyzer.library.lock import WriterLock, log_notice
 from analyzer.library.parsed import Metric, ParsedDocument, Section
+from analyzer.library.records import CaseRecord, CaseSummary, FileResult, IngestReport
+from analyzer.library.tables import (
+    DDL,
+    PARSER_VERSION,
+    SCHEMA_VERSION,
+    insert_parts,
+    summary_fields,
+)
 from analyzer.paths import data_home, library_db
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
-SCHEMA_VERSION = 1
+__all__ = [
+    "PARSER_VERSION",
+    "SCHEMA_VERSION",
+    "CaseRecord",
+    "CaseSummary",
+    "FileResult",
+    "IngestReport",
+    "Library",
+]
+
 _HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
-PARSER_VERSION = 3  # bump when parsing changes: unchanged files are parsed again on import
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cases (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL UNIQUE,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL DEFAULT 0,
-    encoding TEXT NOT NULL DEFAULT '',
-    award TEXT,
-    is_entry INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    brand TEXT NOT NULL DEFAULT '',
-    industry TEXT NOT NULL DEFAULT '',
-    category TEXT NOT NULL DEFAULT '',
-    period TEXT NOT NULL DEFAULT '',
-    year INTEGER,
-    text TEXT NOT NULL,
-    preamble TEXT NOT NULL DEFAULT '',
-    parser_version INTEGER NOT NULL,
-    imported_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cases_sha ON cases(sha256);
-CREATE TABLE IF NOT EXISTS fields (
-    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    pos INTEGER NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sections (
-    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    pos INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL,
-    text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    pos INTEGER NOT NULL, section TEXT NOT NULL, text TEXT NOT NULL, value REAL NOT NULL,
-    unit TEXT NOT NULL, measure TEXT NOT NULL, bound TEXT NOT NULL, upper REAL,
-    label TEXT NOT NULL, change TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS fields_case ON fields(case_id);
-CREATE INDEX IF NOT EXISTS sections_case ON sections(case_id);
-CREATE INDEX IF NOT EXISTS metrics_case ON metrics(case_id);
-"""
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    id: int
-    title: str
-    source: str
-    award: str | None
-    is_entry: bool
-    brand: str
-    industry: str
-    category: str
-    year: int | None
-    n_sections: int
-    n_metrics: int
-
-
-@dataclass(frozen=True)
-class CaseRecord:
-    id: int
-    title: str
-    source: str
-    sha256: str
-    award: str | None
-    is_entry: bool
-    fields: dict[str, str]
-    sections: tuple[Section, ...]
-    metrics: tuple[Metric, ...]
-    text: str
-    year: int | None
-    industry: str
-    category: str
-    brand: str
-    period: str = ""
-    preamble: str = ""
-    field_keys: dict[str, str] = field(default_factory=dict)
-
-    def as_parsed(self) -> ParsedDocument:
-        return ParsedDocument(
-            award=self.award,
-            is_entry=self.is_entry,
-            title=self.title,
-            fields=self.fields,
-            sections=self.sections,
-            metrics=self.metrics,
-            text=self.text,
-            preamble=self.preamble,
-            field_keys=self.field_keys,
-        )
-
-
-@dataclass(frozen=True)
-class FileResult:
-    path: str
-    status: str  # imported | updated | unchanged | duplicate | failed
-    case_id: int | None = None
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
-
-
-@dataclass
-class IngestReport:
-    results: list[FileResult] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [r for r in self.results if r.status == "failed"]
-
-
-def _summary_fields(doc: ParsedDocument) -> tuple[str, str, str, str, int | None]:
-    from analyzer.library.sections import parse_period
-
-    def first(*keys: str) -> str:
-        return next((v for k in keys if (v := doc.field_value(k))), "")
-
-    period = first("period")
-    parsed = parse_period(period) if period else None
-    year = parsed.year if parsed else None
-    return (
-        first("brand", "advertiser", "company"),
-        first("industry"),
-        first("category"),
-        period,
-        year,
-    )
 
 
 class Library:
-    """A SQLite library in ``home``. Safe to share between threads (one lock per library)."""
+    """A SQLite library in ``home``. Safe to share between threads (one lock per library).
 
-    def __init__(self, home: str | os.PathLike[str]) -> None:
+    ``notify`` gets the lines a user should see while the library works for them (waiting for
+    another process's import, a backup that could not be made); by default they are logged.
+    """
+
+    def __init__(
+        self, home: str | os.PathLike[str], *, notify: Callable[[str], None] | None = None
+    ) -> None:
         self.home = Path(home)
         self.path = library_db(self.home)
+        self.notify: Callable[[str], None] = notify or log_notice
         self._lock = threading.RLock()
-        try:
-            self.home.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_DDL)
-            version = self._db.execute(
-                "SELECT value FROM meta WHERE key='schema_version'"
-            ).fetchone()
-            if version is None:
-                with self._db:
-                    self._db.execute(
-                        "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                    )
-            elif int(version[0]) > SCHEMA_VERSION:
-                raise LibraryError(
-                    f"{self.path}: 案例库由更新版本的 Award Writer 创建（格式 {version[0]}），请先升级本程序"
-                )
-        except sqlite3.DatabaseError as exc:
-            raise LibraryError(f"{self.path}: 无法打开案例库（{exc}）") from exc
-        except OSError as exc:
-            raise LibraryError(f"{self.home}: 无法创建案例库文件夹（{exc}）") from exc
+        self._batch = threading.local()  # per thread: batch depth, whether it changed anything
+        self._db = health.open_db(self.path, self._initialize)
+        self._identity = _file_identity(self.path)
+        self._writer = WriterLock.of(self.home / "library.lock")
+
+    def _initialize(self, db: sqlite3.Connection) -> None:
+        db.executescript(DDL)
+        version = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if version is None:
+            with db:
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(version[0]) > SCHEMA_VERSION:
+            raise LibraryError(
+                f"{self.path}: 案例库由更新版本的 Award Writer 创建（格式 {version[0]}），请先升级本程序"
+            )
 
     @classmethod
-    def open(cls, home: str | os.PathLike[str] | None = None) -> Library:
-        return cls(data_home(home))
+    def open(
+        cls,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        notify: Callable[[str], None] | None = None,
+    ) -> Library:
+        return cls(data_home(home), notify=notify)
 
     def close(self) -> None:
         with self._lock:
@@ -203,6 +100,101 @@ class Library:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ safety
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """The connection, for this thread alone; SQLite's damage errors become LibraryDamaged."""
+        with self._lock:
+            self._follow_replacement()
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    def _follow_replacement(self) -> None:
+        """``doctor`` (another process, or this one) replaced the file since it was opened:
+        reopen, so nothing is read from, or written into, the copy it set aside."""
+        now = _file_identity(self.path)
+        if now is None or now == self._identity:
+            return
+        self._db.close()
+        self._db = health.open_db(self.path, self._initialize)
+        self._identity = now
+
+    def _error(self, exc: sqlite3.Error) -> LibraryError:
+        if health.is_damage(exc):
+            return health.damaged(self.path, str(exc))
+        return LibraryError(f"{self.path}: 案例库读写失败（{exc}）")
+
+    @contextmanager
+    def batch(
+        self,
+        what: str = "写入案例库",
+        *,
+        cancel: CancelToken | None = None,
+        notify: Callable[[str], None] | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[None]:
+        """Changes made inside are one batch: under the writer lock (another process's batch
+        is waited for, ``timeout`` seconds at most, then LibraryBusyError names it), after a
+        check of the file, and followed by one backup if anything changed. Batches nest; the
+        outermost one of a thread checks and backs up."""
+        state = self._batch
+        depth = getattr(state, "depth", 0)
+        hold = self._writer.hold(what, notify=notify or self.notify, cancel=cancel, timeout=timeout)
+        with hold:
+            if depth == 0:
+                state.changed = False
+                with self._guard():
+                    problem = health.quick_check(self._db)
+                if problem:
+                    raise health.damaged(self.path, problem)
+            state.depth = depth + 1
+            try:
+                yield
+            except BaseException as exc:
+                state.depth = depth
+                # Cancelled or failed half-way: what was saved is backed up all the same
+                # (never a damaged file, and a backup problem never hides the first error).
+                if depth == 0 and state.changed and not isinstance(exc, health.LibraryDamaged):
+                    with contextlib.suppress(LibraryError):
+                        self._backup()
+                raise
+            state.depth = depth
+            if depth == 0 and state.changed:
+                self._backup()
+
+    def _backup(self) -> None:
+        # The batch's pages go from the WAL into the file itself first (without waiting for
+        # anyone): damage there is found by every check, while garbage in a WAL only drops
+        # the frames after it, silently.
+        with self._guard():
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        try:
+            health.make_backup(self.path)
+        except OSError as exc:
+            self.notify(
+                f"案例库已保存，但备份失败（{exc.strerror or exc}）：{health.backups_dir(self.home)}"
+            )
+        except LibraryError as exc:
+            if isinstance(exc, health.LibraryDamaged):
+                raise
+            self.notify(f"案例库已保存，但备份失败（{exc}）")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, begun IMMEDIATE: what it reads cannot change before it writes."""
+        with self._guard():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._batch.changed = True
 
     # ------------------------------------------------------------------ import
 
@@ -226,12 +218,18 @@ class Library:
                 continue
             files.extend(iter_document_paths([path]))
         total = len(files)
+
+        def waiting(message: str) -> None:
+            self.notify(message)
+            on_progress(Progress(0, total, message))
+
         on_progress(Progress(0, total, "准备导入"))
-        for done, path in enumerate(files, 1):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            report.results.append(self._ingest_one(path, award))
-            on_progress(Progress(done, total, str(path)))
+        with self.batch("导入", cancel=cancel, notify=waiting):
+            for done, path in enumerate(files, 1):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                report.results.append(self._ingest_one(path, award))
+                on_progress(Progress(done, total, str(path)))
         return report
 
     def _ingest_one(self, path: Path, award: str | None) -> FileResult:
@@ -269,55 +267,57 @@ class Library:
             check_length(name, text)
         except AwardWriterError as exc:
             return FileResult(name, "failed", message=getattr(exc, "reason", str(exc)))
-        return self._ingest_read(name, text, digest, len(text.encode("utf-8")), "text", award)
+        with self.batch("导入粘贴的案例"):
+            return self._ingest_read(name, text, digest, len(text.encode("utf-8")), "text", award)
 
     def _ingest_read(
         self, source: str, text: str, sha: str, size: int, encoding: str, award: str | None
     ) -> FileResult:
         from analyzer.library.parse import parse_text
 
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, sha256, parser_version FROM cases WHERE source=?", (source,)
-            ).fetchone()
-            if row and row[1] == sha and row[2] == PARSER_VERSION:
-                return FileResult(source, "unchanged", row[0])
-            if row is None:
-                dup = self._db.execute(
-                    "SELECT id, source FROM cases WHERE sha256=?", (sha,)
-                ).fetchone()
-                if dup:
-                    return FileResult(source, "duplicate", dup[0], f"与案例 {dup[0]} 内容相同")
+        with self._guard():
+            known = self._known(source, sha)
+        if known is not None:  # unchanged or a duplicate: nothing to parse
+            return known
         try:
             doc = parse_text(text, award=award, name=source)
         except AwardWriterError:
             raise
         except Exception as exc:  # a parser bug must not stop the batch
             return FileResult(source, "failed", message=f"无法解析（{exc!r}）")
-        case_id = self._store(source, sha, size, encoding, doc, row[0] if row else None)
-        return FileResult(source, "updated" if row else "imported", case_id)
+        return self._store(source, sha, size, encoding, doc, dedupe=True)
+
+    def _known(self, source: str, sha: str) -> FileResult | None:
+        """The result for a file the library already has as it is (unchanged, or the same
+        content under another name), else None. Asked again inside the write transaction."""
+        row = self._db.execute(
+            "SELECT id, sha256, parser_version FROM cases WHERE source=?", (source,)
+        ).fetchone()
+        if row and row[1] == sha and row[2] == PARSER_VERSION:
+            return FileResult(source, "unchanged", row[0])
+        if row is None:
+            dup = self._db.execute(
+                "SELECT id FROM cases WHERE sha256=? AND source<>?", (sha, source)
+            ).fetchone()
+            if dup:
+                return FileResult(source, "duplicate", dup[0], f"与案例 {dup[0]} 内容相同")
+        return None
 
     def add_parsed(self, source: str, doc: ParsedDocument, *, sha256: str = "") -> int:
-        """Store an already parsed document (drafts, tests). Replaces a case with the same source."""
+        """Store an already parsed document (drafts, tests). Replaces a case with the same source.
+
+        Takes the writer lock but makes no backup on its own: wrap many in :meth:`batch`."""
         import hashlib
 
-        with self._lock:
-            row = self._db.execute("SELECT id FROM cases WHERE source=?", (source,)).fetchone()
         digest = sha256 or hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
-        return self._store(
-            source, digest, len(doc.text.encode()), "utf-8", doc, row[0] if row else None
-        )
+        with self._writer.hold("写入案例", notify=self.notify):
+            result = self._store(source, digest, len(doc.text.encode()), "utf-8", doc, dedupe=False)
+        return int(result.case_id or 0)
 
     def _store(
-        self,
-        source: str,
-        sha: str,
-        size: int,
-        encoding: str,
-        doc: ParsedDocument,
-        case_id: int | None,
-    ) -> int:
-        brand, industry, category, period, year = _summary_fields(doc)
+        self, source: str, sha: str, size: int, encoding: str, doc: ParsedDocument, *, dedupe: bool
+    ) -> FileResult:
+        brand, industry, category, period, year = summary_fields(doc)
         values = (
             source,
             sha,
@@ -336,9 +336,13 @@ class Library:
             PARSER_VERSION,
             time.time(),
         )
-        with self._lock, self._db:  # one transaction per case
-            if case_id is None:
-                cur = self._db.execute(
+        with self._transaction() as db:  # one transaction per case
+            # Asked again under the write lock: another process may have stored it meanwhile.
+            if dedupe and (known := self._known(source, sha)) is not None:
+                return known
+            row = db.execute("SELECT id FROM cases WHERE source=?", (source,)).fetchone()
+            if row is None:
+                cur = db.execute(
                     "INSERT INTO cases (source, sha256, size, encoding, award, is_entry, title, brand,"
                     " industry, category, period, year, text, preamble, parser_version, imported_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -346,51 +350,17 @@ class Library:
                 )
                 case_id = int(cur.lastrowid or 0)
             else:
-                self._db.execute(
+                case_id = int(row[0])
+                db.execute(
                     "UPDATE cases SET source=?, sha256=?, size=?, encoding=?, award=?, is_entry=?,"
                     " title=?, brand=?, industry=?, category=?, period=?, year=?, text=?, preamble=?,"
                     " parser_version=?, imported_at=? WHERE id=?",
                     (*values, case_id),
                 )
                 for table in ("fields", "sections", "metrics"):
-                    self._db.execute(f"DELETE FROM {table} WHERE case_id=?", (case_id,))
-            key_of = {title: key for key, title in doc.field_keys.items()}
-            self._db.executemany(
-                "INSERT INTO fields VALUES (?,?,?,?,?)",
-                [
-                    (case_id, i, key_of.get(t, ""), t, v)
-                    for i, (t, v) in enumerate(doc.fields.items())
-                ],
-            )
-            self._db.executemany(
-                "INSERT INTO sections VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (case_id, i, s.key, s.kind, s.title, s.text, s.start, s.end)
-                    for i, s in enumerate(doc.sections)
-                ],
-            )
-            self._db.executemany(
-                "INSERT INTO metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        case_id,
-                        i,
-                        m.section,
-                        m.text,
-                        m.value,
-                        m.unit,
-                        m.measure,
-                        m.bound,
-                        m.upper,
-                        m.label,
-                        m.change,
-                        m.start,
-                        m.end,
-                    )
-                    for i, m in enumerate(doc.metrics)
-                ],
-            )
-        return case_id
+                    db.execute(f"DELETE FROM {table} WHERE case_id=?", (case_id,))
+            insert_parts(db, case_id, doc)
+        return FileResult(source, "updated" if row else "imported", case_id)
 
     # ------------------------------------------------------------------ read
 
@@ -410,11 +380,14 @@ class Library:
                 args.append(value)
         for column, value in (("industry", industry), ("category", category)):
             if value:
-                where.append(f"c.{column} LIKE ?")
-                args.append(f"%{value}%")
+                where.append(f"c.{column} LIKE ? ESCAPE '\\'")
+                args.append(_like(value))
         if text:
-            where.append("(c.title LIKE ? OR c.brand LIKE ? OR c.source LIKE ?)")
-            args += [f"%{text}%"] * 3
+            where.append(
+                "(c.title LIKE ? ESCAPE '\\' OR c.brand LIKE ? ESCAPE '\\'"
+                " OR c.source LIKE ? ESCAPE '\\')"
+            )
+            args += [_like(text)] * 3
         sql = (
             "SELECT c.id, c.title, c.source, c.award, c.is_entry, c.brand, c.industry, c.category,"
             " c.year, (SELECT COUNT(*) FROM sections s WHERE s.case_id=c.id),"
@@ -422,7 +395,7 @@ class Library:
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY c.id"
         )
-        with self._lock:
+        with self._guard():
             rows = self._db.execute(sql, args).fetchall()
         return [
             CaseSummary(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8], r[9], r[10])
@@ -430,7 +403,7 @@ class Library:
         ]
 
     def get_case(self, case_id: int) -> CaseRecord:
-        with self._lock:
+        with self._guard():
             row = self._db.execute(
                 "SELECT id, title, source, sha256, award, is_entry, text, year, industry, category,"
                 " brand, period, preamble FROM cases WHERE id=?",
@@ -471,7 +444,7 @@ class Library:
         )
 
     def iter_cases(self) -> Iterator[CaseRecord]:
-        with self._lock:
+        with self._guard():
             ids = [r[0] for r in self._db.execute("SELECT id FROM cases ORDER BY id")]
         for case_id in ids:
             try:
@@ -483,7 +456,7 @@ class Library:
         """Section key → the median length in characters of that section in the library's
         entries of ``award`` (what the award's entries run to), for the sections that at least
         ``min_cases`` entries have."""
-        with self._lock:
+        with self._guard():
             rows = self._db.execute(
                 "SELECT s.key, length(s.text) FROM sections s JOIN cases c ON c.id = s.case_id"
                 " WHERE c.award = ? AND c.is_entry = 1",
@@ -495,17 +468,31 @@ class Library:
         return {k: sorted(ns)[len(ns) // 2] for k, ns in found.items() if len(ns) >= min_cases}
 
     def case_hashes(self) -> dict[int, str]:
-        with self._lock:
+        with self._guard():
             return dict(self._db.execute("SELECT id, sha256 FROM cases").fetchall())
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._guard():
             return int(self._db.execute("SELECT COUNT(*) FROM cases").fetchone()[0])
 
     # ------------------------------------------------------------------ change
 
     def remove(self, case_id: int) -> None:
-        with self._lock, self._db:
-            cur = self._db.execute("DELETE FROM cases WHERE id=?", (case_id,))
-        if cur.rowcount == 0:
-            raise CaseNotFoundError(f"案例库 {self.path} 中没有编号为 {case_id} 的案例")
+        with self.batch("删除案例"), self._transaction() as db:
+            cur = db.execute("DELETE FROM cases WHERE id=?", (case_id,))
+            if cur.rowcount == 0:
+                raise CaseNotFoundError(f"案例库 {self.path} 中没有编号为 {case_id} 的案例")
+
+
+def _like(value: str) -> str:
+    """``value`` as a LIKE pattern that matches it anywhere, its own % and _ taken literally."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

@@ -322,11 +322,17 @@ class LibraryPage(QtWidgets.QWidget):
                 *iter_document_paths(p for p in paths if p not in missing),
             ]
             job.report(Progress(0, len(files), "准备导入"))
-            for done, path in enumerate(files, 1):
-                if job.token.cancelled:
-                    break
-                results.extend(library.ingest([path]).results)
-                job.report(Progress(done, len(files), str(path)))
+
+            def waiting(message: str) -> None:  # another process is importing
+                job.report(Progress(0, len(files), message))
+
+            # One batch: one check before and one backup after, not one per file.
+            with library.batch("导入", cancel=job.token, notify=waiting):
+                for done, path in enumerate(files, 1):
+                    if job.token.cancelled:
+                        break
+                    results.extend(library.ingest([path]).results)
+                    job.report(Progress(done, len(files), str(path)))
             return IngestReport(list(results))
 
         return self._start_import(work, results)
@@ -427,8 +433,11 @@ class LibraryPage(QtWidgets.QWidget):
 
     def remove_cases(self, ids: list[int]) -> None:
         try:
-            for case_id in ids:
-                self.session.library.remove(case_id)
+            library = self.session.library
+            # On the GUI thread: if another process is writing, say so instead of waiting.
+            with library.batch("删除案例", timeout=1.0):
+                for case_id in ids:
+                    library.remove(case_id)
         except Exception as exc:
             from desktop.workers import user_message
 

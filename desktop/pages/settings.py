@@ -1,4 +1,4 @@
-"""设置: library folder, embedding model, generation model, device, threads."""
+"""设置: library folder, embedding model, generation model, device, threads; 修复案例库."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from analyzer.paths import ENV_HOME
 from desktop.config import DEVICES, EMBEDDERS, GENERATORS, AppSettings
 from desktop.qt import Qt, QtGui, QtWidgets
 from desktop.widgets.jobbar import JobBar
+from desktop.widgets.repairbox import RepairBox
 
 if TYPE_CHECKING:
     from desktop.session import Session
@@ -138,6 +139,7 @@ class SettingsPage(QtWidgets.QWidget):
         row.addWidget(self.unload_button)
         self.job_bar = JobBar()
         self._load_job: Job | None = None
+        self.repair_box = RepairBox(session)
 
         self.apply_button = QtWidgets.QPushButton("应用")
         self.apply_button.setDefault(True)
@@ -160,6 +162,7 @@ class SettingsPage(QtWidgets.QWidget):
         column.addLayout(buttons)
         column.addWidget(model_box)
         column.addWidget(self.job_bar)
+        column.addWidget(self.repair_box)
         column.addStretch(1)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
