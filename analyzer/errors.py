@@ -53,7 +53,7 @@ class EmptyDocumentError(ReadError):
 
 
 class EntryTooLongError(ReadError):
-    """A document far longer than an award entry (see ``analyzer.library.parse.MAX_ENTRY_CHARS``)."""
+    """A document far longer than an award entry (see ``analyzer.library.limits.MAX_ENTRY_CHARS``)."""
 
 
 class LibraryError(AwardWriterError):

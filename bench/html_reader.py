@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from parse_quality import expected_award, match_count, norm, norm_heading, realcases_dir  # noqa: E402
 
 from analyzer.library.parse import parse_text  # noqa: E402
-from analyzer.library.readers import html_article, page_text  # noqa: E402
 from analyzer.library.sections import field_vocabulary, normalized  # noqa: E402
+from analyzer.library.webpage import html_article, page_text  # noqa: E402
 
 NAV = ["首页", "新闻资讯", "案例库", "奖项动态", "行业报告", "专题", "活动", "关于我们"]
 HOT = [

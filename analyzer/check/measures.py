@@ -1,7 +1,7 @@
 """Which measures (曝光, 互动, 转化 …) a piece of text talks about, figures or not.
 
 Objectives name measures without figures ("提升有效触达和转化效率"); the vocabulary is the one the
-metric extractor uses (``templates/measures.toml`` via :func:`analyzer.library.metrics.measures`). The
+metric extractor uses (``templates/measures.toml`` via :func:`analyzer.library.measurewords.measures`). The
 fallback measures (增长: 提升/增长 alone) and 其他 say nothing about *what* is measured, so they
 never make an objective measurable.
 """
@@ -26,7 +26,8 @@ class _Matcher:
 
 @cache
 def _matcher() -> _Matcher:
-    from analyzer.library.metrics import MEASURES_FILE, OTHER, measures
+    from analyzer.library.measurewords import MEASURES_FILE, measures
+    from analyzer.library.metrics import OTHER
 
     try:
         data = tomllib.loads((templates_dir() / MEASURES_FILE).read_text(encoding="utf-8"))

@@ -126,7 +126,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _stdin_text() -> str:
     """Standard input as text, in whatever encoding it comes (a pipe from another program, a
     file redirected in GBK …)."""
-    from analyzer.library.readers import decode_bytes
+    from analyzer.library.encoding import decode_bytes
 
     data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     return decode_bytes(data)[0]

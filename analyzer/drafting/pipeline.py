@@ -15,52 +15,17 @@ below.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Union
+from collections.abc import Sequence
 
-from analyzer.documents.brief import Brief
-from analyzer.drafting.guards.copyguard import CopyFlag, Source, check_copies
-from analyzer.drafting.guards.factguard import Allowed, Flag, guard
+from analyzer.drafting.context import MostlyCopied, Note, SectionContext, Step
+from analyzer.drafting.guards.copyguard import check_copies
+from analyzer.drafting.guards.factguard import guard
 from analyzer.drafting.prompt import SOURCE_MISSING, row_line
 from analyzer.drafting.repairs.figures import clipped_step, figure_clauses_step, kept_figures_step
 from analyzer.drafting.repairs.names import names_step, rare_chars_step
 from analyzer.drafting.repairs.tidy import tidy_step
 from analyzer.kinds import RESULTS
 from analyzer.markers import to_add
-from analyzer.schema import AwardSchema, SectionSpec
-
-
-@dataclass(frozen=True)
-class MostlyCopied:
-    """The copy guard's verdict: most of the section came from an example."""
-
-    share: float
-
-
-Note = Union[str, CopyFlag, Flag, MostlyCopied]  # noqa: UP007  (a runtime alias)
-
-
-@dataclass(frozen=True)
-class SectionContext:
-    """What the steps of one section know."""
-
-    brief: Brief
-    schema: AwardSchema
-    spec: SectionSpec
-    facts: dict[str, tuple[str, ...]]  # brief field → the facts this section is written from
-    fact_lists: list[tuple[str, ...]]  # every fact field of the brief
-    names: list[str]  # the brand's and advertiser's names as the brief spells them
-    brief_text: str
-    header: tuple[tuple[str, str], ...]  # the award's header fields as filled from the brief
-    allowed: Allowed  # the numbers the draft may state
-    own: tuple[str, ...]  # text the draft may repeat: the brief, the award's own titles
-    sources: tuple[Source, ...] = ()  # text it must not copy: examples, the prompt
-    finish_reason: str = ""  # why the model stopped (eos, max_tokens, time, repetition)
-    extra: dict[str, object] = field(default_factory=dict)
-
-
-Step = Callable[[str, SectionContext], tuple[str, Sequence[Note]]]
 
 
 def copies_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:

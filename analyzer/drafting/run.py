@@ -22,20 +22,13 @@ from dataclasses import dataclass, field, replace
 
 from analyzer.documents.brief import FACT_FIELDS, Brief, check_header_fields
 from analyzer.drafting.compose import compose_section
+from analyzer.drafting.context import MostlyCopied, Note, SectionContext
 from analyzer.drafting.exemplars import Candidate, ExemplarFn, choose
 from analyzer.drafting.gates import Verdict, evaluate
 from analyzer.drafting.guards.copyguard import CopyFlag, Source
 from analyzer.drafting.guards.factguard import Allowed, Flag, allowed_values
 from analyzer.drafting.options import DraftOptions
-from analyzer.drafting.pipeline import (
-    CLEANUP,
-    COMPOSED,
-    REPAIRS,
-    MostlyCopied,
-    Note,
-    SectionContext,
-    run_steps,
-)
+from analyzer.drafting.pipeline import CLEANUP, COMPOSED, REPAIRS, run_steps
 from analyzer.drafting.prompt import brief_names, build_messages, header_fields, placeholder
 from analyzer.drafting.result import DraftedSection, EntryDraft
 from analyzer.errors import AwardWriterError, BriefError

@@ -18,7 +18,7 @@ import threading
 import zipfile
 from pathlib import Path
 
-from analyzer.errors import ReadError
+from analyzer.errors import EntryTooLongError, ReadError
 
 MB = 1 << 20
 
@@ -34,6 +34,22 @@ MAX_PDF_PAGES = 2_000
 # A read that gets no data for this long is given up (a network or removable disk that went
 # away); the thread blocked in the system call is left behind, the batch goes on.
 READ_STALL_SECONDS = 30.0
+
+# Far longer than any entry (the seeds have 5,000 characters, long entries 50,000). A file this
+# long is a collection or an export: parsing takes about 2 s per million characters, and
+# metric-dense text more, so a 50 MB file would hold up a batch for minutes. Files are refused
+# with a reason that says to split them; parse_text itself takes any length.
+MAX_ENTRY_CHARS = 2_000_000
+
+
+def check_length(path: str | os.PathLike[str], text: str) -> None:
+    if len(text) > MAX_ENTRY_CHARS:
+        raise EntryTooLongError(
+            path,
+            f"文本过长（约 {len(text) / 10_000:,.0f} 万字，单个案例上限"
+            f" {MAX_ENTRY_CHARS // 10_000} 万字）：不像一份参赛案例，请拆分成单个案例后再导入",
+        )
+
 
 _CHUNK = MB
 
@@ -204,8 +220,6 @@ def check_pdf_pages(path: Path, pages: int) -> None:
 def check_pdf_text(path: Path, chars: int, page: int) -> None:
     """Stop extracting once the text is longer than any entry may be (the library refuses such
     a text anyway; extracting the rest of a huge PDF would only cost minutes)."""
-    from analyzer.library.parse import MAX_ENTRY_CHARS
-
     if chars > MAX_ENTRY_CHARS:
         raise ReadError(
             path,

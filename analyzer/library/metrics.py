@@ -22,14 +22,10 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import tomllib
-from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
-from analyzer.errors import SchemaError
+from analyzer.library.measurewords import MEASURES_FILE, Keyword, Keywords, vocab
 from analyzer.library.parsed import Metric
 from analyzer.paths import templates_dir
 from analyzer.zh.fold import NUMERIC, fold, fold_width
@@ -39,7 +35,6 @@ from analyzer.zh.segments import CLAUSE_END, SENTENCE_END, ends
 OTHER = "其他"
 NEAR_BEFORE = 10  # non-space characters between a label and its figure ("CPL 实际完成率 114%")
 NEAR_AFTER = 4  # "超过 20+ 主流媒体", "5.5亿流量转化"
-MEASURES_FILE = "measures.toml"
 
 _S = r"[ \t]*"  # spaces inside a figure never cross a line
 _SEP = r"[~～\-—–至到]"
@@ -145,7 +140,6 @@ _UP_AFTER = re.compile(r"[ \t]*的?(?:同比|环比)?(?:增长|提升|提高|增
 _DOWN_AFTER = re.compile(r"[ \t]*的?(?:同比|环比)?(?:下降|降低|减少|降幅)")
 _CLAUSE_END = ends(CLAUSE_END)
 _SENTENCE_END = ends(SENTENCE_END)
-_KW_SUFFIX = r"(?:人数|次数|总量|总数|量|数|率|值)?"
 
 _CURRENCY = {
     "人民币": "元",
@@ -155,56 +149,6 @@ _CURRENCY = {
     "百分点": "%",
     "个百分点": "%",
 }
-
-
-class _Keyword(NamedTuple):  # a tuple: thousands per document
-    start: int
-    end: int
-    measure: str
-    fallback: bool
-
-
-@dataclass(frozen=True)
-class _Vocab:
-    measures: dict[str, tuple[str, ...]]
-    regex: re.Pattern[str]
-    measure_of: dict[str, str]
-    fallback: frozenset[str]
-
-
-def measures() -> dict[str, tuple[str, ...]]:
-    """Canonical measure → its keywords, from ``templates/measures.toml`` (read once per path)."""
-    return dict(_vocab(templates_dir() / MEASURES_FILE).measures)
-
-
-@cache
-def _vocab(path: Path) -> _Vocab:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SchemaError(f"{path}: cannot read the measure vocabulary ({exc})") from exc
-    table = data.get("measures")
-    if not isinstance(table, dict) or not table:
-        raise SchemaError(f"{path}: needs a [measures] table of measure = [keywords]")
-    out: dict[str, tuple[str, ...]] = {}
-    for name, words in table.items():
-        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-            raise SchemaError(f"{path}: measure {name!r} must list keywords as strings")
-        out[name] = tuple(words)
-    fallback = data.get("fallback", [])
-    if not isinstance(fallback, list) or not set(fallback) <= set(out):
-        raise SchemaError(f"{path}: fallback must list measures of [measures], got {fallback!r}")
-    measure_of = {w.lower(): name for name, words in out.items() for w in words}
-    words = sorted(measure_of, key=len, reverse=True)
-    alts = [
-        rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])" if w.isascii() else re.escape(w) for w in words
-    ]
-    # A leading class of first characters lets the engine skip most positions at once.
-    firsts = re.escape("".join(sorted({c for w in words for c in (w[0], w[0].upper())})))
-    regex = re.compile(
-        rf"(?=[{firsts}])(?P<kw>{'|'.join(alts) or '(?!)'}){_KW_SUFFIX}", re.IGNORECASE
-    )
-    return _Vocab(out, regex, measure_of, frozenset(fallback))
 
 
 def parse_number(text: str) -> float | None:
@@ -239,54 +183,13 @@ class _Figure(NamedTuple):
     bare: bool  # no +, %, magnitude or unit: kept only right after a measure word
 
 
-class _Keywords:
-    """The measure keywords of one text, sorted, with the lookups the figures need."""
-
-    def __init__(self, found: list[_Keyword]) -> None:
-        self.all = found
-        self.starts = [k.start for k in found]
-        self.by_end = {(k.measure, k.end): k for k in found}
-        self.by_start = {(k.measure, k.start): k for k in found}
-
-    def before(self, lo: int, pos: int) -> list[_Keyword]:
-        """Keywords inside [lo, pos), nearest first."""
-        out = []
-        for i in range(bisect.bisect_left(self.starts, pos) - 1, -1, -1):
-            k = self.all[i]
-            if k.start < lo:
-                break
-            if k.end <= pos:
-                out.append(k)
-        return out
-
-    def after(self, pos: int, hi: int) -> list[_Keyword]:
-        """Keywords inside [pos, hi), nearest first."""
-        out = []
-        for i in range(bisect.bisect_left(self.starts, pos), len(self.all)):
-            k = self.all[i]
-            if k.start >= hi:
-                break
-            if k.end <= hi:
-                out.append(k)
-        return out
-
-    def extend(self, kw: _Keyword) -> tuple[int, int]:
-        """Adjacent keywords of one measure form one label: 报名参赛, 同比增长, 月活用户数."""
-        first = last = kw
-        while (k := self.by_end.get((kw.measure, first.start))) is not None:
-            first = k
-        while (k := self.by_start.get((kw.measure, last.end))) is not None:
-            last = k
-        return first.start, last.end
-
-
 def extract_metrics(text: str, *, base: int = 0, section: str = "") -> list[Metric]:
     """Every quantified claim in ``text``, in order; offsets are ``base`` + position in ``text``.
 
     Never raises on any string. Each metric's ``section`` is ``section`` (the key of the section
     ``text`` is the body of; "" when the caller assigns sections by offset).
     """
-    vocab = _vocab(templates_dir() / MEASURES_FILE)
+    words = vocab(templates_dir() / MEASURES_FILE)
     # Traditional → simplified too (萬 億 個 點擊 閱讀), one character for one like the width fold.
     folded = fold(fold_width(text, NUMERIC))
     ratios = _ratios(folded)
@@ -302,11 +205,11 @@ def extract_metrics(text: str, *, base: int = 0, section: str = "") -> list[Metr
         figures = sorted(figures + ratios)
     if not figures:
         return []
-    keywords = _Keywords(
+    keywords = Keywords(
         [
-            _Keyword(m.start(), m.end(), name, name in vocab.fallback)
-            for m in vocab.regex.finditer(masked)
-            if (name := vocab.measure_of.get(m.group("kw").lower()))
+            Keyword(m.start(), m.end(), name, name in words.fallback)
+            for m in words.regex.finditer(masked)
+            if (name := words.measure_of.get(m.group("kw").lower()))
         ]
     )
     clause_ends = [m.start() for m in _CLAUSE_END.finditer(masked)]
@@ -440,7 +343,7 @@ def _bound(g: dict[str, str | None], upper: float | None) -> str:
     return "lower" if suf in ("+", "以上") else "exact"
 
 
-def _labelled(before: list[_Keyword], masked: str, start: int, value: float) -> bool:
+def _labelled(before: list[Keyword], masked: str, start: int, value: float) -> bool:
     """A bare number counts only right after a measure word (阅读数 12345), and never as a year."""
     if not before or (value.is_integer() and 1900 <= value <= 2099):
         return False
@@ -452,8 +355,8 @@ def _gap(masked: str, a: int, b: int) -> int:
 
 
 def _choose(
-    before: list[_Keyword], after: list[_Keyword], masked: str, start: int, end: int
-) -> _Keyword | None:
+    before: list[Keyword], after: list[Keyword], masked: str, start: int, end: int
+) -> Keyword | None:
     """Specific measures before 增长; a keyword right before, right after, then farther off."""
     for fallback in (False, True):
         b = [k for k in before if k.fallback == fallback]
@@ -485,7 +388,7 @@ def _same_sentence(ends: list[int], prev: Metric, base: int, fig: _Figure) -> bo
     return i >= len(ends) or ends[i] >= fig.start
 
 
-def _line_above(masked: str, start: int, end: int, keywords: _Keywords) -> _Keyword | None:
+def _line_above(masked: str, start: int, end: int, keywords: Keywords) -> Keyword | None:
     """A figure alone on its line (a slide's big number) belongs to the line above it."""
     line_start = masked.rfind("\n", 0, start) + 1
     line_end = masked.find("\n", end)

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from analyzer.errors import EntryTooLongError
+from analyzer.library.limits import check_length
 from analyzer.library.outline import find_candidates, outline, slide_titles
 from analyzer.library.parsed import Metric, ParsedDocument, Section
 from analyzer.library.sections import (
@@ -36,20 +36,6 @@ from analyzer.zh.fold import is_cjk
 
 HEAD_CHARS = 400  # how far from the top a stated award name counts
 OVERVIEW_FIELD_LINES = 8  # lines at the top of an overview section read for header fields
-# Far longer than any entry (the seeds have 5,000 characters, long entries 50,000). A file this
-# long is a collection or an export: parsing takes about 2 s per million characters, and
-# metric-dense text more, so a 50 MB file would hold up a batch for minutes. Files are refused
-# with a reason that says to split them; parse_text itself takes any length.
-MAX_ENTRY_CHARS = 2_000_000
-
-
-def check_length(path: str | os.PathLike[str], text: str) -> None:
-    if len(text) > MAX_ENTRY_CHARS:
-        raise EntryTooLongError(
-            path,
-            f"文本过长（约 {len(text) / 10_000:,.0f} 万字，单个案例上限"
-            f" {MAX_ENTRY_CHARS // 10_000} 万字）：不像一份参赛案例，请拆分成单个案例后再导入",
-        )
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

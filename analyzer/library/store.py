@@ -233,7 +233,7 @@ class Library:
         return report
 
     def _ingest_one(self, path: Path, award: str | None) -> FileResult:
-        from analyzer.library.parse import check_length
+        from analyzer.library.limits import check_length
         from analyzer.library.readers import read_document
 
         source = str(path.resolve())
@@ -253,8 +253,9 @@ class Library:
         import hashlib
 
         from analyzer.errors import EmptyDocumentError
-        from analyzer.library.parse import check_length, source_url
-        from analyzer.library.readers import html_article
+        from analyzer.library.limits import check_length
+        from analyzer.library.parse import source_url
+        from analyzer.library.webpage import html_article
 
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         url = source.strip() or source_url(text)

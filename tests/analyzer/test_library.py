@@ -93,7 +93,7 @@ def test_a_50_mb_file_is_refused_with_a_reason_and_the_batch_goes_on(lib, seeds,
 
 
 def test_an_entry_near_the_length_limit_is_imported_whole(lib, seeds, tmp_path):
-    from analyzer.library.parse import MAX_ENTRY_CHARS
+    from analyzer.library.limits import MAX_ENTRY_CHARS
 
     text = seeds["001"].read_text(encoding="utf-8")
     long = tmp_path / "long.txt"

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import SchemaError
-from analyzer.library.metrics import extract_metrics, measures, parse_number
+from analyzer.library.measurewords import measures
+from analyzer.library.metrics import extract_metrics, parse_number
 from analyzer.library.textclean import clean_text
 
 

@@ -13,13 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analyzer.errors import EmptyDocumentError, ReadError, UnsupportedFormatError
+from analyzer.library.encoding import decode_bytes
 from analyzer.library.parse import parse_file
-from analyzer.library.readers import (
-    SUPPORTED_SUFFIXES,
-    decode_bytes,
-    iter_document_paths,
-    read_document,
-)
+from analyzer.library.readers import SUPPORTED_SUFFIXES, iter_document_paths, read_document
 
 ENTRY = "营销背景\n广告主：华为\n执行时间:2018/04~2019/03\n参选类别：社会化营销类\n营销效果：曝光 3000 万+，提升 48%"
 TRADITIONAL = "營銷背景\n廣告主：華為"

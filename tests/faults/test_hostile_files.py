@@ -137,15 +137,13 @@ def test_without_the_aes_package_an_encrypted_pdf_still_says_encrypted(tmp_path)
 
 
 def test_a_pdf_with_too_many_pages_or_too_much_text_is_refused(tmp_path, monkeypatch):
-    from analyzer.library import parse
-
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf_bytes(*(f"Page {i} of the annual report" for i in range(6))))
     monkeypatch.setattr(limits, "MAX_PDF_PAGES", 5)
     with pytest.raises(ReadError, match=r"report\.pdf: PDF 有 6 页（上限 5 页）"):
         read_document(path)
     monkeypatch.setattr(limits, "MAX_PDF_PAGES", 100)
-    monkeypatch.setattr(parse, "MAX_ENTRY_CHARS", 60)
+    monkeypatch.setattr(limits, "MAX_ENTRY_CHARS", 60)
     with pytest.raises(ReadError, match=r"report\.pdf: 文本过长（读到第 3 页"):
         read_document(path)
 

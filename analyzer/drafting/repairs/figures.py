@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from analyzer.zh.segments import CLAUSE_END, COLON, LIST_MARK
 
 if TYPE_CHECKING:
-    from analyzer.drafting.pipeline import SectionContext
+    from analyzer.drafting.context import SectionContext
 
 
 def clipped_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:

@@ -12,7 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from analyzer.drafting.pipeline import SectionContext
+    from analyzer.drafting.context import SectionContext
 
 
 def names_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:

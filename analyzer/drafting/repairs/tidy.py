@@ -15,7 +15,7 @@ from analyzer.schema import SectionSpec
 from analyzer.zh.segments import COMMA, FULL_STOP, LIST_MARK, SEMICOLON, ends
 
 if TYPE_CHECKING:
-    from analyzer.drafting.pipeline import SectionContext
+    from analyzer.drafting.context import SectionContext
 
 _TRIM_AT = "。！？!?」）)"
 
