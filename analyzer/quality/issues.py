@@ -13,6 +13,8 @@ CLAIM = "claim"  # a superlative or a first (第一, 首创, 全球领先)
 PENDING = "pending"  # a 【待核实】/【待补充】 mark left in
 UNSUPPORTED = "unsupported"  # a claim the brief does not make
 MOVED = "moved"  # a brief figure or date stated for another fact than the brief's
+FOREIGN = "foreign"  # a figure or date the brief does not hold
+NAME = "name"  # a quoted name (活动名, 话题, 作品名) the brief does not give
 
 
 @dataclass(frozen=True)
