@@ -188,6 +188,10 @@ def _print(report: Report) -> None:
     kind = "" if report.is_entry else " · 参考文档"
     out.print(f"[bold]{escape(report.title)}[/bold]  [dim]{report.award_name}{kind}[/dim]")
     out.print(f"就绪度 [bold {color}]{report.score}[/bold {color}]/100")
+    if report.brief:
+        out.print("[dim]已对照撰写时的简报核对数字、日期和名称[/dim]")
+    if report.cap:
+        out.print(f"[red]{escape(report.cap.reason)}[/red]")
     table = Table("章节", "状态", "字数", "指标", "权重")
     styles = {"ok": "green", "warning": "yellow", "elsewhere": "yellow", "absent": "dim"}
     for s in report.sections:
