@@ -167,9 +167,13 @@ def check_file(
     eligibility: Eligibility | None = None,
     max_total_chars: int | None = None,
     max_section_chars: dict[str, int] | None = None,
+    brief: Brief | None = None,
 ) -> Report:
     """Read, parse and check one file (a document, or a draft saved by the app as
     ``.awdraft``); raises ReadError subclasses when it cannot be read.
+
+    A ``.awdraft`` is checked as a draft against the brief it carries; ``brief`` checks any
+    other file as a draft written from that brief (an exported Markdown or Word draft).
 
     ``max_total_chars`` / ``max_section_chars`` (section key → limit) set length limits the
     award's schema does not carry (this year's rules, a client's brief); a section key the award
@@ -185,12 +189,21 @@ def check_file(
         if max_total_chars or max_section_chars:
             schema = with_limits(schema, max_total_chars, max_section_chars or {})
         return check_draft(draft, schema=schema, library=library, eligibility=eligibility)
-    doc = parse_file(path, award=award)
+    if brief is not None and not award and brief.award:
+        schema = get_award(brief.award)  # the award the draft was written for
+    doc = parse_file(path, award=schema.key if schema else None)
     if max_total_chars or max_section_chars:
         schema = with_limits(
             schema or get_award(doc.award or "generic"), max_total_chars, max_section_chars or {}
         )
-    return check_document(doc, schema=schema, library=library, eligibility=eligibility)
+    return check_document(
+        doc,
+        schema=schema,
+        library=library,
+        eligibility=eligibility,
+        brief=brief,
+        draft=brief is not None,
+    )
 
 
 def with_limits(schema: AwardSchema, total: int | None, sections: dict[str, int]) -> AwardSchema:

@@ -182,7 +182,7 @@ def brief_numbers(brief: Brief) -> tuple[frozenset[tuple[str, float]], frozenset
 _QUOTED = re.compile(
     r"“([^“”\n]{2,24})”|「([^「」\n]{2,24})」|《([^《》\n]{2,24})》|#([^#\s]{2,24})#"
 )
-_NOT_A_NAME = re.compile(r"[。！？；!?;]")
+_NOT_A_NAME = re.compile(r"[。！？；!?;]|^[\s\d.,%+\-～~至到年月日万亿个]*$")  # a sentence, a figure
 SAME_NAME = 0.5  # share of a name's character pairs in a brief name: the same name, changed
 
 
@@ -202,8 +202,10 @@ def unknown_names(text: str, brief: Brief) -> list[Issue]:
         if _NOT_A_NAME.search(name) or _plain(name) in said:
             continue
         words = _bigrams(name)
-        close = max(theirs, key=lambda n: _overlap(words, theirs[n]), default="")
-        same = close and _overlap(words, theirs[close]) >= SAME_NAME
+        close = max(theirs, key=lambda n: len(words & theirs[n]), default="")
+        shared = len(words & theirs[close]) if close else 0
+        # the same name changed: most of each one's wording is the other's
+        same = shared >= 3 and shared >= SAME_NAME * max(len(words), len(theirs[close]))
         out.append(Issue(NAME, m.start(), m.end(), m.group(), detail=close if same else ""))
     return out
 

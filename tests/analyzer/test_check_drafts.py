@@ -291,3 +291,23 @@ def test_complete_seeds_still_pass(seeds: dict[str, Path]) -> None:
         report = check_file(seeds[key])
         assert report.ok, [(f.rule, f.message) for f in report.findings if f.severity == "error"]
         assert report.cap is None
+
+
+def test_an_exported_draft_is_checked_against_the_brief_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from analyzer.cli import main
+
+    brief = str(BRIEFS / "golden_mouse.toml")
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text(clean_draft(GM).text(), encoding="utf-8")
+    moved = inject(clean_draft(GM), "execution", "8 月：收官期", "7月：收官期")
+    bad.write_text(moved.text(), encoding="utf-8")
+    assert main(["check", str(good), "--brief", brief, "--no-library"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(bad), "--brief", brief, "--no-library", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["brief_checked"]
+    assert "brief.moved_figure" in {f["rule"] for f in report["findings"]}
+    assert main(["check", str(bad), "--brief", str(tmp_path / "none.toml")]) == 2
+    assert "none.toml" in capsys.readouterr().err
