@@ -180,15 +180,19 @@ def brief_numbers(brief: Brief) -> tuple[frozenset[tuple[str, float]], frozenset
 
 # A name as a text quotes it: “一杯夏天”, 「城市杯」, 《电工师傅上门体检》, #晒出你的城市夏天#.
 _QUOTED = re.compile(
-    r"“([^“”\n]{2,24})”|「([^「」\n]{2,24})」|《([^《》\n]{2,24})》|#([^#\s]{2,24})#"
+    r"“([^“”\n]{2,16})”|「([^「」\n]{2,16})」|《([^《》\n]{2,16})》|#([^#\s]{2,16})#"
 )
-_NOT_A_NAME = re.compile(r"[。！？；!?;]|^[\s\d.,%+\-～~至到年月日万亿个]*$")  # a sentence, a figure
-SAME_NAME = 0.5  # share of a name's character pairs in a brief name: the same name, changed
+# Not a name: a sentence or clause quoted, a figure, a list item or a heading path (挑战/背景/目标).
+_NOT_A_NAME = re.compile(
+    r"[。！？；!?;，,：:“”「」/]|^[\s\d.,%+\-～~至到年月日万亿个]*$|^[\s\-*•·]"
+)
+SAME_NAME = 0.5  # share of the longer name's character pairs both have: the same name, changed
 
 
 def unknown_names(text: str, brief: Brief) -> list[Issue]:
     """Quoted names of ``text`` that the brief never gives (spaces and width aside). ``detail``:
-    the brief's quoted name this one changes when they share most of their wording, else ""."""
+    the brief's name (a quoted one, the brand's, the advertiser's, the title) this one changes
+    when most of their wording is shared (“古日健身房” for 口袋健身房), else ""."""
     said = _plain("\n".join(brief.all_text()))
     theirs = {
         name: _bigrams(name)
@@ -196,16 +200,19 @@ def unknown_names(text: str, brief: Brief) -> list[Issue]:
         for m in _QUOTED.finditer(line)
         if (name := next(g for g in m.groups() if g))
     }
+    theirs.update({n: _bigrams(n) for n in (brief.brand, brief.advertiser, brief.title) if n})
+    marks = [m.span() for m in PENDING.finditer(text)]  # the drafter's notes are no names
     out = []
     for m in _QUOTED.finditer(text):
         name = next(g for g in m.groups() if g)
         if _NOT_A_NAME.search(name) or _plain(name) in said:
             continue
+        if any(a <= m.start() < b for a, b in marks):
+            continue
         words = _bigrams(name)
         close = max(theirs, key=lambda n: len(words & theirs[n]), default="")
         shared = len(words & theirs[close]) if close else 0
-        # the same name changed: most of each one's wording is the other's
-        same = shared >= 3 and shared >= SAME_NAME * max(len(words), len(theirs[close]))
+        same = shared >= 2 and shared >= SAME_NAME * max(len(words), len(theirs[close]))
         out.append(Issue(NAME, m.start(), m.end(), m.group(), detail=close if same else ""))
     return out
 

@@ -69,8 +69,12 @@ def pending_marks(ctx: CheckContext) -> Iterator[Finding]:
                     f"请按实际数据改正后删去标记，或删去这句。"
                 )
             else:
-                what = issue.text.strip("【】").partition("：")[2] or "内容"
-                message = f"{title}：还缺{what}（{issue.text}）。请补上后删去这个标记。"
+                what = issue.text.strip("【】").partition("：")[2].strip("。")
+                if what and len(what) <= 16 and "。" not in what:
+                    message = f"{title}：还缺{what}（{issue.text}）。请补上后删去这个标记。"
+                else:  # the drafter's note of what is missing, a sentence or more
+                    note = f"：{short(what, 50)}" if what else ""
+                    message = f"{title}：还留着【待补充】标记{note}。请补上内容后删去这个标记。"
             yield ctx.error(section.key, message, (start, end))
 
 
