@@ -139,5 +139,7 @@ def test_two_brief_facts_joined_by_a_colon_keep_their_own_figures() -> None:
 
 def test_a_garbled_brand_in_quotes_is_a_changed_name_a_quoted_figure_or_note_is_none() -> None:
     brief = brief_from_dict({"brand": "口袋健身房"})
-    found = unknown_names("「古日健身房」上线打卡。「12」不在简报中。【待补充：「市场环境」的信息】", brief)
+    found = unknown_names(
+        "「古日健身房」上线打卡。「12」不在简报中。【待补充：「市场环境」的信息】", brief
+    )
     assert [(i.text, i.detail) for i in found] == [("「古日健身房」", "口袋健身房")]
