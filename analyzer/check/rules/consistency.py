@@ -7,7 +7,9 @@
   bound ("超 3 亿") or an approximation never contradicts.
 * ``consistency.period``: a date of the campaign's story (overview, strategy, execution) that
   lies outside the period of the header field (执行时间 2024.05-2024.08, the text says the
-  campaign ran in 2023); a date of the background, a baseline or a data cut-off is not one.
+  campaign ran in 2023, or went on into 2025); a date of the background, a baseline or a data
+  cut-off is not one, and one before the period only counts against the brief a draft was
+  written from.
 """
 
 from __future__ import annotations
@@ -152,9 +154,10 @@ def _outside(period: Period, dates: list[tuple[int | None, int | None]]) -> int:
 
 @rule("consistency.period", "正文日期与执行时间不符")
 def period_disagrees(ctx: CheckContext) -> Iterator[Finding]:
-    """In a draft, any date of the story outside the period is an error (unless the brief
-    states it); in an imported entry, only one after the period has ended is worth a warning:
-    real entries tell their history ("由2017年6月开始…") in the same sections."""
+    """A date of the story after the period has ended is a contradiction (an error in a draft,
+    a warning in an imported entry). One before it started is only where the brief is the
+    record of what happened (a draft written from it, and the brief does not state that date):
+    people tell their history ("由2017年6月开始…") in the same sections, a model invents it."""
     fields = [f for f in ctx.schema.fields if f.type == "period"]
     value = next((v for f in fields if (v := ctx.doc.field_value(f.key))), None)
     period = parse_period(value) if value else None
@@ -169,7 +172,7 @@ def period_disagrees(ctx: CheckContext) -> Iterator[Finding]:
         done: set[int] = set()
         for start, end, dates in stated_dates(ctx.text, section.start, section.end):
             where = _outside(period, dates)
-            if not where or (not ctx.draft and where != AFTER):
+            if not where or (ctx.brief is None and where != AFTER):
                 continue
             if all(_in_brief(d, brief_dates) for d in dates):
                 continue  # the brief says so
