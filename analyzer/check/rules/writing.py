@@ -54,6 +54,8 @@ def span(section: Section, issue: Issue) -> tuple[int, int]:
 @rule("draft.pending_marks", "未处理的【待核实】/【待补充】标记")
 def pending_marks(ctx: CheckContext) -> Iterator[Finding]:
     """A mark left in is a fact nobody checked or a gap nobody filled: never ready."""
+    if "【" not in ctx.text:
+        return
     for section in sections(ctx):
         title = ctx.title(section.key)
         for issue in pending(section.text):
