@@ -11,13 +11,16 @@ from analyzer.check.findings import (
     EvidenceRow,
     Finding,
     Report,
+    ScoreCap,
     SectionStatus,
 )
-from analyzer.check.registry import RuleSpec, rules_for
+from analyzer.check.registry import RuleSpec, rule_title, rules_for
 from analyzer.library.parsed import Metric, ParsedDocument
 from analyzer.schema import AwardSchema, get_award
 
 if TYPE_CHECKING:
+    from analyzer.documents.brief import Brief
+    from analyzer.documents.document import DraftDocument
     from analyzer.library.store import Library
 
 # How much one finding takes from its section's share of the score (a section scores 0..1).
@@ -30,7 +33,10 @@ EVIDENCE_METRICS = 8  # metrics listed per evidence row
 # Findings for which an award disqualifies an entry outright (an agency named where forbidden,
 # a campaign run entirely outside the eligibility window): the score cannot pass half.
 BLOCKING = frozenset({"award.agency_name", "fields.period_outside_window"})
-BLOCKED_SCORE = 50.0
+BLOCKED_SCORE = 50
+# An entry with any error-level finding is not ready to submit: whatever its sections earn, the
+# score stays at or below this until the errors are fixed.
+ERROR_SCORE = 70
 MAX_PER_RULE = 30  # findings of one rule listed; the rest are summed up in one more
 
 
@@ -41,13 +47,19 @@ def check_document(
     library: Library | None = None,
     eligibility: Eligibility | None = None,
     rules: list[RuleSpec] | None = None,
+    brief: Brief | None = None,
+    draft: bool = False,
+    written: dict[str, str] | None = None,
 ) -> Report:
     """Check a parsed entry against its award (``schema``, else the award it was parsed as).
 
     When ``schema`` names another award than the one ``doc`` was parsed as, the text is parsed
     again as that award, so sections are those the award defines. ``library`` enables the
     comparison with similar cases; ``eligibility`` the campaign-period window; ``rules``
-    replaces the registered rules (tests, tools that run one family).
+    replaces the registered rules (tests, tools that run one family). ``draft``: the entry is a
+    draft written in the app (what a model leaves behind is an error); ``brief``: the brief it
+    was written from (every figure, date and name is checked against it); ``written``: the
+    draft's section texts as written, before the parser cleaned them.
     """
     if schema is None:
         schema = get_award(doc.award or "generic")
@@ -55,8 +67,17 @@ def check_document(
         from analyzer.library.parse import parse_text
 
         doc = parse_text(doc.text, award=schema.key, name=doc.title)
-    ctx = CheckContext(doc, schema, library=library, eligibility=eligibility)
+    ctx = CheckContext(
+        doc,
+        schema,
+        library=library,
+        eligibility=eligibility,
+        brief=brief,
+        draft=draft,
+        written=written,
+    )
     findings: list[Finding] = []
+    unlisted: dict[str, int] = {}  # rule → findings summed up in its last one
     for spec in rules if rules is not None else rules_for(schema.key, entry=doc.is_entry):
         if not doc.is_entry and not spec.references:
             continue
@@ -64,6 +85,7 @@ def check_document(
         found = list(spec.function(ctx))
         if len(found) > MAX_PER_RULE:
             rest = len(found) - MAX_PER_RULE
+            unlisted[spec.id] = rest - 1  # the summing-up finding counts as one
             found = found[:MAX_PER_RULE]
             last = found[-1]
             found.append(
@@ -85,17 +107,56 @@ def check_document(
         )
     )
     statuses = _statuses(ctx, findings)
+    raw = _score(ctx, findings, statuses)
+    cap = _cap(ctx, findings, raw, unlisted)
     return Report(
         award=schema.key,
         award_name=schema.name,
         title=doc.title,
         is_entry=doc.is_entry,
-        score=_score(ctx, findings, statuses),
+        score=min(raw, cap.limit) if cap else raw,
         sections=statuses,
         findings=tuple(findings),
         evidence=_evidence(ctx) if doc.is_entry else (),
         text=doc.text,
+        cap=cap,
+        brief=ctx.brief is not None,
     )
+
+
+def check_draft(
+    draft: DraftDocument,
+    *,
+    schema: AwardSchema | None = None,
+    library: Library | None = None,
+    eligibility: Eligibility | None = None,
+) -> Report:
+    """Check a draft document (the 撰写 page's, or a saved ``.awdraft``) as a draft, against the
+    brief it carries when that brief holds any facts."""
+    return check_document(
+        draft.to_parsed(),
+        schema=schema or get_award(draft.award),
+        library=library,
+        eligibility=eligibility,
+        brief=draft_brief(draft),
+        draft=True,
+        written={s.key: s.text for s in draft.sections},
+    )
+
+
+def draft_brief(draft: DraftDocument) -> Brief | None:
+    """The brief a draft was written from, or None when its form holds no facts (or a result
+    row the brief cannot read: the brief rules then stay silent rather than guess)."""
+    from analyzer.documents.brief import FACT_FIELDS
+    from analyzer.errors import AwardWriterError
+
+    try:
+        brief = draft.to_brief()
+    except AwardWriterError:
+        return None
+    if brief.results or any(getattr(brief, name) for name in FACT_FIELDS):
+        return brief
+    return None
 
 
 def check_file(
@@ -106,9 +167,13 @@ def check_file(
     eligibility: Eligibility | None = None,
     max_total_chars: int | None = None,
     max_section_chars: dict[str, int] | None = None,
+    brief: Brief | None = None,
 ) -> Report:
     """Read, parse and check one file (a document, or a draft saved by the app as
     ``.awdraft``); raises ReadError subclasses when it cannot be read.
+
+    A ``.awdraft`` is checked as a draft against the brief it carries; ``brief`` checks any
+    other file as a draft written from that brief (an exported Markdown or Word draft).
 
     ``max_total_chars`` / ``max_section_chars`` (section key → limit) set length limits the
     award's schema does not carry (this year's rules, a client's brief); a section key the award
@@ -120,15 +185,25 @@ def check_file(
     schema = get_award(award) if award else None
     if os.fspath(path).lower().endswith(DRAFT_SUFFIX):
         draft = load_draft(path)
-        doc = draft.to_parsed()
         schema = schema or get_award(draft.award)
-    else:
-        doc = parse_file(path, award=award)
+        if max_total_chars or max_section_chars:
+            schema = with_limits(schema, max_total_chars, max_section_chars or {})
+        return check_draft(draft, schema=schema, library=library, eligibility=eligibility)
+    if brief is not None and not award and brief.award:
+        schema = get_award(brief.award)  # the award the draft was written for
+    doc = parse_file(path, award=schema.key if schema else None)
     if max_total_chars or max_section_chars:
         schema = with_limits(
             schema or get_award(doc.award or "generic"), max_total_chars, max_section_chars or {}
         )
-    return check_document(doc, schema=schema, library=library, eligibility=eligibility)
+    return check_document(
+        doc,
+        schema=schema,
+        library=library,
+        eligibility=eligibility,
+        brief=brief,
+        draft=brief is not None,
+    )
 
 
 def with_limits(schema: AwardSchema, total: int | None, sections: dict[str, int]) -> AwardSchema:
@@ -219,9 +294,31 @@ def _score(ctx: CheckContext, findings: list[Finding], statuses: tuple[SectionSt
             quality[f.section] = max(0.0, quality[f.section] - SECTION_PENALTY[f.severity])
     total = sum(weights.values()) or 1.0
     value = 100.0 * sum(w * quality.get(k, 0.0) for k, w in weights.items()) / total - penalty
-    if any(f.rule in BLOCKING and f.severity == "error" for f in findings):
-        value = min(value, BLOCKED_SCORE)  # the award would refuse the entry as it stands
     return max(0, min(100, round(value)))
+
+
+def _cap(
+    ctx: CheckContext, findings: list[Finding], raw: int, unlisted: dict[str, int]
+) -> ScoreCap | None:
+    """The ceiling errors put on the score, and why: the errors to fix first, by rule."""
+    errors = [f for f in findings if f.severity == "error"]
+    if not ctx.doc.is_entry or not errors:
+        return None
+    blocking = [f for f in errors if f.rule in BLOCKING]
+    limit = BLOCKED_SCORE if blocking else ERROR_SCORE
+    by_rule: dict[str, list[Finding]] = {}
+    for f in blocking + [f for f in errors if f.rule not in BLOCKING]:
+        by_rule.setdefault(f.rule, []).append(f)
+    parts = []
+    for rule_id, group in by_rule.items():
+        where = "、".join(
+            dict.fromkeys(ctx.title(f.section) if f.section else "全文" for f in group)
+        )
+        parts.append(f"{rule_title(rule_id)} {len(group) + unlisted.get(rule_id, 0)} 处（{where}）")
+    n = len(errors) + sum(unlisted.get(r, 0) for r in by_rule)
+    head = "评奖规则会直接否决，" if blocking else ""
+    reason = f"{head}有 {n} 个错误必须先解决：{'；'.join(parts)}。解决之前最高 {limit} 分。"
+    return ScoreCap(limit=limit, raw=raw, reason=reason)
 
 
 # ---------------------------------------------------------------- evidence table

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -21,6 +21,7 @@ from analyzer.schema import AwardSchema, SectionSpec
 from analyzer.zh.segments import CLAUSE_END, SENTENCE_END, ends
 
 if TYPE_CHECKING:
+    from analyzer.documents.brief import Brief
     from analyzer.library.store import Library
 
 _CLAUSE_END = ends(CLAUSE_END, "）)")
@@ -41,7 +42,14 @@ class Span(NamedTuple):
 
 
 class EntryText:
-    """One entry as the checker reads it: its parsed document, award schema and text."""
+    """One entry as the checker reads it: its parsed document, award schema and text.
+
+    ``draft``: the entry is a draft being written in the app (or saved by it), so what a model
+    leaves behind (a cut-off sentence, a loop, the prompt's words) is an error, not a page's
+    residue; ``brief``: the brief it was written from, when there is one with facts in it (the
+    brief rules run only then); ``written``: a draft's sections as the user wrote them (section
+    key → text), where the parser's cleaning took away what an export would print (``**``).
+    """
 
     def __init__(
         self,
@@ -50,11 +58,17 @@ class EntryText:
         *,
         library: Library | None = None,
         eligibility: Eligibility | None = None,
+        brief: Brief | None = None,
+        draft: bool = False,
+        written: Mapping[str, str] | None = None,
     ) -> None:
         self.doc = doc
         self.schema = schema
         self.library = library
         self.eligibility = eligibility
+        self.brief = brief
+        self.draft = draft or brief is not None
+        self.written = dict(written or {})
         self.text = doc.text
         self.rule = ""
         # several rules ask about the same figures: answers are kept for the whole check

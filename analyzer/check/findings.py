@@ -92,6 +92,30 @@ class EvidenceRow:
 
 
 @dataclass(frozen=True)
+class ScoreCap:
+    """Why the score stops where it does: errors to fix first (a draft with any error scores at
+    most :data:`~analyzer.check.engine.ERROR_SCORE`; one the award disqualifies for, at most
+    :data:`~analyzer.check.engine.BLOCKED_SCORE`)."""
+
+    limit: int  # the most the entry can score as it stands
+    raw: int  # what its sections earn, errors and all
+    reason: str  # Chinese: "有 3 个错误必须先解决：…"
+
+    @property
+    def applied(self) -> bool:
+        """Whether the limit took points off (``raw`` was above it)."""
+        return self.raw > self.limit
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "raw": self.raw,
+            "applied": self.applied,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class Report:
     award: str | None  # the schema the entry was checked against
     award_name: str
@@ -102,6 +126,8 @@ class Report:
     findings: tuple[Finding, ...]
     evidence: tuple[EvidenceRow, ...]
     text: str = ""  # the parsed text every span points into
+    cap: ScoreCap | None = None  # set when errors keep the score down (say why)
+    brief: bool = False  # the draft was checked against the brief it was written from
 
     @property
     def ok(self) -> bool:
@@ -130,6 +156,8 @@ class Report:
             "title": self.title,
             "is_entry": self.is_entry,
             "score": self.score,
+            "score_cap": self.cap.to_json() if self.cap else None,
+            "brief_checked": self.brief,
             "sections": {s.key: s.to_json() for s in self.sections},
             "findings": [f.to_json() for f in self.findings],
             "evidence": [r.to_json() for r in self.evidence],

@@ -1,6 +1,6 @@
 """The rule registry: each rule is a plain function, registered for some awards by a decorator.
 
-    @rule("results.no_metrics", awards="*")
+    @rule("results.no_metrics", "效果没有量化指标", awards="*")
     def no_metrics(ctx: CheckContext) -> Iterator[Finding]:
         ...
         yield ctx.error(section.key, "…：没有量化指标。请补充…", span)
@@ -28,6 +28,7 @@ class RuleSpec:
     function: RuleFunction
     awards: frozenset[str] | None  # None: every award
     references: bool  # also runs on reference documents (not entries)
+    title: str = ""  # what the rule finds, in a few Chinese words (why a score is capped)
 
     def applies_to(self, award: str) -> bool:
         return self.awards is None or award in self.awards
@@ -37,9 +38,10 @@ _RULES: dict[str, RuleSpec] = {}
 
 
 def rule(
-    rule_id: str, *, awards: str | Iterable[str] = "*", references: bool = False
+    rule_id: str, title: str = "", *, awards: str | Iterable[str] = "*", references: bool = False
 ) -> Callable[[RuleFunction], RuleFunction]:
-    """Register ``function`` as rule ``rule_id`` for ``awards`` ("*" or award keys)."""
+    """Register ``function`` as rule ``rule_id`` for ``awards`` ("*" or award keys); ``title``
+    names what it finds in a few Chinese words ("未处理的【待核实】标记")."""
     if "." not in rule_id:
         raise ValueError(f"rule id {rule_id!r} must be '<family>.<name>'")
     keys = None if awards == "*" else frozenset([awards] if isinstance(awards, str) else awards)
@@ -47,7 +49,7 @@ def rule(
     def register(function: RuleFunction) -> RuleFunction:
         if rule_id in _RULES and _RULES[rule_id].function is not function:
             raise ValueError(f"rule {rule_id!r} is registered twice")
-        _RULES[rule_id] = RuleSpec(rule_id, function, keys, references)
+        _RULES[rule_id] = RuleSpec(rule_id, function, keys, references, title)
         return function
 
     return register
@@ -62,3 +64,9 @@ def registered_rules() -> list[RuleSpec]:
 
 def rules_for(award: str, *, entry: bool = True) -> list[RuleSpec]:
     return [r for r in registered_rules() if r.applies_to(award) and (entry or r.references)]
+
+
+def rule_title(rule_id: str) -> str:
+    """The rule's Chinese title, or its id when it has none (a rule registered by a tool)."""
+    spec = _RULES.get(rule_id)
+    return spec.title if spec is not None and spec.title else rule_id

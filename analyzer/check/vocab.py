@@ -30,7 +30,9 @@ def _any(*words: str) -> str:
 # A sentence or clause ends at these; rules that look "in the same sentence" use it.
 SENTENCE = re.compile(rf"(?=\S)[^{re.escape(SENTENCE_END)}]+[{re.escape(FULL_STOP + SEMICOLON)}]*")
 PARAGRAPH = re.compile(r"[^\n]+")
-CLAUSE = re.compile(rf"[^{re.escape(CLAUSE_END + ENUM_COMMA)}]+")
+# A comma between digits groups thousands (3,200处): it ends no clause.
+_NOT_CLAUSE_END = rf"[^{re.escape(CLAUSE_END + ENUM_COMMA)}]+"
+CLAUSE = re.compile(rf"{_NOT_CLAUSE_END}(?:(?<=\d),(?=\d{{3}}){_NOT_CLAUSE_END})*")
 
 # Where a figure comes from: 数据来源 / 据…统计 / 经…监测 / …报告显示 / a named provider.
 # Bare 监测, 统计, 报告 or 截至 are not sources: "我们持续监测投放" names no one, and

@@ -1,6 +1,7 @@
 """``check``: is this entry ready to submit? Findings section by section, a readiness score.
 
-Exit codes: 0 no error-level finding, 1 at least one, 2 the file could not be read.
+Exit codes: 0 no error-level finding, 1 at least one, 2 the file (or the brief given with
+``--brief``) could not be read.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="a section's length limit, e.g. results=800 (repeatable)",
     )
     p.add_argument(
+        "--brief",
+        metavar="BRIEF",
+        help="check FILE as a draft written from this brief (.toml/.json): every figure, date "
+        "and name against it (a .awdraft carries its own)",
+    )
+    p.add_argument(
         "--no-library",
         action="store_true",
         help="do not compare with similar cases in the library",
@@ -113,6 +120,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (UnknownAwardError, ValueError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+    brief = None
+    if args.brief:
+        from analyzer.documents.brief import load_brief
+        from analyzer.errors import BriefError
+
+        try:
+            brief = load_brief(args.brief)
+        except BriefError as exc:
+            print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
     library = None if args.no_library else _library_if_any(args)
     try:
         report = check_file(
@@ -122,6 +139,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             eligibility=eligibility,
             max_total_chars=args.max_chars,
             max_section_chars=limits,
+            brief=brief,
         )
     except ReadError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
@@ -194,6 +212,10 @@ def _print(report: Report) -> None:
     kind = "" if report.is_entry else " · 参考文档"
     out.print(f"[bold]{escape(report.title)}[/bold]  [dim]{report.award_name}{kind}[/dim]")
     out.print(f"就绪度 [bold {color}]{report.score}[/bold {color}]/100")
+    if report.brief:
+        out.print("[dim]已对照撰写时的简报核对数字、日期和名称[/dim]")
+    if report.cap:
+        out.print(f"[red]{escape(report.cap.reason)}[/red]")
     table = Table("章节", "状态", "字数", "指标", "权重")
     styles = {"ok": "green", "warning": "yellow", "elsewhere": "yellow", "absent": "dim"}
     for s in report.sections:

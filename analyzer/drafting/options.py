@@ -11,7 +11,7 @@ from analyzer.llm.base import Sampling
 
 DEFAULT_MAX_TOKENS = 320  # per section; ~250 Chinese characters with Qwen's tokenizer
 TRIES = 3  # drafts of a section at most, while one fails a hard gate (see drafting/gates.py)
-# Extra tries stop once a section has taken this many times its first try's time.
+# Tries after the second stop once a section has taken this many times its first try's time.
 RETRY_TIME = 2.5
 SAMPLING_TEMPERATURE = 0.7  # for a try after the first, and for every try of a regenerate
 SAMPLING_TOP_P = 0.9

@@ -224,7 +224,8 @@ def _draft_one(run: _Drafting, spec: SectionSpec) -> DraftedSection:
     while (
         not tries[-1].verdict.passed
         and len(tries) < options.tries
-        and time.perf_counter() - start < first * options.retry_time
+        # a failing first try always gets a second; more within the time budget
+        and (len(tries) < 2 or time.perf_counter() - start < first * options.retry_time)
     ):
         if run.on_retry is not None:
             why = "；".join(f.message for f in tries[-1].verdict.failures if f.hard)

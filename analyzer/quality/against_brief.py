@@ -5,26 +5,34 @@
 * :func:`moved_figures` — a brief figure or date stated for another fact: the draft sentence
   restates a brief statement that holds a different number of the same kind, and the number it
   uses belongs to another brief statement ("打造了 12.6万个露营地" where the brief has 新增会员
-  12.6万人 and 合作营地 38个; "7月：收官期" where the brief says "8 月：收官期").
+  12.6万人 and 合作营地 38个; "7月：收官期" where the brief says "8 月：收官期");
+* :func:`foreign_figures` — a figure or date the brief does not hold at all (the same value of
+  the same kind, as the fact guard compares them), with the brief statement it changes when the
+  clause restates one ("9月：收官期" where the brief says "8 月：收官期");
+* :func:`unknown_names` — a quoted name (“…”, 「…」, 《…》, #话题#) the brief never gives, with the
+  brief's name it changes when one is close (“晒出你的城市之夏” for “晒出你的城市夏天”).
 
 A brief statement is one clause of a fact line, or a result row (measure：value).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
 from analyzer.documents.brief import Brief
-from analyzer.quality.issues import CHANGED_DATE, MOVED, UNSUPPORTED, Issue
+from analyzer.markers import PENDING
+from analyzer.quality.issues import CHANGED_DATE, FOREIGN, MOVED, NAME, UNSUPPORTED, Issue
 from analyzer.quality.text import claims
 from analyzer.zh.fold import CASELESS, fold_width
-from analyzer.zh.numbers import COUNT, DATE, VAGUE, Figure, figures
+from analyzer.zh.numbers import COUNT, DATE, VAGUE, Figure, figures, vague_key
 from analyzer.zh.segments import CLAUSE_END, ends
 
 # Clauses end at commas and sentence ends, not at a colon: "8 月：收官期" is one statement.
-_CLAUSE = ends(CLAUSE_END)
+# A comma between digits groups thousands (3,200处): it ends no clause.
+_CLAUSE = re.compile(rf"{ends(CLAUSE_END).pattern}(?<!\d,(?=\d{{3}}))")
 _NOT_WORDS = re.compile(r"[\s\d.,%+，。；;：:、！？!?（）()“”\"'\-~～至到]")
 # A draft clause is about a brief statement when this share of its wording (character pairs) is
 # the statement's; it restates the statement for sure from RESTATES.
@@ -103,6 +111,7 @@ def moved_figures(text: str, brief: Brief) -> list[Issue]:
                 _overlap(words, owner.words) >= min(closeness, RESTATES)
                 or key in about.numbers
                 or not _same_kind(about, fig)
+                or _own_piece(clause, fig, owner)
             ):
                 continue
             out.append(
@@ -115,6 +124,112 @@ def moved_figures(text: str, brief: Brief) -> list[Issue]:
                 )
             )
     return out
+
+
+def foreign_figures(text: str, brief: Brief) -> list[Issue]:
+    """Numbers of ``text`` the brief does not hold, the same value of the same kind (vague
+    magnitudes by their words). One marked 【待核实】 is left to the mark. ``detail``: the brief
+    statement the clause restates with another number of that kind (a changed figure or month),
+    or "" when it restates none (a figure added since)."""
+    values, vague = brief_numbers(brief)
+    known = statements(brief)
+    out: list[Issue] = []
+    pos = 0
+    for clause in _clauses(text, keep_offsets=True):
+        start = text.find(clause, pos)
+        pos = start + len(clause)
+        words: set[str] | None = None
+        for fig in figures(clause):
+            if fig.kind == VAGUE:
+                if vague_key(fig.text) in vague:
+                    continue
+            elif any(k == fig.kind and math.isclose(v, fig.value, rel_tol=1e-6) for k, v in values):
+                continue
+            if PENDING.match(clause, fig.end) or PENDING.match(clause.replace(" ", ""), fig.end):
+                continue  # marked already: the mark is the finding
+            if words is None:
+                words = _bigrams(clause)
+            changed = [
+                s for s in known if _same_kind(s, fig) and _overlap(words, s.words) >= RESTATES
+            ]
+            best = max(changed, key=lambda s: _overlap(words, s.words), default=None)
+            out.append(
+                Issue(
+                    FOREIGN,
+                    start + fig.start,
+                    start + fig.end,
+                    fig.text.strip(),
+                    detail=best.text if best else "",
+                )
+            )
+    return out
+
+
+def brief_numbers(brief: Brief) -> tuple[frozenset[tuple[str, float]], frozenset[str]]:
+    """Every number of the brief as (kind, value), and its vague magnitudes' words."""
+    values: set[tuple[str, float]] = set()
+    vague: set[str] = set()
+    for line in brief.all_text():
+        for fig in figures(line):
+            if fig.kind == VAGUE:
+                vague.add(vague_key(fig.text))
+            else:
+                values.add((fig.kind, fig.value))
+    return frozenset(values), frozenset(vague)
+
+
+# A name as a text quotes it: “一杯夏天”, 「城市杯」, 《电工师傅上门体检》, #晒出你的城市夏天#.
+_QUOTED = re.compile(
+    r"“([^“”\n]{2,16})”|「([^「」\n]{2,16})」|《([^《》\n]{2,16})》|#([^#\s]{2,16})#"
+)
+# Not a name: a sentence or clause quoted, a figure, a list item or a heading path (挑战/背景/目标).
+_NOT_A_NAME = re.compile(
+    r"[。！？；!?;，,：:“”「」/]|^[\s\d.,%+\-～~至到年月日万亿个]*$|^[\s\-*•·]"
+)
+SAME_NAME = 0.5  # share of the longer name's character pairs both have: the same name, changed
+
+
+def unknown_names(text: str, brief: Brief) -> list[Issue]:
+    """Quoted names of ``text`` that the brief never gives (spaces and width aside). ``detail``:
+    the brief's name (a quoted one, the brand's, the advertiser's, the title) this one changes
+    when most of their wording is shared (“古日健身房” for 口袋健身房), else ""."""
+    said = _plain("\n".join(brief.all_text()))
+    theirs = {
+        name: _bigrams(name)
+        for line in brief.all_text()
+        for m in _QUOTED.finditer(line)
+        if (name := next(g for g in m.groups() if g))
+    }
+    theirs.update({n: _bigrams(n) for n in (brief.brand, brief.advertiser, brief.title) if n})
+    marks = [m.span() for m in PENDING.finditer(text)]  # the drafter's notes are no names
+    out = []
+    for m in _QUOTED.finditer(text):
+        name = next(g for g in m.groups() if g)
+        if _NOT_A_NAME.search(name) or _plain(name) in said:
+            continue
+        if any(a <= m.start() < b for a, b in marks):
+            continue
+        words = _bigrams(name)
+        close = max(theirs, key=lambda n: len(words & theirs[n]), default="")
+        shared = len(words & theirs[close]) if close else 0
+        same = shared >= 2 and shared >= SAME_NAME * max(len(words), len(theirs[close]))
+        out.append(Issue(NAME, m.start(), m.end(), m.group(), detail=close if same else ""))
+    return out
+
+
+def _plain(text: str) -> str:
+    return "".join(fold_width(PENDING.sub("", text), CASELESS).split())
+
+
+def _own_piece(clause: str, fig: Figure, owner: Statement) -> bool:
+    """Whether the piece of the clause holding the number (between colons) restates the
+    number's own statement: "小程序点单三段联动：为 12 座城市…" joins two brief facts with a
+    colon, and its 三 is said of its own one ("8 月：收官期" is one statement, its piece "8 月"
+    names nothing)."""
+    start = max(clause.rfind(c, 0, fig.start) for c in "：:") + 1
+    ends = [i for c in "：:" if (i := clause.find(c, fig.end)) != -1]
+    words = _bigrams(clause[start : min(ends, default=len(clause))])
+    return len(words) >= 2 and _overlap(words, owner.words) >= RESTATES
 
 
 def _clauses(text: str, *, keep_offsets: bool = False) -> list[str]:
@@ -140,4 +255,12 @@ def _overlap(words: set[str], other: set[str]) -> float:
     return len(words & other) / len(words) if words else 0.0
 
 
-__all__ = ["Statement", "moved_figures", "statements", "unsupported_claims"]
+__all__ = [
+    "Statement",
+    "brief_numbers",
+    "foreign_figures",
+    "moved_figures",
+    "statements",
+    "unknown_names",
+    "unsupported_claims",
+]

@@ -14,6 +14,8 @@ PENDING = "pending"  # a 【待核实】/【待补充】 mark left in
 UNSUPPORTED = "unsupported"  # a claim the brief does not make
 MOVED = "moved"  # a brief figure stated for another fact than the brief's
 CHANGED_DATE = "changed_date"  # a brief date (a month, a day) given to another event
+FOREIGN = "foreign"  # a figure or date the brief does not hold
+NAME = "name"  # a quoted name (活动名, 话题, 作品名) the brief does not give
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from itertools import product
 from pathlib import Path
 
 from analyzer.markers import PENDING
-from analyzer.paths import templates_dir
+from analyzer.paths import ENV_TEMPLATES, templates_dir
 from analyzer.quality.issues import CLAIM, CUT_OFF, DEBRIS, LEAK, REPEAT, Issue
 from analyzer.quality.issues import PENDING as PENDING_KIND
+from analyzer.zh.numbers import DATE, figures
 from analyzer.zh.segments import CLOSERS, FULL_STOP, LIST_MARK, SEMICOLON, sentences
 
 # ---------------------------------------------------------------------------- leaks
@@ -35,21 +37,27 @@ _INSTRUCTION = re.compile(
 )
 _PROMPT_TAG = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
 _PROMPT_SPLIT = re.compile(r"[\s，。：:；;、！？!?「」〔〕（）()“”\"'\-—…]+")
-# The model talking about its text or to its user, not about the case.
-_META = re.compile(
-    r"(?:本|该|这|此|以上|以下|上述)(?:一)?(?:段落|段|部分|篇|节|稿件|稿|文本|文字|内容|材料)"
-    r"(?:主要|将|会|旨在|意在|用于|重点|围绕|介绍|描述|展示|概述|阐述|讲述|总结|说明)"
-    r"|以下(?:是|为)(?:关于|根据|为您|按照|改写|整理|撰写|参赛)"
-    r"|作为(?:一名|一位|一个)?(?:AI|人工智能|语言模型|助手|撰稿人|写作助手|营销专家)"
-    r"|希望(?:以上|这些|这份|本|此)(?:内容|文字|回答|稿件|段落)"
-    r"|(?:如果您|如您|若您)(?:需要|还需|有)"
-    r"|请(?:告诉我|提供更多|您?根据实际情况)"
-    r"|(?:我|我们)(?:将|会|可以)为(?:您|你)"
-    r"|根据(?:您|你)(?:提供|给出|给的)"
-    r"|^(?:好的|当然|没问题)[，,！!。]"
-    r"|(?:该|这个|本)(?:段落|部分)(?:的)?(?:目的|作用)",
-    re.M,
+# The model talking about its text or to its user, not about the case: (ways it starts, what
+# follows). Every branch of the pattern starts with a literal character, so ``re`` skips ahead
+# to those characters (a branch opening with a group makes it try every position).
+_META_FORMS = (
+    (
+        ("本", "该", "这", "此", "以上", "以下", "上述"),
+        "(?:一)?(?:段落|段|部分|篇|节|稿件|稿|文本|文字|内容|材料)"
+        "(?:主要|将|会|旨在|意在|用于|重点|围绕|介绍|描述|展示|概述|阐述|讲述|总结|说明)",
+    ),
+    (("以下",), "(?:是|为)(?:关于|根据|为您|按照|改写|整理|撰写|参赛)"),
+    (("作为",), "(?:一名|一位|一个)?(?:AI|人工智能|语言模型|助手|撰稿人|写作助手|营销专家)"),
+    (("希望",), "(?:以上|这些|这份|本|此)(?:内容|文字|回答|稿件|段落)"),
+    (("如果您", "如您", "若您"), "(?:需要|还需|有)"),
+    (("请",), "(?:告诉我|提供更多|您?根据实际情况)"),
+    (("我", "我们"), "(?:将|会|可以)为(?:您|你)"),
+    (("根据",), "(?:您|你)(?:提供|给出|给的)"),
+    (("该", "这个", "本"), "(?:段落|部分)(?:的)?(?:目的|作用)"),
+    (("好的", "当然", "没问题"), "[，,！!。]"),  # only at a line's start (checked where it matches)
 )
+_META = re.compile("|".join(first + rest for firsts, rest in _META_FORMS for first in firsts))
+_OPENING = ("好的", "当然", "没问题")
 
 
 @cache
@@ -66,19 +74,31 @@ def _prompt_phrases(root: Path) -> tuple[str, ...]:
     return tuple(sorted(found, key=len, reverse=True))
 
 
+@cache
+def _prompt_pattern(root: Path) -> re.Pattern[str]:
+    """The prompt phrases as one alternation, longest first: one scan of the text finds them
+    all (every phrase starts with a Chinese character, so ``re`` skips ahead)."""
+    phrases = _prompt_phrases(root)
+    return re.compile("|".join(re.escape(p) for p in phrases) if phrases else "(?!)")
+
+
+@cache
+def _prompts_in(override: str | None) -> re.Pattern[str]:
+    """:func:`_prompt_pattern` of the templates folder in use (looked up once per setting of
+    ``$AWARD_WRITER_TEMPLATES``: the checker calls :func:`leaks` for every entry)."""
+    return _prompt_pattern(templates_dir())
+
+
 def leaks(text: str) -> list[Issue]:
     """Prompt phrases and meta-talk in ``text``."""
     out: list[Issue] = []
     taken: list[tuple[int, int]] = []
-    for phrase in _prompt_phrases(templates_dir()):
-        start = text.find(phrase)
-        while start >= 0:
-            end = start + len(phrase)
-            if all(end <= a or start >= b for a, b in taken):
-                taken.append((start, end))
-                out.append(Issue(LEAK, start, end, phrase, "提示词"))
-            start = text.find(phrase, end)
+    for m in _prompts_in(os.environ.get(ENV_TEMPLATES)).finditer(text):
+        taken.append(m.span())
+        out.append(Issue(LEAK, m.start(), m.end(), m.group(), "提示词"))
     for m in _META.finditer(text):
+        if m.group().startswith(_OPENING) and m.start() and text[m.start() - 1] != "\n":
+            continue  # "当然，" inside a sentence is no answer to a request
         if all(m.end() <= a or m.start() >= b for a, b in taken):
             out.append(Issue(LEAK, m.start(), m.end(), m.group(), "自我描述"))
     return sorted(out, key=lambda i: i.start)
@@ -86,23 +106,34 @@ def leaks(text: str) -> list[Issue]:
 
 # ---------------------------------------------------------------------------- debris
 
-_DEBRIS = re.compile(
-    r"^[ \t]*#{1,6}[ \t]*\S[^\n]*"  # ### 小标题
-    r"|\*\*[^*\n]{0,80}\*\*|\*\*"  # **加粗**, a stray **
-    r"|(?<![A-Za-z0-9])__[^_\n]{1,80}__"  # __加粗__
-    r"|^[ \t]*```[^\n]*"  # code fences
-    r"|^[ \t]*[\[{][ \t]*$|^[ \t]*[\]}][ \t]*,?[ \t]*$"  # a JSON bracket alone on its line
+# Two scans, each fast: what stands at the start of a line, and what starts with a literal
+# character anywhere (a pattern mixing both makes ``re`` try every position of the text).
+_DEBRIS_LINE = re.compile(
+    r"^[ \t]*(?:"
+    r"#{1,6}[ \t]*\S[^\n]*"  # ### 小标题
+    r"|```[^\n]*"  # code fences
+    r"|[\[{][ \t]*$|[\]}][ \t]*,?[ \t]*$"  # a JSON bracket alone on its line
+    r"|\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$"  # |---|---|
+    r"|(?:-{3,}|\*{3,}|_{3,}|={3,})[ \t]*$"  # a rule
+    r")",
+    re.M,
+)
+_DEBRIS_INLINE = re.compile(
+    r"\*\*[^*\n]{0,80}\*\*|\*\*"  # **加粗**, a stray **
+    r"|__(?<![A-Za-z0-9]__)[^_\n]{1,80}__"  # __加粗__
     r"|\"[^\"\n]{1,30}\"[ \t]*:[ \t]*[\"\[{0-9]"  # "title": …
-    r"|^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$"  # |---|---|
-    r"|^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,})[ \t]*$"  # a rule
-    r"|</?(?:br|p|div|span|strong|b|em|i|ul|ol|li|h[1-6]|table|tr|td)\b[^>\n]{0,40}>",
-    re.M | re.I,
+    r"|</?(?i:br|p|div|span|strong|b|em|i|ul|ol|li|h[1-6]|table|tr|td)\b[^>\n]{0,40}>"
 )
 
 
 def debris(text: str) -> list[Issue]:
     """Markdown, JSON and HTML syntax in ``text`` (what an award form would print literally)."""
-    return [Issue(DEBRIS, m.start(), m.end(), m.group()) for m in _DEBRIS.finditer(text)]
+    lines = [m for m in _DEBRIS_LINE.finditer(text)]
+    found = [Issue(DEBRIS, m.start(), m.end(), m.group()) for m in lines]
+    for m in _DEBRIS_INLINE.finditer(text):
+        if all(m.end() <= a.start() or m.start() >= a.end() for a in lines):
+            found.append(Issue(DEBRIS, m.start(), m.end(), m.group()))
+    return sorted(found, key=lambda i: i.start)
 
 
 # ---------------------------------------------------------------------------- repeats
@@ -116,39 +147,127 @@ CONNECTIVE = re.compile(
 _KEY_DROP = re.compile(r"[\s，,。！？!?；;、]")
 
 
+_CONNECTIVE_START = frozenset("此另同而并因所一其最总")
+
+
 def sentence_key(sentence: str) -> str:
-    """A sentence as compared for repeats: no connective, punctuation or spaces."""
-    return _KEY_DROP.sub("", CONNECTIVE.sub("", sentence.strip()))
+    """A sentence as compared for repeats: no connective, punctuation, spaces or pending marks
+    (a repeat the fact guard marked is still a repeat)."""
+    key = sentence.strip()
+    if "【" in key:
+        key = PENDING.sub("", key)
+    if key[:1] in _CONNECTIVE_START:
+        key = CONNECTIVE.sub("", key)
+    return _KEY_DROP.sub("", key)
 
 
 def trigrams(key: str) -> set[str]:
     return {key[i : i + 3] for i in range(len(key) - 2)}
 
 
+_DIGIT = re.compile(r"\d")
+_DATE_HINT = re.compile(r"(?:19|20)[0-9]{2}|[0-9一二三四五六七八九十][ \t]*[月日]")
+
+
+@lru_cache(maxsize=4096)
+def date_shape(key: str) -> str:
+    """The key with its dates masked: a model looping on one sentence often only moves its year
+    ("2025年，品牌将继续…" "2026年，品牌将继续…"); counts and percentages stay, so parallel
+    sentences with their own results ("6月客流增长12%" "7月客流增长15%") are not repeats."""
+    if not _DATE_HINT.search(key):
+        return key  # most sentences hold no date: skip the full number scan
+    out, pos = [], 0
+    for fig in figures(key):
+        if fig.kind == DATE:
+            out += [key[pos : fig.start], "#"]
+            pos = fig.end
+    return "".join(out) + key[pos:] if out else key
+
+
 def is_repeat(key: str, seen: set[str], said: set[str]) -> bool:
     """Whether a sentence (its :func:`sentence_key`) says again what ``seen`` (keys) and
-    ``said`` (three-character runs) hold: word for word, or nearly when it has no figure."""
+    ``said`` (three-character runs) hold: word for word, with only its dates changed, or nearly
+    when it has no figure."""
+    return _repeats(key, seen, said, trigrams(key))
+
+
+def _repeats(key: str, seen: set[str], said: set[str], runs: set[str] | None) -> bool:
     if len(key) < MIN_REPEAT:
         return False
     if key in seen:
         return True
-    runs = trigrams(key)
-    return not re.search(r"\d", key) and len(runs & said) >= NEAR_REPEAT * len(runs)
+    if _DIGIT.search(key):
+        shape = date_shape(key)
+        return shape != key and any(date_shape(k) == shape for k in seen)
+    return runs is not None and len(runs & said) >= NEAR_REPEAT * len(runs)
 
 
-def repeats(text: str) -> list[Issue]:
-    """Every sentence of ``text`` that says again a sentence before it."""
-    seen: set[str] = set()
+def repeats(text: str, *, near: bool = True, ended: bool = False) -> list[Issue]:
+    """Every sentence of ``text`` that says again a sentence before it (``detail``: the first
+    sentence it repeats). ``near=False`` finds only the same sentences (and those with only
+    their dates changed), without comparing wording: much faster on long texts. ``ended``:
+    only a repeat that ends with a full stop counts (a caption or a label line said again under
+    each chart of a copied page is no repeated sentence)."""
+    if not near and not _may_repeat(text, ended):
+        return []
+    seen: dict[str, str] = {}  # key → the sentence as first written
+    keys: set[str] = set()
     said: set[str] = set()
     out: list[Issue] = []
     for start, end in sentences(text):
         key = sentence_key(text[start:end])
-        if is_repeat(key, seen, said):
-            out.append(Issue(REPEAT, start, end, text[start:end]))
+        runs = trigrams(key) if near else None
+        if _repeats(key, keys, said, runs):
+            if not ended or text[start:end].rstrip(CLOSERS)[-1:] in FULL_STOP:
+                out.append(Issue(REPEAT, start, end, text[start:end], _first_said(key, seen)))
             continue
-        seen.add(key)
-        said |= trigrams(key)
+        seen[key] = text[start:end].strip()
+        keys.add(key)
+        if runs is not None:
+            said |= runs
     return out
+
+
+_ROUGH_END = re.compile(r"([。！？!?；;\n]+)")
+_ROUGH_DROP = re.compile(rf"[ \t\r，,、{re.escape(CLOSERS)}]+")
+
+
+def _may_repeat(text: str, ended: bool = False) -> bool:
+    """Whether two sentences of ``text`` could be the same (a quick pass over the whole text:
+    most texts say nothing twice, and then the sentence-by-sentence pass is not needed). Two
+    sentences with the same key, or with keys differing only in their dates, have the same
+    rough key here: no spaces, commas or closing marks, every digit a "#". ``ended``: the
+    second must end with a full stop."""
+    if "【" in text:
+        text = PENDING.sub("", text)
+    parts = _ROUGH_END.split(_DIGIT.sub("#", _ROUGH_DROP.sub("", text)))
+    seen: set[str] = set()
+    for i in range(0, len(parts), 2):
+        piece = parts[i]
+        if piece[:1] in _CONNECTIVE_START:
+            piece = CONNECTIVE.sub("", piece)
+        if len(piece) < MIN_REPEAT - 3:
+            continue
+        if piece in seen:
+            stop = parts[i + 1] if i + 1 < len(parts) else ""
+            if not ended or any(c in stop for c in FULL_STOP):
+                return True
+        seen.add(piece)
+    return False
+
+
+def _first_said(key: str, seen: dict[str, str]) -> str:
+    """The earlier sentence a repeat says again: the same, the same but for its dates, or the
+    one sharing most of its wording."""
+    if key in seen:
+        return seen[key]
+    shape = date_shape(key)
+    for k, sentence in seen.items():
+        if date_shape(k) == shape:
+            return sentence
+    runs = trigrams(key)
+    best = max(seen, key=lambda k: len(trigrams(k) & runs), default="")
+    return seen.get(best, "")
 
 
 def repeated_share(text: str) -> float:
@@ -164,7 +283,9 @@ _HEADING_LIKE = 15  # a last line this short with no punctuation reads as a labe
 
 
 def cut_off(text: str) -> list[Issue]:
-    """The text's last line, when it stops mid-sentence ("…鼓励不同", "…覆盖城市，")."""
+    """The text's last line, when it stops mid-sentence ("…鼓励不同", "…覆盖城市，"); a short
+    line without punctuation counts only after a finished sentence (alone, or after other such
+    lines, it is a label or a list)."""
     body = text.rstrip()
     if not body:
         return []
@@ -177,7 +298,11 @@ def cut_off(text: str) -> list[Issue]:
     if last in _ENDS or last.isdigit() or (last.isascii() and last.isalpha()):
         return []
     if last not in "，,、" and len(line) <= _HEADING_LIKE and not re.search(r"[，。,；;]", line):
-        return []  # a short label or heading
+        before = body[:start].rstrip().rstrip(CLOSERS)
+        if not before or before[-1] not in FULL_STOP:
+            return []  # a short label or heading, or one item of a list of them
+        # after a finished sentence, a short last line is a sentence cut short ("…鼓励不同")
+        # or a subheading with nothing under it: neither belongs at the end
     tail = max(line.rfind(c) for c in "。！？!?；;") + 1
     return [Issue(CUT_OFF, start + tail, len(body), line[tail:])]
 

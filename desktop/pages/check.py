@@ -2,7 +2,9 @@
 
 Findings are grouped by section and severity; clicking one selects its text in the document
 view (double-clicking a finding about the current draft selects it in the 撰写 page). The score,
-per-section status and the evidence table come from the report as they are.
+per-section status and the evidence table come from the report as they are; when errors hold
+the score down, a banner under it says which (the report's ``cap``). The current draft is
+checked as a draft, against the brief in its form.
 """
 
 from __future__ import annotations
@@ -129,6 +131,12 @@ class CheckPage(QtWidgets.QWidget):
         summary = QtWidgets.QHBoxLayout()
         summary.addWidget(self.score_label)
         summary.addWidget(self.summary_label, 1)
+        self.cap_label = QtWidgets.QLabel()  # why the score stops where it does
+        self.cap_label.setWordWrap(True)
+        self.cap_label.setStyleSheet(
+            "background:#fdecea; color:#8a1c1c; padding:6px; border:1px solid #f5c2c0;"
+        )
+        self.cap_label.hide()
 
         self.findings = QtWidgets.QTreeWidget()
         self.findings.setHeaderLabels(["问题", "规则"])
@@ -180,6 +188,7 @@ class CheckPage(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(toolbar)
         layout.addLayout(summary)
+        layout.addWidget(self.cap_label)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.job_bar)
 
@@ -206,10 +215,10 @@ class CheckPage(QtWidgets.QWidget):
         library = self._library()
 
         def work(job: Job) -> Report:
-            from analyzer.check import check_document
+            from analyzer.check import check_draft
             from analyzer.schema import get_award
 
-            return check_document(draft.to_parsed(), schema=get_award(award), library=library)
+            return check_draft(draft, schema=get_award(award), library=library)
 
         return self._start(work, "正在检查草稿…", draft=draft)
 
@@ -275,10 +284,14 @@ class CheckPage(QtWidgets.QWidget):
         verdict = "没有会被直接否决的问题。" if report.ok else "有必须修改的错误。"
         if not report.is_entry:
             verdict = "这不是一份参赛案例（没有奖项要求的章节结构）。"
+        against = " · 已对照简报核对数字、日期和名称" if report.brief else ""
         self.summary_label.setText(
-            f"<b>{report.title or '（无标题）'}</b> · 按 {report.award_name} 检查<br>"
-            f"错误 {counts['error']} · 警告 {counts['warning']} · 建议 {counts['suggestion']}　{verdict}"
+            f"<b>{html.escape(report.title or '（无标题）')}</b> · 按 {report.award_name} 检查"
+            f"{against}<br>错误 {counts['error']} · 警告 {counts['warning']} · "
+            f"建议 {counts['suggestion']}　{verdict}"
         )
+        self.cap_label.setText(report.cap.reason if report.cap else "")
+        self.cap_label.setVisible(report.cap is not None)
         self.document.setPlainText(report.text)
         self._fill_findings(report)
         self._fill_sections(report)

@@ -132,7 +132,8 @@ def test_missing_section(heading, key):
 def test_missing_results_section_with_no_results_anywhere():
     report = check(golden_mouse(drop_section="营销效果与市场反馈"), "golden_mouse")
     assert found(report) == {("sections.missing", "results")}
-    assert report.score == 80  # one of five equally weighted sections
+    assert report.cap is not None and report.cap.raw == 80  # one of five equal sections
+    assert report.score == 70  # and an error keeps it at 70 until it is fixed
 
 
 @pytest.mark.parametrize(
@@ -330,9 +331,10 @@ def test_score_follows_the_award_weights():
     report = check(effie(), "effie")
     assert [round(s.weight, 1) for s in report.sections] == [23.3, 23.3, 23.3, 30.0]
     no_results = check(effie(drop_section="效果"), "effie")
-    assert no_results.score == 70  # Effie weighs results 30 %
+    assert no_results.cap is not None and no_results.cap.raw == 70  # Effie weighs results 30 %
     no_insight = check(effie(drop_section="洞察与策略"), "effie")
-    assert no_insight.score == 77
+    assert no_insight.cap is not None and no_insight.cap.raw == 77
+    assert no_insight.score == 70  # the missing section is an error: capped until it is there
     gm = check(golden_mouse(), "golden_mouse")
     assert {round(s.weight) for s in gm.sections} == {20}  # equal when the schema gives none
 

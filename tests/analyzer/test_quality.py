@@ -4,7 +4,12 @@ figures the brief states for another fact."""
 from __future__ import annotations
 
 from analyzer.documents.brief import brief_from_dict
-from analyzer.quality.against_brief import moved_figures, unsupported_claims
+from analyzer.quality.against_brief import (
+    foreign_figures,
+    moved_figures,
+    unknown_names,
+    unsupported_claims,
+)
 from analyzer.quality.text import bare_lines, cut_off, debris, leaks, pending, repeats
 
 BRIEF = brief_from_dict(
@@ -78,3 +83,63 @@ def test_a_brief_month_given_to_another_stage_is_moved() -> None:
     moved = moved_figures("4 月：推出会员专享的夜间观星营。", BRIEF)
     assert [(i.text, i.detail) for i in moved] == [("4", "7 月：推出会员专享的夜间观星营")]
     assert not moved_figures("7 月：推出会员专享的夜间观星营。", BRIEF)
+
+
+def test_a_loop_that_only_moves_its_year_or_its_mark_is_a_repeat() -> None:
+    loop = "".join(
+        f"{y}【待核实】年，品牌将继续把安全用电知识送进社区。" for y in (2025, 2026, 2027)
+    )
+    found = repeats(loop)
+    assert len(found) == 2 and found[0].detail.startswith("2025")
+    marked = "品牌在 12 座城市推出限定杯。品牌在 12【待核实】座城市推出限定杯。"
+    assert len(repeats(marked)) == 1
+    # parallel sentences with their own results are not a loop
+    assert not repeats("6月，门店客流同比增长12%。7月，门店客流同比增长15%。")
+
+
+def test_a_short_last_line_after_a_finished_sentence_is_cut_off() -> None:
+    assert [i.text for i in cut_off("活动带动了门店客流。\n鼓励不同")] == ["鼓励不同"]
+    assert not cut_off("提升认知度\n拉动客流")  # a list of short lines
+
+
+def test_figures_the_brief_does_not_hold_and_the_fact_they_change() -> None:
+    found = foreign_figures("10 月：推出会员专享的夜间观星营，新增会员 15万人。", BRIEF)
+    assert [(i.text, i.detail) for i in found] == [
+        ("10", "7 月：推出会员专享的夜间观星营"),
+        ("15万", "新增会员：12.6万人"),
+    ]
+    assert [i.detail for i in foreign_figures("营地里新建了 20 个淋浴间。", BRIEF)] == [""]
+    assert not foreign_figures("新增会员 12.6 万人，合作营地 38 个；12【待核实】座城市。", BRIEF)
+
+
+def test_a_thousands_comma_does_not_split_a_figure() -> None:
+    brief = brief_from_dict({"results": [{"measure": "排查隐患", "value": "3,200处"}]})
+    assert not foreign_figures("排查隐患 3,200处。", brief)
+    assert not moved_figures("排查隐患 3,200处。", brief)
+
+
+def test_a_quoted_name_the_brief_spells_otherwise_or_never_gives() -> None:
+    brief = brief_from_dict({"creative": ["发起“晒出你的城市夏天”话题。"]})
+    found = unknown_names("发起“晒出你的城市之夏”话题和#夏日狂欢节#，“晒出你的城市夏天”。", brief)
+    assert [(i.text, i.detail) for i in found] == [
+        ("“晒出你的城市之夏”", "晒出你的城市夏天"),
+        ("#夏日狂欢节#", ""),
+    ]
+
+
+def test_two_brief_facts_joined_by_a_colon_keep_their_own_figures() -> None:
+    brief = brief_from_dict(
+        {
+            "strategy": ["线上、线下、小程序三段联动。"],
+            "creative": ["为 12 座城市各推出一款限定杯。"],
+        }
+    )
+    assert not moved_figures("小程序三段联动：为 12 座城市各推出一款限定杯。", brief)
+
+
+def test_a_garbled_brand_in_quotes_is_a_changed_name_a_quoted_figure_or_note_is_none() -> None:
+    brief = brief_from_dict({"brand": "口袋健身房"})
+    found = unknown_names(
+        "「古日健身房」上线打卡。「12」不在简报中。【待补充：「市场环境」的信息】", brief
+    )
+    assert [(i.text, i.detail) for i in found] == [("「古日健身房」", "口袋健身房")]

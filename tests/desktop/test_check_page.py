@@ -148,3 +148,48 @@ def test_the_evidence_table_fits_its_width(window: Any, wait_job: Any, qtbot: An
     # 指标 and 来源 are on screen (refitted once the tab has its width)
     qtbot.waitUntil(lambda: 0 < right_edge() <= table.viewport().width(), timeout=5000)
     assert all(table.columnWidth(c) >= 60 for c in range(4))
+
+
+def bad_draft() -> Any:
+    """The sample Golden Mouse brief's draft with two defects a judge rejects: a stage's month
+    changed to another stage's, and a 【待核实】 left in."""
+    from analyzer.documents.brief import load_brief
+    from analyzer.documents.document import draft_from_brief
+
+    brief = load_brief(SEEDS.parent / "briefs" / "golden_mouse.toml")
+    sections = {
+        "background": "新茶饮品类竞争加剧，夏季是全年销售旺季，各品牌集中推出季节限定产品。"
+        "示例茶饮在华东以外城市的认知度偏低，年轻消费者对品牌缺乏记忆点。",
+        "objectives": "提升品牌在新进入城市中 18-30 岁人群的认知度。",
+        "strategy": "以“每座城市都有自己的夏天”为核心洞察，把限定饮品和城市记忆绑定，"
+        "为 12 座城市各推出一款城市限定杯。",
+        "execution": "5 月：预热期，在微博和小红书发布城市插画系列海报。\n"
+        "6-7 月：爆发期，达人探店与抖音挑战赛同步上线。\n7月：收官期，评选最受欢迎城市杯。",
+        "results": "- 微博话题阅读量：3.2亿（来源：微博话题页）\n"
+        "- 小程序新增会员：85万（来源：品牌小程序后台），覆盖 9【待核实】个城市。",
+    }
+    return draft_from_brief(brief, "golden_mouse", sections)
+
+
+def test_a_bad_draft_is_checked_against_its_brief_and_the_page_says_why_it_scores_70(
+    window: Any, wait_job: Any
+) -> None:
+    window.draft_page.load_document(bad_draft(), path=None)
+    window.draft_page.check_requested.emit()
+    page = window.check_page
+    wait_job(page._job)
+    report = page.report
+    rules = {f.rule for f in report.findings if f.severity == "error"}
+    assert {"brief.moved_figure", "draft.pending_marks"} <= rules
+    assert report.score <= 70 and "70 分" in page.score_label.text()
+    assert page.cap_label.isVisibleTo(page) and "个错误必须先解决" in page.cap_label.text()
+    assert "未处理的【待核实】" in page.cap_label.text()
+    assert "已对照简报" in page.summary_label.text()
+    execution = page.sections.item(3, 2).text()
+    assert execution == "有问题"  # not 完整
+
+
+def test_a_clean_check_shows_no_cap_banner(window: Any, wait_job: Any) -> None:
+    page = window.check_page
+    wait_job(page.check_path(SEEDS / "000_1553ac701a01ae2f.txt"))
+    assert page.report.ok and not page.cap_label.isVisibleTo(page)

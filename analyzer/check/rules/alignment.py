@@ -15,7 +15,7 @@ def _short(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@rule("alignment.objectives_not_measurable")
+@rule("alignment.objectives_not_measurable", "目标不可衡量")
 def objectives_not_measurable(ctx: CheckContext) -> Iterator[Finding]:
     specs = [s for s in ctx.schema.sections if "objectives" in s.kinds and s.key in ctx.present]
     if not specs or any(o.measures for o in ctx.objectives) or not ctx.results_specs:
@@ -33,7 +33,7 @@ def objectives_not_measurable(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@rule("alignment.objective_unmatched")
+@rule("alignment.objective_unmatched", "目标没有对应的效果")
 def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.result_metrics:
         return  # no results at all: results.no_metrics / sections.missing say so
@@ -75,7 +75,7 @@ def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@rule("alignment.result_unmatched")
+@rule("alignment.result_unmatched", "效果没有对应的目标")
 def result_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     targeted = {m for o in ctx.objectives for m in o.measures}
     if not targeted:
@@ -95,7 +95,7 @@ def result_unmatched(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@rule("alignment.objective_unclear")
+@rule("alignment.objective_unclear", "目标值没有写明指标")
 def objective_unclear(ctx: CheckContext) -> Iterator[Finding]:
     for objective in ctx.objectives:
         for a, b in objective.unnamed:

@@ -15,7 +15,7 @@ def _section_at(ctx: CheckContext, pos: int) -> str:
     return section.key if section else ""
 
 
-@rule("award.agency_name")
+@rule("award.agency_name", "出现代理公司名称")
 def agency_name(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.schema.forbid_agency_names:
         return
@@ -107,7 +107,7 @@ def _company_name(ctx: CheckContext, start: int, end: int) -> tuple[int, str] | 
     return begin, ctx.text[begin:end]
 
 
-@rule("length.section_over")
+@rule("length.section_over", "章节超出字数上限")
 def section_over(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.sections:
         section = ctx.present.get(spec.key)
@@ -123,7 +123,7 @@ def section_over(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@rule("length.total_over")
+@rule("length.total_over", "全文超出字数上限")
 def total_over(ctx: CheckContext) -> Iterator[Finding]:
     limit = ctx.schema.max_total_chars
     if limit is None:

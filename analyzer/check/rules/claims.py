@@ -1,5 +1,8 @@
 """Claims: superlatives and firsts (首创, 第一, 领跑, 唯一 …) need evidence nearby: a ranking, a
-share, a certification or a source, in the claim's sentence or the one before or after it."""
+share, a certification or a source, in the claim's sentence or the one before or after it.
+
+When the check has the brief, a claim the brief never makes is ``brief.unsupported_claim`` (an
+error) and is not reported here a second time."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from analyzer.check import vocab
 from analyzer.check.context import CheckContext, Span
 from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
+from analyzer.quality.against_brief import unsupported_claims
 
 
 def _window(
@@ -23,11 +27,16 @@ def _window(
     return lo, hi
 
 
-@rule("claims.unsupported")
+@rule("claims.unsupported", "没有证据的最高级说法")
 def unsupported(ctx: CheckContext) -> Iterator[Finding]:
     done: set[int] = set()
+    skip: set[int] = set()  # claims brief.unsupported_claim reports: the brief never says them
     for section in ctx.doc.sections:
+        if ctx.brief is not None:
+            skip |= {section.start + i.start for i in unsupported_claims(section.text, ctx.brief)}
         for claim in vocab.CLAIM.finditer(ctx.text, section.start, section.end):
+            if claim.start() in skip:
+                continue
             sentence = ctx.sentence_at(claim.start())
             if sentence is None or sentence.start in done:
                 continue

@@ -25,7 +25,7 @@ def field_span(ctx: CheckContext, value: str) -> tuple[int, int] | None:
     return (line_start, at + len(value))
 
 
-@rule("fields.missing")
+@rule("fields.missing", "缺少表头字段")
 def missing(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.fields:
         if not spec.required or ctx.doc.field_value(spec.key):
@@ -46,7 +46,7 @@ _PERIOD_PROBLEMS = {
 }
 
 
-@rule("fields.period_malformed")
+@rule("fields.period_malformed", "执行时间写法有误")
 def period_malformed(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.fields:
         value = ctx.doc.field_value(spec.key)
@@ -82,7 +82,7 @@ def outside(period: Period, start: date | None, end: date | None) -> str:
     return "partly" if a < lo or b > hi else ""
 
 
-@rule("fields.period_outside_window")
+@rule("fields.period_outside_window", "执行时间不在参评期内")
 def period_outside_window(ctx: CheckContext) -> Iterator[Finding]:
     window = ctx.eligibility
     if window is None or (window.start is None and window.end is None):

@@ -130,7 +130,7 @@ def _most_similar(library: Library, award: str, text: str) -> list[int] | None:
     return [h.case_id for h in hits if top > 0 and h.score >= NEAR_SHARE * top]
 
 
-@rule("library.missing_measures")
+@rule("library.missing_measures", "缺少同类案例常报的指标")
 def missing_measures(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.library is None or not ctx.doc.is_entry or not ctx.results_specs:
         return

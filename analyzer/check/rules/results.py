@@ -13,7 +13,7 @@ from analyzer.library.parsed import Metric
 CHANGE_LOOKBEHIND = 10  # characters before a figure where 提升/增长 makes it a change
 
 
-@rule("results.no_metrics")
+@rule("results.no_metrics", "效果没有量化指标")
 def no_metrics(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.sections:
         section = ctx.present.get(spec.key)
@@ -36,7 +36,7 @@ def is_change(ctx: CheckContext, m: Metric) -> bool:
     return bool(vocab.CHANGE_BEFORE.search(before) or vocab.CHANGE_AFTER.match(ctx.text, m.end))
 
 
-@rule("results.no_baseline")
+@rule("results.no_baseline", "变化幅度没有基线")
 def no_baseline(ctx: CheckContext) -> Iterator[Finding]:
     for m in ctx.result_metrics:
         if not is_change(ctx, m):
@@ -62,7 +62,7 @@ def _clause_before(ctx: CheckContext, floor: int, m: Metric) -> str:
     return (head[cut + 1 :] + ctx.text[m.start : m.end]).strip()
 
 
-@rule("results.no_source")
+@rule("results.no_source", "数据没有来源")
 def no_source(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.schema.sources_required:
         yield from _unsourced(ctx, [m for m in ctx.doc.metrics if not ctx.is_target(m)], "每个数字")

@@ -15,7 +15,7 @@ from analyzer.library.sections import HeadingMatcher, award_names, normalized
 UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
 
 
-@rule("document.not_entry", references=True)
+@rule("document.not_entry", "不是参赛案例", references=True)
 def not_entry(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.doc.is_entry:
         return
@@ -30,7 +30,7 @@ def not_entry(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@rule("sections.missing")
+@rule("sections.missing", "缺少必填章节")
 def missing(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.sections:
         if not spec.required or spec.key in ctx.present:
@@ -41,7 +41,7 @@ def missing(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.error(spec.key, f"缺少「{spec.title}」章节：请加上这一标题，{hint}。")
 
 
-@rule("sections.heading_differs")
+@rule("sections.heading_differs", "章节标题不是表上的标题")
 def heading_differs(ctx: CheckContext) -> Iterator[Finding]:
     """A section found by what its heading says (营销背景 in an Effie entry is 挑战/背景/目标)
     whose heading is not one the award's form uses: judges look for the form's headings."""
@@ -62,7 +62,7 @@ def heading_differs(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@rule("results.no_own_section")
+@rule("results.no_own_section", "效果没有自己的章节")
 def no_own_section(ctx: CheckContext) -> Iterator[Finding]:
     found = ctx.elsewhere
     if found is None:
@@ -79,7 +79,7 @@ def no_own_section(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@rule("sections.empty")
+@rule("sections.empty", "章节只有标题")
 def empty(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.sections:
         section = ctx.present.get(spec.key)
@@ -95,7 +95,7 @@ def empty(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@rule("sections.thin")
+@rule("sections.thin", "章节内容单薄")
 def thin(ctx: CheckContext) -> Iterator[Finding]:
     for spec in ctx.schema.sections:
         section = ctx.present.get(spec.key)
@@ -111,7 +111,7 @@ def thin(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@rule("sections.order")
+@rule("sections.order", "章节顺序不对")
 def order(ctx: CheckContext) -> Iterator[Finding]:
     rank = {s.key: i for i, s in enumerate(ctx.schema.sections)}
     present = [s for s in ctx.doc.sections if s.key in rank]
@@ -146,7 +146,7 @@ def _longest_increasing(values: list[int]) -> set[int]:
     return out
 
 
-@rule("sections.unassigned_text")
+@rule("sections.unassigned_text", "开头的文字不属于任何章节")
 def unassigned_text(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.doc.preamble or not ctx.doc.sections:
         return
@@ -188,7 +188,7 @@ def _looks_like_field(line: str) -> bool:
     return False
 
 
-@rule("sections.duplicate")
+@rule("sections.duplicate", "章节标题重复")
 def duplicate(ctx: CheckContext) -> Iterator[Finding]:
     """A heading written a second time, inside another section: the parser keeps the first, so
     what follows the second one is read as part of the section above it."""
