@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from analyzer.documents.brief import Brief
 from analyzer.markers import VERIFY as MARK
+from analyzer.quality.against_brief import brief_numbers
 from analyzer.zh.numbers import VAGUE, Figure, figures, vague_key
 
 __all__ = ["MARK", "Allowed", "Flag", "allowed_values", "figures", "guard", "unmarked_foreign"]
@@ -64,15 +65,7 @@ class Flag:
 
 def allowed_values(brief: Brief) -> Allowed:
     """The numbers a draft may state: every number in the brief, with its kind."""
-    values: set[tuple[str, float]] = set()
-    vague: set[str] = set()
-    for text in brief.all_text():
-        for fig in figures(text):
-            if fig.kind == VAGUE:
-                vague.add(vague_key(fig.text))
-            else:
-                values.add((fig.kind, fig.value))
-    return Allowed(frozenset(values), frozenset(vague))
+    return Allowed(*brief_numbers(brief))
 
 
 def guard(
