@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from analyzer.library.vocab import (
     MAX_PHRASE,
     Phrase,
+    continues_word,
     leading_phrase,
     read_phrase,
+    starts_text,
     starts_with_word,
     trailing_phrase,
 )
@@ -176,7 +178,7 @@ def _line_start(line: str, pos: int, is_field: Callable[[str, str], bool]) -> Ca
         if lead is not None:
             n, phrase = lead
             after = rest[n:]
-            glued = after[:1] not in _COLON and _starts_text(after) and not _continues_word(after)
+            glued = after[:1] not in _COLON and starts_text(after) and not continues_word(after)
             if after and glued:
                 start = pos + i
                 return Candidate(
@@ -200,7 +202,7 @@ def _mid_line(
         spaced = after[:1].isspace() or after[:1] in _COLON
         if not after or not (
             spaced
-            or (len(_key(rest[:end])) >= 4 and _starts_text(after) and not _continues_word(after))
+            or (len(_key(rest[:end])) >= 4 and starts_text(after) and not continues_word(after))
         ):
             continue
         start = pos + m.end()
@@ -289,8 +291,8 @@ def _glued_title(after: str) -> bool:
     that neither continues the phrase (企业宣传活动) nor makes it a sentence's subject."""
     return (
         bool(after)
-        and _starts_text(after)
-        and not _continues_word(after)
+        and starts_text(after)
+        and not continues_word(after)
         and not starts_with_word(after)
     )
 
@@ -355,30 +357,6 @@ def _is_field(name: str, value: str, is_field: Callable[[str, str], bool]) -> bo
     if len(value) > FIELD_VALUE_MAX or _FIELD_VALUE_END.search(value):
         return False
     return is_field(name, value)
-
-
-def _starts_text(rest: str) -> bool:
-    return bool(rest) and (rest[0].isalnum() or "\u4e00" <= rest[0] <= "\u9fff")
-
-
-# What follows a section name when the name is part of a sentence, not a heading run into its
-# text: a compound it continues (营销目标人群, 项目执行过程中) or a predicate it is the subject of
-# (营销效果显著, 营销目标是…). A glued heading is followed by the section's own first words
-# (背景与挑战公益活动…, 将创意付诸实践我们把…), which these do not start.
-_WORD_GLUE = re.compile(
-    r"(?:人群|受众|群体|用户|对象|过程|阶段|期间|周期|环节|节点|方面|层面|部分|方案|计划|体系|"
-    r"模式|机制|工作|团队|人员|部门|中心|平台|渠道|内容|数据|报告|指标|能力|水平|成本|预算|"
-    r"费用|情况|问题|要求|任务|分析|管理|设计|规划|制定|拆解|落地|相关|本身|之一|"
-    r"显著|明显|良好|不错|突出|斐然|出色|喜人|一般|超出|超过|达到|达成|包括|包含|主要|如何|"
-    r"怎样|怎么|[中上里内后前时者的地得是为在有和及或很较更都也已还将会能可要就则并而不没被"
-    r"之所])"
-)
-
-
-def _continues_word(rest: str) -> bool:
-    from analyzer.zh.fold import fold
-
-    return _WORD_GLUE.match(fold(rest[:3])) is not None
 
 
 # ------------------------------------------------------------------------------ the outline

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from analyzer.library.vocab import continues_word, starts_text
 from analyzer.schema import AwardSchema, FieldSpec, SectionSpec
 from analyzer.zh.fold import fold
 
@@ -86,7 +87,7 @@ class HeadingMatcher:
             stripped = rest.lstrip(" " + _CLOSERS)
             delimited = rest[:1] in _CLOSERS or rest.lstrip()[:1] in _COLON
             run_in = bool(rest) and not delimited and not rest[0].isspace() and not bracketed
-            if run_in and (len(alias) < 4 or not _starts_text(rest) or _continues_word(rest)):
+            if run_in and (len(alias) < 4 or not starts_text(rest) or continues_word(rest)):
                 continue  # only long, specific aliases may run into the text, and not mid-phrase
             title = line[pos:end].strip()
             return HeadingMatch(
@@ -97,28 +98,6 @@ class HeadingMatcher:
                 delimited=delimited,
             )
         return None
-
-
-def _starts_text(rest: str) -> bool:
-    return bool(rest) and (rest[0].isalnum() or "\u4e00" <= rest[0] <= "\u9fff")
-
-
-# What follows a section name when the name is part of a sentence, not a heading run into its
-# text: a compound it continues (营销目标人群, 项目执行过程中) or a predicate it is the subject of
-# (营销效果显著, 营销目标是…). A glued heading is followed by the section's own first words
-# (背景与挑战公益活动…, 将创意付诸实践我们把…), which these do not start.
-_WORD_GLUE = re.compile(
-    r"(?:人群|受众|群体|用户|对象|过程|阶段|期间|周期|环节|节点|方面|层面|部分|方案|计划|体系|"
-    r"模式|机制|工作|团队|人员|部门|中心|平台|渠道|内容|数据|报告|指标|能力|水平|成本|预算|"
-    r"费用|情况|问题|要求|任务|分析|管理|设计|规划|制定|拆解|落地|相关|本身|之一|"
-    r"显著|明显|良好|不错|突出|斐然|出色|喜人|一般|超出|超过|达到|达成|包括|包含|主要|如何|"
-    r"怎样|怎么|[中上里内后前时者的地得是为在有和及或很较更都也已还将会能可要就则并而不没被"
-    r"之所])"
-)
-
-
-def _continues_word(rest: str) -> bool:
-    return _WORD_GLUE.match(fold(rest[:3])) is not None
 
 
 @cache
