@@ -8,6 +8,7 @@ from (``kinds.toml`` [brief_fields]) and, when asked, the shape of similar cases
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -16,17 +17,20 @@ from typing import TYPE_CHECKING, Any
 from analyzer.documents.brief import LABELS, Brief, ResultRow
 from analyzer.drafting.exemplars import outline
 from analyzer.drafting.result import EXEMPLAR_FORM, EXEMPLAR_FORMS
-from analyzer.kinds import kind
+from analyzer.errors import SchemaError
+from analyzer.kinds import RESULTS, kind
 from analyzer.library.exemplar import Exemplar
 from analyzer.llm.base import Message
 from analyzer.markers import to_add
 from analyzer.paths import templates_dir
 from analyzer.schema import AwardSchema, SectionSpec
+from analyzer.zh.segments import LIST_MARK
 
 if TYPE_CHECKING:
     import jinja2
 
 EXEMPLAR_CHARS = 240  # each exemplar passage shown in "passage" form
+EXAMPLE_FILE = "example.toml"
 SOURCE_MISSING = to_add("来源")
 
 
@@ -84,8 +88,11 @@ def build_messages(
     exemplars: Sequence[Exemplar] = (),
     *,
     form: str = EXEMPLAR_FORM,
+    opening: bool = False,
 ) -> list[Message]:
-    """The system and user messages that ask for one section."""
+    """The messages that ask for one section: the system's, a worked example exchange
+    (``templates/prompts/example.toml``), the request; with ``opening`` the reply begun with the
+    first point's opening words (:func:`reply_opening`) for a model that continues a reply."""
     if form not in EXEMPLAR_FORMS:
         raise ValueError(f"unknown exemplar form {form!r}: use {', '.join(EXEMPLAR_FORMS)}")
     if form == "none":
@@ -118,10 +125,41 @@ def build_messages(
         "form": form,
         "length": _length_hint(target),
     }
-    return [
+    example = _example(templates_dir() / "prompts" / EXAMPLE_FILE)
+    messages: list[Message] = [
         {"role": "system", "content": system_template(schema.key).render(context).strip()},
+        {"role": "user", "content": example["user"]},
+        {"role": "assistant", "content": example["reply"]},
         {"role": "user", "content": prompt_template(schema.key, section).render(context).strip()},
     ]
+    start = reply_opening(brief, section) if opening else ""
+    if start:
+        messages.append({"role": "assistant", "content": start})
+    return messages
+
+
+def reply_opening(brief: Brief, section: SectionSpec) -> str:
+    """How the reply begins: the opening words of the section's first point, up to its first
+    comma or colon ("近郊露营在一二线城市快速升温，"). A small model given that continues in prose,
+    from the brief's own subject, instead of starting a list or a heading; "" for a results
+    section (its prose ties the listed figures to the objectives)."""
+    if section.kind == RESULTS:
+        return ""
+    facts = [line for lines in brief.facts_for_kinds(section.kinds).values() for line in lines]
+    if not facts:
+        return ""
+    first = facts[0][LIST_MARK.match(facts[0]).end() :]  # type: ignore[union-attr]
+    cut = re.search(r"[，,：:]", first)
+    return first[: cut.end()] if cut and cut.end() <= 24 else ""
+
+
+@cache
+def _example(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return {"user": str(data["user"]).strip(), "reply": str(data["reply"]).strip()}
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise SchemaError(f"{path}: {exc}") from exc
 
 
 def placeholder(brief: Brief, spec: SectionSpec) -> str:

@@ -294,10 +294,17 @@ def _write(
     """Generate one section's text (showing ``shown``) and clean it up (:data:`CLEANUP`),
     guarding against copies of ``guarded`` cases and of the prompt."""
     spec = ctx.spec
-    messages = build_messages(run.brief, run.schema, spec, shown, form=run.options.exemplar_form)
+    opening = bool(getattr(run.generator, "continues_reply", False))
+    messages = build_messages(
+        run.brief, run.schema, spec, shown, form=run.options.exemplar_form, opening=opening
+    )
     limit = run.options.max_new_tokens
     budget = min(limit, SUMMARY_TOKENS) if spec.kind == RESULTS else limit
     pieces: list[str] = []
+    if messages[-1]["role"] == "assistant":  # the reply's beginning: the model continues it
+        pieces.append(str(messages[-1]["content"]))
+        if run.on_token is not None:
+            run.on_token(spec.key, pieces[0])
     extra = {"sampling": sampling} if sampling is not None else {}
     for piece in run.generator.stream(
         messages,

@@ -46,6 +46,9 @@ class Sampling:
 
 
 class Generator(Protocol):
+    """Streams a reply. A generator with ``continues_reply`` True continues a last assistant
+    message (the reply's beginning); one without it (a server) is never sent one."""
+
     def stream(
         self,
         prompt_messages: Sequence[Message],

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 class TransformersGenerator:
     """A :class:`~analyzer.llm.base.Generator` over a loaded transformers model."""
 
+    continues_reply = True  # a last assistant message is continued (see base.split_prefix)
+
     def __init__(self, loaded: LoadedModel, sampling: Sampling | None = None) -> None:
         sampling = sampling or Sampling()
         if sampling.mode not in ("loop", "thread"):

@@ -6,9 +6,9 @@ the work. :class:`GeneratorProcess` loads the model (:func:`analyzer.llm.load_ge
 child process and streams the reply back over a pipe, so the parent only ever waits on the pipe.
 Closing it ends the child, which gives all of the model's memory back.
 
-Messages (pickled tuples): parent → child ``("stream", messages, max_new_tokens, time_budget)``,
+Messages (pickled tuples): parent → child ``("stream", messages, max_new_tokens, time_budget, sampling)``,
 ``("cancel",)``, ``("close",)``; child → parent ``("progress", done, total, message)``,
-``("ready", label)``, ``("piece", text)``, ``("done", finish_reason)``, ``("cancelled",)``,
+``("ready", label, continues_reply)``, ``("piece", text)``, ``("done", finish_reason)``, ``("cancelled",)``,
 ``("error", class_name, message)``.
 """
 
@@ -67,12 +67,14 @@ class GeneratorProcess:
         self._lock = threading.Lock()
         self.finish_reason = ""
         self.label = ""
+        self.continues_reply = False  # what the model in the child process can do (on ready)
         try:
             for msg in self._receive(cancel, timeout):
                 if msg[0] == "progress":
                     on_progress(Progress(int(msg[1]), int(msg[2]), str(msg[3])))
                 elif msg[0] == "ready":
                     self.label = str(msg[1])
+                    self.continues_reply = bool(msg[2]) if len(msg) > 2 else False
                     return
         except BaseException:
             self.close()
@@ -200,7 +202,8 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
     except BaseException as exc:
         send(("error", type(exc).__name__, _message(exc)))
         return
-    send(("ready", str(getattr(gen, "label", spec or "bundled"))))
+    label = str(getattr(gen, "label", spec or "bundled"))
+    send(("ready", label, bool(getattr(gen, "continues_reply", False))))
     requests: list[tuple[tuple[Any, ...], CancelToken]] = []
     current: list[CancelToken] = [CancelToken()]
     wake = threading.Event()

@@ -64,6 +64,11 @@ class Passage:
     text: str
 
 
+def request(prompt: Sequence[Any]) -> str:
+    """The request of a prompt: its last user message (a worked example exchange comes first)."""
+    return str(next(m for m in reversed(prompt) if m["role"] == "user")["content"])
+
+
 @pytest.fixture
 def brief():
     return load_brief(BRIEFS / "golden_mouse.toml")
@@ -120,7 +125,7 @@ def test_a_section_without_facts_asks_the_user_and_calls_no_model() -> None:
     assert market.status == "placeholder"
     assert market.text.startswith("【待补充：") and "insights" in market.text
     assert len(fake.prompts) == len(draft.sections) - 1
-    assert all("「市场环境」部分" not in p[1]["content"] for p in fake.prompts)
+    assert all("「市场环境」部分" not in request(p) for p in fake.prompts)
 
 
 TEA_PASSAGE = (
@@ -154,11 +159,11 @@ def test_the_prompt_carries_the_facts_and_the_shape_of_relevant_exemplars(brief)
     results_call = next(c for c in calls if c["section_key"] == "results")
     assert results_call["award"] == "golden_mouse" and results_call["kind"] == "results"
     assert "3.2亿" in results_call["text"]
-    background = fake.prompts[0][1]["content"]
+    background = request(fake.prompts[0])
     assert "示例茶饮在华东以外城市的认知度偏低" in background
     assert "开头句式类似「奶茶行业进入存量竞争」" in background  # the shape …
     assert "下沉市场知名度不高" not in background  # … never the content
-    results_prompt = fake.prompts[-1][1]["content"]
+    results_prompt = request(fake.prompts[-1])
     assert "微博话题阅读量：3.2亿（来源：微博话题页，截至 2024-08-31）" in results_prompt
     assert draft.section("background").exemplars == ("另一家茶饮的夏季活动 · 营销背景",)
     assert "参考了「另一家茶饮的夏季活动 · 营销背景」的结构" in draft.to_markdown()
@@ -213,7 +218,7 @@ def test_a_copied_section_is_written_again_without_exemplars(brief, monkeypatch)
     section = draft_section(
         brief, fake, "background", DraftOptions(exemplars=exemplars, k=1, exemplar_form="passage")
     )
-    assert len(fake.prompts) == 2 and "华为云" not in fake.prompts[1][1]["content"]
+    assert len(fake.prompts) == 2 and "华为云" not in request(fake.prompts[1])
     assert section.text == "示例茶饮在全国约 600 家门店，其中约一半开业不足两年。"
     assert any("已不用范例重写" in n for n in section.notes)
 
@@ -257,7 +262,7 @@ def test_results_list_every_brief_row_and_the_model_writes_only_the_prose(brief)
     ]
     assert section.text == "\n".join(rows) + "\n\n这些效果回应了提升认知度和拉动客流的目标。"
     assert "9亿" not in section.text  # the model's own list of figures is not used
-    assert "总结" in fake.prompts[0][1]["content"]
+    assert "总结" in request(fake.prompts[0])
 
 
 def test_a_result_without_a_source_is_marked_where_sources_are_required() -> None:
@@ -411,7 +416,7 @@ def test_templates_fall_back_from_award_to_kind_to_base(tmp_path, monkeypatch, b
     assert prompt_template("golden_mouse", schema.section("objectives")).name == "objectives.j2"
     assert prompt_template("golden_mouse", schema.section("execution")).name == "section.j2"
     messages = build_messages(brief, schema, schema.section("strategy"))
-    assert messages[1]["content"] == "金鼠标专用：策略与创意"
+    assert request(messages) == "金鼠标专用：策略与创意"
 
 
 def test_effie_never_names_the_agency(brief) -> None:
@@ -596,3 +601,25 @@ def test_cli_names_a_typo_in_the_brief_s_fields_before_loading(tmp_path, monkeyp
     assert main(["draft", str(bad), "--award", "golden_mouse"]) == 1
     err = capsys.readouterr().err
     assert "typo.toml" in err and "'advertizer'" in err
+
+
+def test_a_model_that_continues_replies_is_given_the_first_point_s_opening(brief) -> None:
+    """The bundled model answers a bare request in Markdown; shown a worked example and given
+    the reply's first words, it writes prose. A server that cannot continue a reply never gets
+    one to continue."""
+
+    class Continuing(FakeGenerator):
+        continues_reply = True
+
+    continuing = Continuing("品类竞争加剧。")
+    section = draft_section(brief, continuing, "background")
+    prompt = continuing.prompts[0]
+    assert [m["role"] for m in prompt] == ["system", "user", "assistant", "user", "assistant"]
+    assert prompt[-1]["content"] == "新茶饮品类竞争加剧，"  # the brief's first point begins so
+    assert "小食堂" in prompt[1]["content"] and "与此同时" in prompt[2]["content"]  # the example
+    assert section.text.startswith(
+        "新茶饮品类竞争加剧，品类竞争加剧。"
+    )  # the opening, then the reply
+    plain = FakeGenerator("新茶饮品类竞争加剧。")
+    draft_section(brief, plain, "background")
+    assert plain.prompts[0][-1]["role"] == "user"
