@@ -16,6 +16,7 @@ review notes.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,12 +37,14 @@ from analyzer.kinds import RESULTS
 from analyzer.library.exemplar import Exemplar
 from analyzer.llm.base import Generator, Message, Sampling
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
+from analyzer.quality.text import is_repeat, sentence_key
 from analyzer.schema import AwardSchema, SectionSpec, get_award
 
 log = logging.getLogger(__name__)
 
 SUMMARY_TOKENS = 160  # the prose of a results section (its figures are listed, not generated)
 CANDIDATES = 6  # exemplars asked of the search, before the relevance cut
+LOOP_REPEATS = 3  # repeated sentences in one reply after which it is stopped as a loop
 
 __all__ = ["DraftOptions", "ExemplarFn", "draft_entry", "draft_section", "partial_entry"]
 
@@ -306,6 +309,8 @@ def _write(
         if run.on_token is not None:
             run.on_token(spec.key, pieces[0])
     extra = {"sampling": sampling} if sampling is not None else {}
+    loop = _LoopWatch()
+    looping = False
     for piece in run.generator.stream(
         messages,
         max_new_tokens=budget,
@@ -316,15 +321,36 @@ def _write(
         pieces.append(piece)
         if run.on_token is not None:
             run.on_token(spec.key, piece)
+        if loop.feed(piece):  # the model says the same sentence again and again: stop it
+            looping = True
+            break
     sources = [Source(e.label, e.text, e.names) for e in (guarded or shown)]
     sources.append(Source("提示词", _instructions(messages, run.brief), kind="prompt"))
-    ctx = replace(
-        ctx,
-        sources=tuple(sources),
-        finish_reason=str(getattr(run.generator, "finish_reason", "")),
-    )
+    reason = "repetition" if looping else str(getattr(run.generator, "finish_reason", ""))
+    ctx = replace(ctx, sources=tuple(sources), finish_reason=reason)
     text, notes = run_steps(CLEANUP, "".join(pieces), ctx)
     return text, ctx, notes
+
+
+class _LoopWatch:
+    """Watches a reply as it streams for a loop: :data:`LOOP_REPEATS` sentences that each say a
+    sentence before them again (word for word, or with only a date changed: "9 月开始露营新手站…",
+    "10 月开始露营新手站…"). A small model caught so would spend the whole budget on it."""
+
+    def __init__(self) -> None:
+        self.tail = ""
+        self.seen: set[str] = set()
+        self.repeats = 0
+
+    def feed(self, piece: str) -> bool:
+        self.tail += piece
+        *done, self.tail = re.split(r"(?<=[。！？!?；;\n])", self.tail)
+        for sentence in done:
+            key = sentence_key(sentence)
+            if is_repeat(key, self.seen, set()):
+                self.repeats += 1
+            self.seen.add(key)
+        return self.repeats >= LOOP_REPEATS
 
 
 def _instructions(messages: Sequence[Message], brief: Brief) -> str:

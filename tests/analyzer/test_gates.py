@@ -125,3 +125,21 @@ def test_every_composed_section_passes_the_gates(path: Path) -> None:
         verdict = evaluate(text, brief, kind=spec.kind)
         assert verdict.passed, (spec.key, verdict.messages(), text)
         assert "- " not in text  # prose, not the brief's bullet list
+
+
+def test_a_reply_caught_in_a_loop_is_stopped_early(brief) -> None:
+    """ "9 月开始…", "10 月开始…": the model would spend its whole budget on it."""
+    drawn: list[str] = []
+
+    class Looping:
+        finish_reason = "eos"
+
+        def stream(self, prompt_messages: Any, **kw: Any) -> Iterator[str]:
+            yield CLEAN
+            for month in range(1, 40):
+                drawn.append(str(month))
+                yield f"{month} 月开始新品上市，门店同步推出城市杯。"
+
+    section = draft_section(brief, Looping(), "background", DraftOptions(tries=1))
+    assert len(drawn) == 4  # stopped at the third repeat, not after 39
+    assert section.finish_reason == "repetition"
