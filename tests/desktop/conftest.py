@@ -61,10 +61,11 @@ def wait_job(qtbot: Any) -> Any:
 
 
 class FakeEmbedder:
-    """Char-bigram hashing: fast and deterministic; similar Chinese text gets similar vectors."""
+    """Char-bigram hashing: fast and deterministic; similar Chinese text gets similar vectors
+    (256 buckets: with fewer, unrelated cases collide enough to look alike)."""
 
-    name = "fake-bigrams-64"
-    dim = 64
+    name = "fake-bigrams-256"
+    dim = 256
     spec = "fake"
 
     def _embed(self, texts: list[str]) -> Any:
