@@ -27,7 +27,7 @@ import math
 import threading
 import weakref
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -199,13 +199,10 @@ def evidence(
     return out
 
 
-H = TypeVar("H")
-
-
-def attach(index: SearchIndex, parts: list[QueryPart], hits: list[H]) -> list[H]:
+def attach(index: SearchIndex, parts: list[QueryPart], hits: list[Any]) -> list[Any]:
     """``hits`` (``SearchHit``) with their :class:`Evidence`; the order is the ranking's."""
-    found = evidence(index, parts, [h.case_id for h in hits])  # type: ignore[attr-defined]
-    return [replace(h, evidence=found.get(h.case_id)) for h in hits]  # type: ignore[type-var]
+    found = evidence(index, parts, [h.case_id for h in hits])
+    return [replace(h, evidence=found.get(h.case_id)) for h in hits]
 
 
 def _section_name(e: Evidence) -> str:
