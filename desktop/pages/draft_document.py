@@ -82,8 +82,10 @@ class DraftDocumentMixin:
     def choose_open(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self._widget(), "打开草稿", self._folder(), OPEN_FILTER
+        from desktop import dialogs
+
+        path = dialogs.open_file(
+            self._widget(), self.session.store, "draft", "打开草稿", OPEN_FILTER, self._folder()
         )
         if path:
             self.open_path(Path(path))
@@ -112,11 +114,17 @@ class DraftDocumentMixin:
 
     def save_as(self) -> bool:
         from analyzer.documents.document import DRAFT_SUFFIX
+        from desktop import dialogs
 
-        name = self.form.title.text().strip() or "未命名草稿"
-        start = str(self.path or Path(self._folder()) / f"{name}{DRAFT_SUFFIX}")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self._widget(), "保存草稿", start, "草稿 (*.awdraft)"
+        name = self.path.name if self.path else f"{self._file_stem()}{DRAFT_SUFFIX}"
+        path, _ = dialogs.save_file(
+            self._widget(),
+            self.session.store,
+            "draft",
+            "保存草稿",
+            name,
+            "草稿 (*.awdraft)",
+            self._folder(),
         )
         if not path:
             return False
@@ -180,14 +188,16 @@ class DraftDocumentMixin:
             self.autosave.discard(self._draft_id)
         self.autosave.flush()
 
-    def _folder(self) -> str:
-        if self.path is not None:
-            return str(self.path.parent)
-        return str(
-            QtCore.QStandardPaths.writableLocation(
-                QtCore.QStandardPaths.StandardLocation.DocumentsLocation
-            )
-        )
+    def _folder(self) -> Path | None:
+        """The draft's own folder (None for a draft never saved: the dialog's last one)."""
+        return self.path.parent if self.path is not None else None
+
+    def _file_stem(self) -> str:
+        """A file name for the draft: its title without characters no file name may hold."""
+        import re
+
+        title = self.form.title.text().strip() or "未命名草稿"
+        return re.sub(r'[\\/:*?"<>|\t\r\n]+', "_", title).strip("._ ")[:80] or "未命名草稿"
 
     def _library_moved(self) -> None:
         from analyzer.documents.autosave import Autosave, autosave_dir
@@ -246,10 +256,17 @@ class DraftDocumentMixin:
     # ------------------------------------------------------------------ export
 
     def choose_export(self) -> None:
-        name = self.form.title.text().strip() or "草稿"
-        start = str(Path(self._folder()) / f"{name}.docx")
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self._widget(), "导出", start, ";;".join(EXPORT_FILTERS)
+        from desktop import dialogs
+
+        stem = self.path.stem if self.path else self._file_stem()
+        path, chosen = dialogs.save_file(
+            self._widget(),
+            self.session.store,
+            "export",
+            "导出",
+            f"{stem}.docx",
+            ";;".join(EXPORT_FILTERS),
+            self._folder(),
         )
         if path:
             suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")

@@ -251,12 +251,16 @@ class LibraryPage(QtWidgets.QWidget):
     # ------------------------------------------------------------------ import
 
     def choose_files(self) -> None:
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "导入文件", "", DOCUMENT_FILTER)
+        from desktop import dialogs
+
+        paths = dialogs.open_files(self, self.session.store, "import", "导入文件", DOCUMENT_FILTER)
         if paths:
             self.import_paths(paths)
 
     def choose_folder(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "导入文件夹")
+        from desktop import dialogs
+
+        path = dialogs.folder(self, self.session.store, "import", "导入文件夹")
         if path:
             self.import_paths([path])
 
