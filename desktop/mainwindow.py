@@ -71,13 +71,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.nav.currentRowChanged.connect(self._page_changed)
         self._last_focus: dict[int, QtWidgets.QWidget] = {}
 
-        self.message_bar = MessageBar()
-        self.session.message.connect(self.message_bar.show_message)
         right = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(right)
         column.setContentsMargins(8, 8, 8, 4)
-        column.addWidget(self.message_bar)
         column.addWidget(self.stack, 1)
+        # floats over the page: showing or hiding a message moves nothing
+        self.message_bar = MessageBar(right)
+        self.session.message.connect(self.message_bar.show_message)
         central = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)

@@ -203,3 +203,23 @@ def test_esc_stops_drafting_from_any_page(window: Any, qtbot: Any, fake_generato
     qtbot.waitUntil(lambda: not draft.generating, timeout=10_000)
     assert draft.editors["strategy"].status_label.text() == "已停止"
     assert len(draft.editors["strategy"].text()) < len(fake_generator.text)
+
+
+def test_a_message_moves_nothing_on_the_page(window: Any, qtbot: Any) -> None:
+    """A notice floats over the bottom of the page: buttons stay under the cursor."""
+    from desktop.qt import QtCore, QtWidgets
+
+    window.show_page(0)
+    button = window.library_page.findChildren(QtWidgets.QAbstractButton)[0]
+    before = (window.stack.geometry(), button.mapTo(window, QtCore.QPoint(0, 0)))
+    window.session.info("导入完成：已导入 5，已更新 0，跳过 0，失败 0")
+    qtbot.waitUntil(window.message_bar.isVisible)
+    assert (window.stack.geometry(), button.mapTo(window, QtCore.QPoint(0, 0))) == before
+    bar = window.message_bar.geometry()
+    area = window.message_bar.parentWidget().rect()
+    assert area.contains(bar) and bar.bottom() > area.height() * 0.8  # at the bottom
+    window.session.error("第一行\n第二行：一个长的错误信息" * 3)
+    assert window.message_bar.height() > bar.height()  # grows with its text, upwards
+    assert window.message_bar.geometry().bottom() == bar.bottom()
+    window.message_bar.hide()
+    assert window.stack.geometry() == before[0]
