@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from analyzer.documents.document import DraftDocument, DraftSpan
     from analyzer.library.exemplar import Exemplar
     from desktop.session import Session
+    from desktop.workers import Job
 
 DEFAULT_AWARD = "golden_mouse"
+WAITING = "等待生成"
+PREPARING = "准备中…"
 
 
 class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
@@ -84,7 +87,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.generation.streamed.connect(self._streamed)
         self.generation.restarted.connect(self._restarted)
         self.generation.section_done.connect(self._section_done)
-        self.generation.job_started.connect(lambda job, title: self.job_bar.attach(job, title))
+        self.generation.section_started.connect(self._section_started)
         self.job_bar.cancel_button.clicked.connect(self.generation.stop)
 
         self.doc_label = QtWidgets.QLabel()
@@ -328,7 +331,13 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
     # ------------------------------------------------------------------ generation
 
     def generate_section(self, key: str) -> None:
-        self.generation.run(self.current_document(), [key])
+        self._queue_sections([key])
+
+    def _queue_sections(self, keys: list[str]) -> None:
+        if self.generation.run(self.current_document(), keys):
+            for key in keys[1:]:
+                if key in self.editors:
+                    self.editors[key].set_status(WAITING)
 
     def generate_all(self) -> None:
         """Draft every empty section of the award, in order; written ones are left alone."""
@@ -337,7 +346,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         if not keys:
             self.session.info("所有章节都已有内容；要重写某一节，请点该节的“重新生成”。")
             return
-        self.generation.run(draft, keys)
+        self._queue_sections(keys)
 
     def stop_generation(self) -> None:
         self.generation.stop()
@@ -358,7 +367,18 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         for e in self.editors.values():
             if e.streaming:
                 e.end_stream(status="已停止")
+            elif e.status_label.text() in (WAITING, PREPARING):
+                e.set_status("")  # its turn never came
             e.set_generate_enabled(True)
+
+    def _section_started(self, job: Job, key: str, n: int, of: int) -> None:
+        """The progress bar counts the run's sections; the section says it is being prepared
+        (loading the model, finding examples) until its first words stream in."""
+        editor = self.editors.get(key)
+        title = editor.section_title if editor is not None else key
+        self.job_bar.attach(job, f"正在生成「{title}」", step=(n, of))
+        if editor is not None:
+            editor.set_status(PREPARING)
 
     def _streamed(self, key: str, text: str) -> None:
         editor = self.editors.get(key)

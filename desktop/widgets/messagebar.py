@@ -91,9 +91,9 @@ class MessageBar(QtWidgets.QFrame):
             self.hide()
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if watched is self.parentWidget() and event.type() == QtCore.QEvent.Type.Resize:
-            if self.isVisible():
-                self._place()
+        resized = event.type() == QtCore.QEvent.Type.Resize
+        if resized and watched is self.parentWidget() and self.isVisible():
+            self._place()
         return False
 
 
