@@ -217,10 +217,15 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
     def current_document(self, *, for_autosave: bool = False) -> DraftDocument:
         """The draft in the widgets. ``for_autosave``: a section being regenerated keeps the
         text it had until its new text is complete (a crash mid-stream loses nothing typed)."""
-        from analyzer.documents.document import DocumentSection, DraftDocument
+        from analyzer.documents.document import STOPPED, DocumentSection, DraftDocument
 
         sections = tuple(
-            DocumentSection(key, e.section_title, e.durable_text() if for_autosave else e.text())
+            DocumentSection(
+                key,
+                e.section_title,
+                e.durable_text() if for_autosave else e.text(),
+                STOPPED if e.stopped and not e.streaming else "",
+            )
             for key, e in self.editors.items()
         )
         return DraftDocument(
@@ -271,6 +276,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
                     required=bool(spec and spec.required),
                 )
                 editor.set_text(s.text)
+                editor.set_stopped(s.state == "stopped")
                 if spec is None:  # kept from another award: edit by hand, no model prompt for it
                     editor.generate_button.hide()
                     editor.set_status("（本奖项没有这一节）")
@@ -367,6 +373,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         for e in self.editors.values():
             if e.streaming:
                 e.end_stream(status="已停止")
+                e.set_stopped(bool(e.text().strip()))
             elif e.status_label.text() in (WAITING, PREPARING):
                 e.set_status("")  # its turn never came
             e.set_generate_enabled(True)
@@ -404,7 +411,10 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
             return
         if editor.streaming:
             editor.end_stream(text, status=status)
+            if text is None and status == "已停止" and editor.text().strip():
+                editor.set_stopped(True)  # what streamed is kept: it may stop mid-sentence
         elif text is not None:  # finished without streaming (a placeholder): one undoable edit
+            editor.set_stopped(False)
             editor.set_text(text, undoable=True)
             editor.set_status(status)
         else:  # stopped or failed before the first token: the section keeps its text
