@@ -17,6 +17,7 @@ from desktop.qt import QtCore, QtWidgets
 if TYPE_CHECKING:
     from analyzer.documents.autosave import Autosave, AutosaveSchedule, Recovery
     from analyzer.documents.document import DraftDocument
+    from analyzer.library.exemplar import Exemplar
     from desktop.generation import Generation
     from desktop.session import Session
     from desktop.widgets.briefform import BriefForm
@@ -54,6 +55,7 @@ class DraftDocumentMixin:
     _dirty: bool
     _draft_id: str
     _recoveries: list[Recovery]
+    _set_aside: dict[str, list[Exemplar]]
     _autosave_timer: QtCore.QTimer
     _autosave_schedule: AutosaveSchedule
 
@@ -182,6 +184,7 @@ class DraftDocumentMixin:
     def close_document(self) -> None:
         """The document is going away on purpose: no autosave copy is left for recovery."""
         self.generation.abandon()
+        self._set_aside.clear()  # exemplars set aside when the award changed: this draft's
         self._autosave_timer.stop()
         self._autosave_schedule.saved()
         if not self._dirty:

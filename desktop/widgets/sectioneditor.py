@@ -12,7 +12,6 @@ from analyzer.check.context import count_chars
 from analyzer.markers import PENDING, VERIFY, count_pending
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 
-
 STATUS_STYLE = "color:#0b4f8a"
 STOPPED_STYLE = "color:#8a5300; font-weight:bold"
 STOPPED_LABEL = "已停止（未写完）"
