@@ -17,12 +17,14 @@ from desktop.qt import QtCore, QtWidgets
 if TYPE_CHECKING:
     from analyzer.documents.autosave import Autosave, AutosaveSchedule, Recovery
     from analyzer.documents.document import DraftDocument
+    from analyzer.documents.export import PendingMark
     from analyzer.library.exemplar import Exemplar
     from desktop.generation import Generation
     from desktop.session import Session
     from desktop.widgets.briefform import BriefForm
     from desktop.widgets.sectioneditor import SectionEditor
 
+PENDING_SHOWN = 12  # marks listed before an export; the rest are counted
 OPEN_FILTER = "草稿 (*.awdraft);;文档 (*.docx *.md *.txt *.pdf *.html);;所有文件 (*)"
 EXPORT_FILTERS = {"Word 文档 (*.docx)": ".docx", "Markdown (*.md)": ".md", "PDF (*.pdf)": ".pdf"}
 
@@ -271,9 +273,35 @@ class DraftDocumentMixin:
             ";;".join(EXPORT_FILTERS),
             self._folder(),
         )
-        if path:
-            suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")
-            self.export_to(Path(path).with_suffix(suffix))
+        if not path:
+            return
+        from analyzer.documents.export import pending_marks
+
+        marks = pending_marks(self.current_document())
+        if marks and not self.confirm_pending(marks):
+            return
+        suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")
+        self.export_to(Path(path).with_suffix(suffix))
+
+    def confirm_pending(self, marks: list[PendingMark]) -> bool:
+        """Marks are left: list them and ask (仍然导出 / 取消, 取消 by default)."""
+        shown = [f"· {m.where}：{m.context}" for m in marks[:PENDING_SHOWN]]
+        if len(marks) > PENDING_SHOWN:
+            shown.append(f"……另有 {len(marks) - PENDING_SHOWN} 处")
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Warning,
+            "还有待核实/待补充的内容",
+            f"草稿中还有 {len(marks)} 处{VERIFY}或{TO_ADD}】标记，导出的文件会带着它们（黄色标出）。",
+            QtWidgets.QMessageBox.StandardButton.NoButton,
+            self._widget(),
+        )
+        box.setInformativeText("\n".join(shown))
+        export = box.addButton("仍然导出", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("取消", QtWidgets.QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        return box.clickedButton() is export
 
     def export_to(self, path: Path) -> bool:
         draft = self.current_document()

@@ -27,7 +27,12 @@ def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         asked.append(str(args[2] if len(args) > 2 else ""))
         return QtWidgets.QMessageBox.StandardButton.Yes
 
+    def confirm_pending(self: Any, marks: Any) -> bool:
+        asked.append(f"pending:{len(marks)}")
+        return True
+
     monkeypatch.setattr(DraftPage, "ask_save", ask_save)
+    monkeypatch.setattr(DraftPage, "confirm_pending", confirm_pending)
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", staticmethod(question))
     return asked
 

@@ -343,3 +343,57 @@ def test_at_800_by_600_the_model_choice_and_form_hold(window: Any, qtbot: Any) -
     assert extension is None or not extension.isVisible(), [a.text() for a in visible]
     form_scroll = page.form.parentWidget().parentWidget()
     assert not form_scroll.horizontalScrollBar().isVisible()
+
+
+def test_pdf_and_word_exports_carry_no_markdown(window: Any, tmp_path: Path) -> None:
+    from docx import Document
+    from pypdf import PdfReader
+
+    page = window.draft_page
+    fill(page)
+    page.editors["strategy"].set_text(
+        "### 传播策略\n大赛以**公益**为主线。\n- 线上：平台开放数据【待核实】\n- 线下：两地工作坊\n"
+        "1. 预热：七夕发布视频\n2. 引爆：联合发布\n| 指标 | 数值 |\n|---|---|\n| 曝光 | 3000 万+ |"
+    )
+    assert page.export_to(tmp_path / "entry.pdf") and page.export_to(tmp_path / "entry.docx")
+    text = "".join(p.extract_text() for p in PdfReader(str(tmp_path / "entry.pdf")).pages)
+    flat = "".join(text.split())  # runs and lines come out as separate lines
+    assert (
+        "传播策略" in flat and "大赛以公益为主线" in flat and "线上：平台开放数据【待核实】" in flat
+    )
+    assert "预热：七夕发布视频" in flat and "曝光" in flat and "3000万+" in flat
+    assert "**" not in text and "###" not in text and "|" not in text
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("- ")]
+    doc = Document(str(tmp_path / "entry.docx"))
+    words = "\n".join(p.text for p in doc.paragraphs)
+    assert "**" not in words and "###" not in words
+    assert [p.style.name for p in doc.paragraphs if p.text.startswith("线")] == ["List Bullet"] * 2
+
+
+def test_export_lists_the_marks_left_and_can_be_cancelled(
+    window: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from desktop.pages.draft import DraftPage
+    from desktop.qt import QtWidgets
+
+    page = window.draft_page
+    fill(page)  # 转化【待核实】 in the results
+    target = tmp_path / "entry.docx"
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(target), ""))
+    )
+    asked: list[Any] = []
+
+    def answer(self: Any, marks: Any) -> bool:
+        asked.append(marks)
+        return False  # 取消
+
+    monkeypatch.setattr(DraftPage, "confirm_pending", answer)
+    page.choose_export()
+    [marks] = asked
+    assert [(m.where, m.mark) for m in marks] == [("营销效果与市场反馈", "【待核实】")]
+    assert "3000 万+，转化【待核实】" in marks[0].context
+    assert not target.exists()
+    monkeypatch.setattr(DraftPage, "confirm_pending", lambda self, marks: True)  # 仍然导出
+    page.choose_export()
+    assert target.exists() and "待核实" in window.message_bar.text
