@@ -183,6 +183,8 @@ class LibraryPage(QtWidgets.QWidget):
         )
         self.table_stack.setCurrentWidget(self.table if total else self.empty_hint)
         self.table.resizeColumnsToContents()
+        for column in range(1, 5):  # award, brand, industry, category: elided past a width
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 110))
         self.table.horizontalHeader().setSectionResizeMode(
             0, QtWidgets.QHeaderView.ResizeMode.Stretch
         )

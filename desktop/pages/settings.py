@@ -64,6 +64,9 @@ class SettingsPage(QtWidgets.QWidget):
         self.subfolder_button = QtWidgets.QPushButton(f"在其中新建子文件夹“{SUBFOLDER}”")
         self.subfolder_button.setToolTip("案例库放在所选文件夹中的一个新的子文件夹里")
         self.subfolder_button.clicked.connect(self.use_subfolder)
+        self.subfolder_button.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed
+        )
         self.subfolder_button.hide()
         self.embedder = _combo(EMBEDDERS)
         self.embedder_path = PathEdit(folder=True, store=store, kind="model")

@@ -328,6 +328,8 @@ class SimilarPage(QtWidgets.QWidget):
         # The ranking order is 匹配度 from high to low: the header says so.
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.resizeColumnsToContents()
+        for column in (2, 3):  # award and section: elided past a width, the case title stretches
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 130))
         self.table.horizontalHeader().setSectionResizeMode(
             1, QtWidgets.QHeaderView.ResizeMode.Stretch
         )

@@ -130,6 +130,10 @@ class BriefForm(QtWidgets.QWidget):
         self.award = QtWidgets.QComboBox()
         for key, name in award_labels().items():
             self.award.addItem(name, key)
+        self.award.setSizeAdjustPolicy(  # a long award name must not widen the form
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.award.setMinimumContentsLength(8)
         self.award.currentIndexChanged.connect(self._award_changed)
         self.title = QtWidgets.QLineEdit()
         self.title.setPlaceholderText("作品/案例名称")

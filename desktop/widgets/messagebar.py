@@ -1,11 +1,16 @@
-"""Errors and notices without a modal dialog: a card floating at the bottom of the page area.
+"""Errors and notices without a modal dialog: a card floating over the status bar.
 
-It floats over the page instead of taking a place in the layout: a notice that appeared above
-the page pushed everything down ~45 px and back when it went, moving buttons under the cursor.
-Notices go away by themselves (not while the pointer is on them); errors stay until closed.
+It floats instead of taking a place in the layout: a notice that appeared above the page pushed
+everything down ~45 px and back when it went, moving buttons under the cursor. It lies over the
+status bar's left part (where passing messages go anyway), from the page's left edge to the
+permanent widgets on the right, so a one-line message covers nothing a user clicks; a longer one
+grows upwards over the bottom of the page. Notices go away by themselves (not while the pointer
+is on them); errors stay until closed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets
 
@@ -20,12 +25,20 @@ SHOWN_MS = {"info": 8000, "warning": 15000}
 
 
 class MessageBar(QtWidgets.QFrame):
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    """``area()`` gives where it may lie: a rectangle in the parent's coordinates whose bottom
+    it sits on and whose width it takes (default: the bottom of the parent)."""
+
+    def __init__(
+        self,
+        parent: QtWidgets.QWidget | None = None,
+        area: Callable[[], QtCore.QRect] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.area = area
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
+        layout.setContentsMargins(10, 1, 3, 1)  # one line is as tall as the status bar
         self.label = QtWidgets.QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -33,6 +46,7 @@ class MessageBar(QtWidgets.QFrame):
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("关闭提示")
+        close.setFixedSize(18, 18)
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
@@ -71,18 +85,23 @@ class MessageBar(QtWidgets.QFrame):
         return self.label.text()
 
     def _place(self) -> None:
-        """At the bottom of the page area, as wide as its text needs (up to MAX_WIDTH)."""
-        area = self.parentWidget()
-        if area is None:
+        """On the bottom of its area, as wide as the area (a long text grows upwards)."""
+        parent = self.parentWidget()
+        if parent is None:
             return
-        width = max(120, min(area.width() - 2 * MARGIN, MAX_WIDTH))
+        if self.area is not None:
+            area = self.area()
+        else:
+            area = parent.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
+        width = max(120, area.width())
         layout = self.layout()
         height = (
             layout.totalHeightForWidth(width)
             if layout is not None and layout.hasHeightForWidth()
             else self.sizeHint().height()
         )
-        self.setGeometry(MARGIN, max(0, area.height() - height - MARGIN), width, height)
+        height = max(height, area.height())
+        self.setGeometry(area.left(), max(0, area.bottom() + 1 - height), width, height)
 
     def _expire(self) -> None:
         if self.underMouse():  # being read: wait
@@ -93,7 +112,7 @@ class MessageBar(QtWidgets.QFrame):
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         resized = event.type() == QtCore.QEvent.Type.Resize
         if resized and watched is self.parentWidget() and self.isVisible():
-            self._place()
+            QtCore.QTimer.singleShot(0, self._place)  # after the parent's layout followed
         return False
 
 

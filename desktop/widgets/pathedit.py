@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from desktop.qt import QtCore, QtWidgets, Signal
+from desktop.qt import QtCore, QtGui, QtWidgets, Signal
 
 if TYPE_CHECKING:
     from desktop.config import Store
@@ -94,6 +94,19 @@ class FieldNote(QtWidgets.QLabel):
         self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.level = ""
         self.hide()
+
+    def sizeHint(self) -> QtCore.QSize:
+        # QLabel guesses a wrapped text's size at a narrow width (a long note came out five
+        # lines tall in a form row); the width it has is what counts
+        hint = super().sizeHint()
+        if self.width() > 50:
+            return QtCore.QSize(hint.width(), self.heightForWidth(self.width()))
+        return hint
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()
 
     def show_note(self, level: str, text: str) -> None:
         self.level = level if text else ""
