@@ -16,6 +16,7 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 ├── ModelError              a model folder/file is missing, incomplete or unsupported
 ├── BriefError              a brief file has unknown or malformed fields
 ├── DraftError              a draft, export or report could not be written
+│   └── PendingMarksError   an export refused while 【待核实】/【待补充】 marks are left
 └── Cancelled               the user cancelled a long job
 """
 
@@ -91,6 +92,15 @@ class BriefError(AwardWriterError):
 
 class DraftError(AwardWriterError):
     """A draft could not be written (disk full, no permission …)."""
+
+
+class PendingMarksError(DraftError):
+    """``export_draft(..., refuse_pending=True)`` found marks; ``marks`` lists them
+    (``analyzer.documents.export.PendingMark``)."""
+
+    def __init__(self, message: str, marks: list[object]) -> None:
+        super().__init__(message)
+        self.marks = marks
 
 
 class Cancelled(AwardWriterError):

@@ -109,6 +109,7 @@ def make_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
     app.setApplicationDisplayName("Award Writer 奖项案例写作助手")
     app.setOrganizationName("award-writer")
     app.setDesktopFileName("award-writer")
+    install_translations(app)
     font = app.font()
     have = set(QtGui.QFontDatabase.families())
     families = [f for f in CJK_FONTS if f in have]
@@ -116,6 +117,28 @@ def make_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
         font.setFamilies([font.family(), *families])
         app.setFont(font)
     return app
+
+
+def install_translations(app: QtWidgets.QApplication) -> bool:
+    """Qt's own texts (file dialogs, message-box buttons, the line edit's menu) in Chinese,
+    from the translations PySide6 ships (``qtbase_zh_CN.qm``). False when none were found."""
+    from desktop.qt import QtCore
+
+    if getattr(app, "_award_writer_translator", None) is not None:
+        return True
+    folder = QtCore.QLibraryInfo.path(QtCore.QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QtCore.QTranslator(app)
+    if not translator.load(
+        QtCore.QLocale(QtCore.QLocale.Language.Chinese, QtCore.QLocale.Country.China),
+        "qtbase",
+        "_",
+        folder,
+    ):
+        log.warning("Qt's Chinese translations not found in %s", folder)
+        return False
+    app.installTranslator(translator)
+    app._award_writer_translator = translator  # type: ignore[attr-defined]  # kept alive
+    return True
 
 
 def create_window(library: str | None = None) -> MainWindow:

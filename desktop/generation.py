@@ -79,6 +79,7 @@ class Generation(QtCore.QObject):
         str, object, str
     )  # key, final text (None: keep the streamed text), status
     job_started = Signal(object, str)  # Job, title for the progress bar
+    section_started = Signal(object, str, int, int)  # Job, section key, n-th of the run, of
 
     def __init__(self, session: Session, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +90,7 @@ class Generation(QtCore.QObject):
         self._run = 0  # id of the current run; a job of an older run is stale
         self._job_run = 0  # the run the running job belongs to
         self._pending: tuple[DraftDocument, list[str]] | None = None  # waits for a stale job to end
+        self._total = 0  # sections in the current run
 
     @property
     def running(self) -> bool:
@@ -106,6 +108,7 @@ class Generation(QtCore.QObject):
             return False
         self._draft = draft
         self._queue = list(keys)
+        self._total = len(keys)
         self.started.emit()
         if self._job is not None:  # a stale job still ends its token: start right after it
             self._pending = (draft, list(keys))
@@ -182,6 +185,8 @@ class Generation(QtCore.QObject):
         job.signals.cancelled.connect(lambda key=key: self._cancelled(run, key))
         job.signals.error.connect(lambda message, key=key: self._failed(run, key, message))
         self.job_started.emit(job, f"正在生成：{title}")
+        done = self._total - len(self._queue)
+        self.section_started.emit(job, key, done, max(self._total, done))
 
     def _streamed(self, run: int, key: str, text: str) -> None:
         if run != self._run:
@@ -203,7 +208,7 @@ class Generation(QtCore.QObject):
         if self._pending is not None:  # a run asked for while the stale job wound down
             draft, keys = self._pending
             self._pending = None
-            self._draft, self._queue = draft, keys
+            self._draft, self._queue, self._total = draft, keys, len(keys)
             self._next()
         return False
 

@@ -71,13 +71,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.nav.currentRowChanged.connect(self._page_changed)
         self._last_focus: dict[int, QtWidgets.QWidget] = {}
 
-        self.message_bar = MessageBar()
-        self.session.message.connect(self.message_bar.show_message)
         right = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(right)
         column.setContentsMargins(8, 8, 8, 4)
-        column.addWidget(self.message_bar)
         column.addWidget(self.stack, 1)
+        # floats over the status bar: showing or hiding a message moves nothing
+        self.message_bar = MessageBar(self, area=self._message_area)
+        self.session.message.connect(self.message_bar.show_message)
         central = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -132,6 +132,25 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.show_page(self.pages.index(self.settings_page))
         )
         self.session.settings_changed.connect(lambda _: self.settings_page.load())
+
+    def _message_area(self) -> QtCore.QRect:
+        """The status bar from the page's left edge to its permanent widgets (the library's
+        path …), or to its end when they take more than half of it (window coordinates)."""
+        bar = self.statusBar()
+        top_left = bar.mapTo(self, QtCore.QPoint(0, 0))
+        left = self.stack.mapTo(self, QtCore.QPoint(0, 0)).x()
+        end = top_left.x() + bar.width() - 8
+        right = end
+        for widget in bar.findChildren(
+            QtWidgets.QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            if widget.isVisible() and not isinstance(widget, QtWidgets.QSizeGrip):
+                x = widget.mapTo(self, QtCore.QPoint(0, 0)).x()
+                if x > left:
+                    right = min(right, x - 8)
+        if right - left < (end - left) / 2:
+            right = end
+        return QtCore.QRect(left, top_left.y() + 1, right - left, bar.height() - 2)
 
     def _show_home(self) -> None:
         self.home_label.setText(f"案例库：{self.session.home}　　F1 查看快捷键")

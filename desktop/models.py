@@ -168,29 +168,37 @@ def import_columns() -> list[Column[Any]]:
     ]
 
 
-def match_percent(score: float, best: float) -> int:
-    """A hit's match strength for the user: its score as a share of the best hit's. The raw
-    score (a rank fusion of vector and keyword search, ~0.03) means nothing on its own."""
-    return round(100 * score / best) if best > 0 else 0
+LEVEL_COLORS = {"high": "#1b5e20", "medium": "#8a5300", "low": "#757575"}
+LEVEL_ORDER = {"high": 2, "medium": 1, "low": 0}
 
 
-def hit_columns(best: Callable[[], float] = lambda: 0.0) -> list[Column[Any]]:
-    """Columns of the 相似案例 results over ``SearchHit``; ``best``: the best score shown."""
+def match_level(hit: Any) -> Any:
+    """A hit's 匹配度 (``analyzer.search.calibration.MatchLevel``): 高 / 中 / 低 and why."""
+    from analyzer.search.calibration import judge
 
-    def tip(h: Any) -> str:
-        return (
-            f"匹配度 {match_percent(h.score, best())}%：相对本次最佳结果。\n"
-            f"检索得分 {h.score:.4f}（向量与关键词检索的融合得分，只在同一次搜索的结果之间可比）"
-        )
+    return judge(getattr(hit, "evidence", None))
 
+
+def match_tooltip(hit: Any) -> str:
+    level = match_level(hit)
+    return (
+        f"匹配度 {level.label}：{level.reason}。\n"
+        "高：意思远比案例库中的一般段落接近；中：部分接近；低：和一般段落差不多。\n"
+        "结果按向量与关键词检索的融合排序。"
+    )
+
+
+def hit_columns() -> list[Column[Any]]:
+    """Columns of the 相似案例 results over ``SearchHit``."""
     return [
         Column(
             "匹配度",
-            lambda h: f"{match_percent(h.score, best())}%",
-            sort=lambda h: h.score,
-            align_right=True,
-            tooltip=tip,
-            bar=lambda h: match_percent(h.score, best()) / 100,
+            lambda h: match_level(h).label + ("（词）" if match_level(h).keyword_only else ""),
+            # by level, then by the ranking within a level
+            sort=lambda h: LEVEL_ORDER[match_level(h).level] * 1e6 + h.score,
+            tooltip=match_tooltip,
+            color=lambda h: LEVEL_COLORS[match_level(h).level],
+            bar=lambda h: max(0.08, match_level(h).strength),
         ),
         Column("案例", lambda h: h.title, tooltip=lambda h: f"{h.title}\n{h.source}"),
         Column("奖项", lambda h: award_label(getattr(h, "award", None))),

@@ -5,7 +5,8 @@
 It imports the sample corpus into a fresh library, searches with the bundled embedder, fills a
 brief (optionally drafts a section with the configured model) or opens FILE (a draft, as
 ``award-writer gui FILE`` does), checks the draft, and saves ``01-library.png`` …
-``05-settings.png`` in OUT_DIR. Without ``$DISPLAY`` it starts its own Xvfb.
+``05-settings.png`` in OUT_DIR, then ``06-settings-check.png`` (a folder that is no embedding
+model, refused under its field) and every page again at 800×600 (``07-…`` to ``11-…``). Without ``$DISPLAY`` it starts its own Xvfb.
 Exit status 1 when a page showed an error.
 """
 
@@ -157,6 +158,25 @@ def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | No
         tree.setCurrentItem(finding)
     shoot(app, window, 3, out / "04-check.png")
     shoot(app, window, 4, out / "05-settings.png")
+
+    print("设置: a folder that is no embedding model is loaded, then refused in place")
+    settings = window.settings_page
+    not_a_model = Path(tempfile.mkdtemp(prefix="not-a-model-"))
+    (not_a_model / "说明.txt").write_text("这不是模型文件夹", encoding="utf-8")
+    settings.embedder.setCurrentIndex(settings.embedder.findData("folder"))
+    settings.embedder_path.setText(str(not_a_model))
+    settings.embedder_path.changed.emit(str(not_a_model))
+    wait(app, window)
+    shoot(app, window, 4, out / "06-settings-check.png")
+    settings.load()  # nothing applied: the old setting stays
+    shutil.rmtree(not_a_model, ignore_errors=True)
+
+    print("800×600: every page")
+    window.message_bar.hide()
+    window.resize(800, 600)
+    settle(app, window, 0.5)
+    for i, name in enumerate(("library", "similar", "draft", "check", "settings")):
+        shoot(app, window, i, out / f"{7 + i:02d}-{name}-800x600.png")
 
     window.draft_page._dirty = False  # a smoke run leaves nothing to recover
     window.close()

@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "analyzer.cli.check_cmds",
     "analyzer.cli.gui_cmds",
     "analyzer.cli.doctor_cmds",
+    "analyzer.cli.export_cmds",
 )
 
 

@@ -28,11 +28,15 @@ FORMAT = "award-writer-draft"
 FORMAT_VERSION = 1
 
 
+STOPPED = "stopped"  # a section whose drafting was stopped part-way: it may end mid-sentence
+
+
 @dataclass(frozen=True)
 class DocumentSection:
     key: str
     title: str
     text: str = ""
+    state: str = ""  # "" or STOPPED; kept in the file so a reopened draft still says so
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,15 @@ class DraftDocument:
             "award": self.award,
             "title": self.title,
             "fields": dict(self.fields),
-            "sections": [{"key": s.key, "title": s.title, "text": s.text} for s in self.sections],
+            "sections": [
+                {
+                    "key": s.key,
+                    "title": s.title,
+                    "text": s.text,
+                    **({"state": s.state} if s.state else {}),
+                }
+                for s in self.sections
+            ],
             "brief": self.brief,
             "exemplars": [e.to_json() for e in self.exemplars],
         }
@@ -252,7 +264,10 @@ class DraftDocument:
                 fields={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
                 sections=tuple(
                     DocumentSection(
-                        str(s["key"]), str(s.get("title", s["key"])), str(s.get("text", ""))
+                        str(s["key"]),
+                        str(s.get("title", s["key"])),
+                        str(s.get("text", "")),
+                        STOPPED if s.get("state") == STOPPED else "",
                     )
                     for s in data.get("sections", [])
                 ),

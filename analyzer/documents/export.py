@@ -1,35 +1,72 @@
 """Export a draft: Word (.docx, laid out like an award entry form), Markdown, and HTML.
 
 The HTML is self-contained and print-ready; the desktop app turns it into PDF with Qt (the core
-never imports Qt). Fact-guard marks (``【待核实】``, ``【待补充：…】``) are kept and highlighted, so
-nothing unverified leaves the app unnoticed.
+never imports Qt). Section text is read as blocks (:mod:`analyzer.documents.blocks`): Markdown a
+model or a paste left in it becomes real headings, lists, bold and tables, never literal ``###``,
+``**`` or ``- ``. Pending marks (``【待核实】``, ``【待补充：…】``) stay, highlighted, so nothing
+unverified leaves unnoticed: :func:`pending_marks` lists them, and ``refuse_pending`` makes an
+export refuse while any is left.
 """
 
 from __future__ import annotations
 
-import functools
 import html
-import io
 import os
-import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from analyzer.atomicfile import atomic_write
-from analyzer.errors import DraftError
+from analyzer.documents.blocks import Block, Run, blocks, lists
+from analyzer.documents.pdftext import fix_pdf_text, remap_cmap
+from analyzer.documents.wordfile import BODY_FONT, HEADING_FONT, LATIN_FONT
+from analyzer.errors import DraftError, PendingMarksError
 from analyzer.markers import PENDING
 
 if TYPE_CHECKING:
     from analyzer.documents.document import DraftDocument
 
-# The fact guard's marks, wherever a draft is shown or written (the editor highlights them, the
-# exports keep them highlighted): 【待核实】 after an unverified figure, 【待补充：…】 for a gap.
+__all__ = [
+    "BODY_FONT",
+    "FORMATS",
+    "HEADING_FONT",
+    "LATIN_FONT",
+    "PendingMark",
+    "PendingMarksError",
+    "export_draft",
+    "fix_pdf_text",
+    "pending_marks",
+    "remap_cmap",
+    "to_docx_bytes",
+    "to_html",
+    "to_markdown",
+]
+
+CONTEXT = 12  # characters shown on each side of a pending mark
 
 
-BODY_FONT = "SimSun"  # 宋体: what award forms are usually typeset in
-HEADING_FONT = "SimHei"  # 黑体
-LATIN_FONT = "Times New Roman"
+@dataclass(frozen=True)
+class PendingMark:
+    where: str  # the section's title, or the header field's
+    mark: str  # 【待核实】, 【待补充：…】
+    context: str  # the text around it, with the mark
+
+
+def pending_marks(draft: DraftDocument) -> list[PendingMark]:
+    """Every 【待核实】/【待补充】 left in the draft's header fields and sections, in order."""
+    out: list[PendingMark] = []
+    titles = draft.field_titles()
+    places = [(titles.get(k, k), v) for k, v in draft.fields.items()]
+    # the text as the export shows it (no Markdown), so the context reads like the file
+    places += [(s.title, "\n".join(b.text for b in blocks(s.text))) for s in draft.sections]
+    for where, text in places:
+        for m in PENDING.finditer(text):
+            start, end = max(0, m.start() - CONTEXT), min(len(text), m.end() + CONTEXT)
+            context = " ".join(text[start:end].split())
+            prefix = "…" if start else ""
+            suffix = "…" if end < len(text) else ""
+            out.append(PendingMark(where, m.group(), f"{prefix}{context}{suffix}"))
+    return out
 
 
 def _title(draft: DraftDocument) -> str:
@@ -57,11 +94,29 @@ def _header_rows(draft: DraftDocument) -> list[tuple[str, str]]:
     return [(titles.get(k, k), v.strip()) for k, v in draft.fields.items() if v.strip()]
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [line.strip() for line in text.strip().splitlines() if line.strip()]
-
-
 # ---------------------------------------------------------------------- Markdown
+
+
+def _md_runs(runs: tuple[Run, ...]) -> str:
+    return "".join(f"**{r.text}**" if r.bold and r.text.strip() else r.text for r in runs)
+
+
+def _md_block(group: list[Block]) -> str:
+    first = group[0]
+    if first.kind == "heading":
+        return f"### {_md_runs(first.runs)}"
+    if first.kind == "bullet":
+        return "\n".join(f"- {_md_runs(b.runs)}" for b in group)
+    if first.kind == "number":
+        return "\n".join(f"{first.start + i}. {_md_runs(b.runs)}" for i, b in enumerate(group))
+    if first.kind == "table":
+        rows = [
+            "| " + " | ".join(_md_runs(c).replace("|", "／") for c in row) + " |"
+            for row in first.rows
+        ]
+        rule = "| " + " | ".join("---" for _ in first.rows[0]) + " |"
+        return "\n".join([rows[0], rule, *rows[1:]])
+    return _md_runs(first.runs)
 
 
 def to_markdown(draft: DraftDocument) -> str:
@@ -73,28 +128,52 @@ def to_markdown(draft: DraftDocument) -> str:
         out.append("")
     for s in draft.sections:
         out += [f"## {s.title}", ""]
-        paragraphs = _paragraphs(s.text)
-        out += ["\n\n".join(paragraphs) if paragraphs else "（未填写）", ""]
+        groups = lists(blocks(s.text))
+        out += ["\n\n".join(_md_block(g) for g in groups) if groups else "（未填写）", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 # ---------------------------------------------------------------------- HTML
 
 
-def _html_text(text: str) -> str:
-    out, pos = [], 0
-    for m in PENDING.finditer(text):
-        out.append(html.escape(text[pos : m.start()]))
-        out.append(f'<span class="mark">{html.escape(m.group())}</span>')
-        pos = m.end()
-    out.append(html.escape(text[pos:]))
+def _html_runs(runs: tuple[Run, ...]) -> str:
+    out = []
+    for r in runs:
+        text = html.escape(r.text)
+        if r.mark:
+            text = f'<span class="mark">{text}</span>'
+        out.append(f"<b>{text}</b>" if r.bold else text)
     return "".join(out)
+
+
+def _html_block(group: list[Block]) -> str:
+    first = group[0]
+    if first.kind == "heading":
+        return f"<h3>{_html_runs(first.runs)}</h3>"
+    if first.kind in ("bullet", "number"):
+        tag = "ul" if first.kind == "bullet" else "ol"
+        start = f" start='{first.start}'" if first.kind == "number" and first.start != 1 else ""
+        items = "".join(f"<li>{_html_runs(b.runs)}</li>" for b in group)
+        return f"<{tag}{start}>{items}</{tag}>"
+    if first.kind == "table":
+        head, *body = first.rows
+        cells = "".join(f"<th>{_html_runs(c)}</th>" for c in head)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{_html_runs(c)}</td>" for c in row) + "</tr>" for row in body
+        )
+        return (
+            f"<table class='data' width='100%' border='1' cellspacing='0' cellpadding='4'>"
+            f"<tr>{cells}</tr>{rows}</table>"
+        )
+    return f"<p>{_html_runs(first.runs)}</p>"
 
 
 def to_html(draft: DraftDocument) -> str:
     """A print-ready page: title, the header-field table, each section with its heading."""
+    from analyzer.documents.blocks import runs
+
     rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{_html_text(v)}</td></tr>"
+        f"<tr><th width='22%'>{html.escape(k)}</th><td>{_html_runs(runs(v))}</td></tr>"
         for k, v in _header_rows(draft)
     )
     parts = [
@@ -107,11 +186,14 @@ def to_html(draft: DraftDocument) -> str:
         "p.award{text-align:center;color:#555;margin-top:-0.6em}",
         "h2{font-family:'Noto Sans CJK SC','SimHei',sans-serif;font-size:13pt;"
         "border-bottom:1px solid #999;padding-bottom:2px;margin-top:1.4em}",
-        "table.fields{border-collapse:collapse;width:100%;margin:1em 0}",
-        "table.fields th,table.fields td{border:1px solid #777;padding:4px 8px;text-align:left;"
-        "vertical-align:top}",
+        "h3{font-family:'Noto Sans CJK SC','SimHei',sans-serif;font-size:11.5pt;margin:0.8em 0 0.3em}",
+        "table.fields,table.data{border-collapse:collapse;width:100%;margin:1em 0}",
+        "table.fields th,table.fields td,table.data th,table.data td{border:1px solid #777;"
+        "padding:4px 8px;text-align:left;vertical-align:top}",
         "table.fields th{background:#eee;width:7em;white-space:nowrap}",
+        "table.data th{background:#f2f2f2}",
         "p{text-indent:2em;margin:0.3em 0}",
+        "li{margin:0.15em 0}",
         ".mark{background:#ffe066}",
         ".empty{color:#888;text-indent:0}",
         "</style></head><body>",
@@ -120,14 +202,15 @@ def to_html(draft: DraftDocument) -> str:
     ]
     if rows:
         parts.append(
-            f"<table class='fields' border='1' cellspacing='0' cellpadding='4'>{rows}</table>"
+            "<table class='fields' width='100%' border='1' cellspacing='0' cellpadding='4'>"
+            f"{rows}</table>"
         )
     for s in draft.sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2>")
-        paragraphs = _paragraphs(s.text)
-        if not paragraphs:
+        groups = lists(blocks(s.text))
+        if not groups:
             parts.append("<p class='empty'>（未填写）</p>")
-        parts += [f"<p>{_html_text(p)}</p>" for p in paragraphs]
+        parts += [_html_block(g) for g in groups]
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -135,245 +218,11 @@ def to_html(draft: DraftDocument) -> str:
 # ---------------------------------------------------------------------- Word
 
 
-def _set_fonts(run: Any, east_asia: str, size_pt: float | None = None, bold: bool = False) -> None:
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    run.font.name = LATIN_FONT
-    run.bold = bold or None
-    if size_pt:
-        run.font.size = Pt(size_pt)
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), east_asia)
-
-
-def _add_runs(paragraph: Any, text: str, size_pt: float = 12) -> None:
-    from docx.enum.text import WD_COLOR_INDEX
-
-    pos = 0
-    for m in PENDING.finditer(text):
-        if m.start() > pos:
-            _set_fonts(paragraph.add_run(text[pos : m.start()]), BODY_FONT, size_pt)
-        run = paragraph.add_run(m.group())
-        _set_fonts(run, BODY_FONT, size_pt)
-        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-        pos = m.end()
-    if pos < len(text):
-        _set_fonts(paragraph.add_run(text[pos:]), BODY_FONT, size_pt)
-
-
-def _set_style(
-    doc: Any,
-    name: str,
-    east_asia: str,
-    size_pt: float,
-    *,
-    bold: bool = False,
-    color: tuple[int, int, int] = (0, 0, 0),
-) -> Any:
-    """Give one of Word's built-in styles the award form's look, CJK font included.
-
-    Word's own Title/Heading styles are used (not bold Normal paragraphs), so the navigation
-    pane and a table of contents see the structure. Their theme fonts would override the
-    explicit ones, and a theme has no Chinese font worth the name: they are removed.
-    """
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
-
-    style = doc.styles[name]
-    style.font.name = LATIN_FONT
-    style.font.size = Pt(size_pt)
-    style.font.bold = bold
-    style.font.italic = False
-    style.font.color.rgb = RGBColor(*color)
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(theme), None)
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:ascii"), LATIN_FONT)
-    fonts.set(qn("w:hAnsi"), LATIN_FONT)
-    color_el = rpr.find(qn("w:color"))
-    if color_el is not None:  # an explicit colour, not the theme's
-        for attr in ("w:themeColor", "w:themeShade", "w:themeTint"):
-            color_el.attrib.pop(qn(attr), None)
-    ppr = style.element.get_or_add_pPr()
-    border = ppr.find(qn("w:pBdr"))
-    if border is not None:  # Title's blue rule under it
-        ppr.remove(border)
-    return style
-
-
-def _shade(cell: Any, fill: str) -> None:
-    from docx.oxml.ns import qn
-
-    tcpr = cell._element.get_or_add_tcPr()
-    shd = tcpr.makeelement(
-        qn("w:shd"), {qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): fill}
-    )
-    tcpr.append(shd)
-
-
 def to_docx_bytes(draft: DraftDocument) -> bytes:
-    """The draft as a Word document laid out like an entry form."""
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt, RGBColor
+    """The draft as a Word document laid out like an entry form (:mod:`.wordfile`)."""
+    from analyzer.documents import wordfile
 
-    doc = Document()
-    section = doc.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)  # A4
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin = section.bottom_margin = Cm(2.5)
-    doc.core_properties.title = _title(draft)
-    doc.core_properties.subject = _award_name(draft)
-
-    _set_style(doc, "Normal", BODY_FONT, 12)
-    title_style = _set_style(doc, "Title", HEADING_FONT, 18, bold=True)
-    title_style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title_style.paragraph_format.space_after = Pt(6)
-    subtitle = _set_style(doc, "Subtitle", BODY_FONT, 10.5, color=(0x55, 0x55, 0x55))
-    subtitle.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    subtitle.paragraph_format.space_after = Pt(12)
-    for name, size in (("Heading 1", 14), ("Heading 2", 12)):
-        heading_style = _set_style(doc, name, HEADING_FONT, size, bold=True)
-        heading_style.paragraph_format.space_before = Pt(12)
-        heading_style.paragraph_format.space_after = Pt(6)
-        heading_style.paragraph_format.keep_with_next = True
-
-    doc.add_paragraph(_title(draft), style="Title")
-    doc.add_paragraph(_award_name(draft), style="Subtitle")
-
-    rows = _header_rows(draft)
-    if rows:
-        table = doc.add_table(rows=len(rows), cols=2)
-        table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for (key, value), row in zip(rows, table.rows, strict=True):
-            row.cells[0].width, row.cells[1].width = Cm(3.5), Cm(12.5)
-            _shade(row.cells[0], "E7E6E6")
-            _set_fonts(row.cells[0].paragraphs[0].add_run(key), HEADING_FONT, 10.5, bold=True)
-            _add_runs(row.cells[1].paragraphs[0], value, 10.5)
-        doc.add_paragraph()
-
-    for s in draft.sections:
-        doc.add_paragraph(s.title, style="Heading 1")
-        paragraphs = _paragraphs(s.text)
-        if not paragraphs:
-            p = doc.add_paragraph()
-            run = p.add_run("（未填写）")
-            _set_fonts(run, BODY_FONT, 12)
-            run.font.color.rgb = RGBColor(0x88, 0x88, 0x88)
-        for text in paragraphs:
-            p = doc.add_paragraph()
-            p.paragraph_format.first_line_indent = Pt(24)  # two characters
-            p.paragraph_format.line_spacing = 1.5
-            _add_runs(p, text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
-
-
-# ---------------------------------------------------------------------- PDF text layer
-
-_HEX = re.compile(r"<([0-9A-Fa-f]+)>")
-_BFRANGE = re.compile(r"(beginbfrange)(.*?)(endbfrange)", re.S)
-_BFCHAR = re.compile(r"(beginbfchar)(.*?)(endbfchar)", re.S)
-
-
-def _hex_text(token: str) -> str | None:
-    try:
-        return bytes.fromhex(token).decode("utf-16-be")
-    except ValueError:
-        return None
-
-
-def remap_cmap(cmap: str, fix: Callable[[str], str | None]) -> tuple[str, int]:
-    """``cmap`` (a ToUnicode CMap) with each destination text ``fix`` replaces; and how many."""
-    changed = 0
-
-    def dest(m: re.Match[str]) -> str:
-        nonlocal changed
-        text = _hex_text(m.group(1))
-        new = fix(text) if text else None
-        if not new or new == text:
-            return m.group(0)
-        changed += 1
-        return "<" + new.encode("utf-16-be").hex().upper() + ">"
-
-    def ranges(m: re.Match[str]) -> str:
-        lines = []
-        for line in m.group(2).splitlines():
-            if "[" in line:  # <lo> <hi> [<d1> <d2> …]: one destination per code
-                head, _, tail = line.partition("[")
-                line = head + "[" + _HEX.sub(dest, tail)
-            else:
-                tokens = _HEX.findall(line)
-                if len(tokens) == 3 and tokens[0] == tokens[1]:  # one code, one destination
-                    start = line.rfind("<")
-                    line = line[:start] + _HEX.sub(dest, line[start:])
-            lines.append(line)
-        return m.group(1) + "\n".join(lines) + m.group(3)
-
-    def chars(m: re.Match[str]) -> str:
-        lines = []
-        for line in m.group(2).splitlines():
-            start = line.rfind("<")
-            if line.count("<") >= 2:  # <code> <destination>
-                line = line[:start] + _HEX.sub(dest, line[start:])
-            lines.append(line)
-        return m.group(1) + "\n".join(lines) + m.group(3)
-
-    cmap = _BFRANGE.sub(ranges, cmap)
-    cmap = _BFCHAR.sub(chars, cmap)
-    return cmap, changed
-
-
-def fix_pdf_text(data: bytes, fix: Callable[[str, str], str | None]) -> bytes:
-    """The PDF with its text layer (the fonts' ToUnicode maps) corrected by ``fix``.
-
-    A PDF writer that maps each drawn glyph back to a character through the font's cmap picks
-    the lowest code point of a shared glyph: CJK fonts draw 金 and the Kangxi radical ⾦ with one
-    glyph, so copying or searching the PDF gave radicals. ``fix(font name, character)`` returns
-    the character that was really drawn (or None to keep it); the glyphs are not touched.
-    """
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
-
-    reader = PdfReader(io.BytesIO(data))
-    writer = PdfWriter(clone_from=reader)
-    changed = 0
-    seen: set[int] = set()
-    for page in writer.pages:
-        fonts = page.get("/Resources", {}).get_object().get("/Font", {})
-        for ref in fonts.get_object().values():
-            font = ref.get_object()
-            to_unicode = font.get(NameObject("/ToUnicode"))
-            if to_unicode is None:
-                continue
-            stream = to_unicode.get_object()
-            if id(stream) in seen:
-                continue
-            seen.add(id(stream))
-            name = str(font.get("/BaseFont", "")).lstrip("/")
-            name = name.split("+", 1)[-1]  # a subset's ABCDEF+ prefix
-            cmap, n = remap_cmap(stream.get_data().decode("latin-1"), functools.partial(fix, name))
-            if n:
-                stream.set_data(cmap.encode("latin-1"))
-                changed += n
-    if not changed:
-        return data
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return wordfile.to_docx_bytes(draft, _title(draft), _award_name(draft), _header_rows(draft))
 
 
 # ---------------------------------------------------------------------- files
@@ -381,19 +230,29 @@ def fix_pdf_text(data: bytes, fix: Callable[[str, str], str | None]) -> bytes:
 FORMATS = {".docx": "Word", ".md": "Markdown", ".html": "HTML"}
 
 
-def export_draft(draft: DraftDocument, path: str | os.PathLike[str]) -> Path:
-    """Write the draft in the format its suffix names (.docx, .md, .html); atomic."""
+def export_draft(
+    draft: DraftDocument, path: str | os.PathLike[str], *, refuse_pending: bool = False
+) -> Path:
+    """Write the draft in the format its suffix names (.docx, .md, .html); atomic.
+
+    With ``refuse_pending``, a draft that still has 【待核实】/【待补充】 marks is not written:
+    :class:`PendingMarksError` lists them."""
     target = Path(path)
     suffix = target.suffix.lower()
+    if suffix not in (".docx", ".md", ".markdown", ".html", ".htm"):
+        raise DraftError(
+            f"{target}：不支持导出为 {suffix or '没有扩展名的文件'}，请用 .docx、.md 或 .html"
+        )
+    if refuse_pending and (marks := pending_marks(draft)):
+        where = "、".join(dict.fromkeys(m.where for m in marks))
+        raise PendingMarksError(
+            f"{target}：未导出，还有 {len(marks)} 处待核实/待补充（{where}）", list(marks)
+        )
     if suffix == ".docx":
         data = to_docx_bytes(draft)
     elif suffix in (".md", ".markdown"):
         data = to_markdown(draft).encode("utf-8")
-    elif suffix in (".html", ".htm"):
-        data = to_html(draft).encode("utf-8")
     else:
-        raise DraftError(
-            f"{target}：不支持导出为 {suffix or '没有扩展名的文件'}，请用 .docx、.md 或 .html"
-        )
+        data = to_html(draft).encode("utf-8")
     atomic_write(target, data)
     return target

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.library.exemplar import Exemplar
 from analyzer.search.bm25 import term_spans
+from analyzer.search.calibration import Evidence, attach
 from analyzer.search.index import SearchIndex, StoredChunk
 from analyzer.search.prepare import (
     MODES,
@@ -74,6 +75,7 @@ class SearchHit:
     snippet: str
     highlights: list[tuple[int, int]]  # spans of matched query terms in ``snippet``
     award: str | None
+    evidence: Evidence | None = None  # what the match rests on (analyzer.search.calibration)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -174,7 +176,7 @@ def search(
     )
     ranked = rank_cases(index, parts, mode, k, allowed)
     terms = sorted({t for p in parts for t in p.tokens})
-    return _hits(index, ranked, lambda _chunk: terms)
+    return attach(index, parts, _hits(index, ranked, lambda _chunk: terms))
 
 
 def search_draft(library: Library, draft: Any, **kwargs: Any) -> list[SearchHit]:
@@ -243,7 +245,8 @@ def more_like(
     )
     ranked = rank_cases(index, parts, mode, k, allowed)
     source_terms = {int(t) for arr in terms for t in arr}
-    return _hits(index, ranked, lambda chunk: index.shared_terms(chunk.id, source_terms))
+    hits = _hits(index, ranked, lambda chunk: index.shared_terms(chunk.id, source_terms))
+    return attach(index, parts, hits)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.generation import Generation
 from desktop.pages.draft_document import DraftDocumentMixin, RecoveryBanner
+from desktop.pages.draft_generation import DraftGenerationMixin
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from desktop.widgets.briefform import BriefForm
 from desktop.widgets.jobbar import JobBar
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_AWARD = "golden_mouse"
 
 
-class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
+class DraftPage(DraftDocumentMixin, DraftGenerationMixin, QtWidgets.QWidget):
     title = "撰写"
     check_requested = Signal()
     search_requested = Signal()
@@ -46,6 +47,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self._created = time.time()
         self._extra_sections: list[tuple[str, str]] = []
         self._recoveries: list[Recovery] = []
+        self._set_aside: dict[str, list[Exemplar]] = {}  # exemplars by their case's award
         self.editors: dict[str, SectionEditor] = {}
 
         self._build_actions()
@@ -58,6 +60,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.form.award_changed.connect(self._award_changed)
         form_scroll = QtWidgets.QScrollArea()
         form_scroll.setWidgetResizable(True)
+        form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         form_scroll.setWidget(self.form)
         form_scroll.setMinimumWidth(240)
 
@@ -68,10 +71,20 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.sections_scroll.setWidgetResizable(True)
         self.sections_scroll.setWidget(self.sections_widget)
 
+        # The model is chosen above the sections it writes: in the toolbar it was the first
+        # thing to go (collapsed to "»") in a narrow window.
+        sections = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(sections)
+        column.setContentsMargins(0, 0, 0, 0)
+        model_row = QtWidgets.QHBoxLayout()
+        model_row.addWidget(QtWidgets.QLabel("生成模型："))
+        model_row.addWidget(self.model_choice, 1)
+        column.addLayout(model_row)
+        column.addWidget(self.sections_scroll, 1)
         self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("draft")
         self.splitter.addWidget(form_scroll)
-        self.splitter.addWidget(self.sections_scroll)
+        self.splitter.addWidget(sections)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([400, 600])
@@ -84,7 +97,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.generation.streamed.connect(self._streamed)
         self.generation.restarted.connect(self._restarted)
         self.generation.section_done.connect(self._section_done)
-        self.generation.job_started.connect(lambda job, title: self.job_bar.attach(job, title))
+        self.generation.section_started.connect(self._section_started)
         self.job_bar.cancel_button.clicked.connect(self.generation.stop)
 
         self.doc_label = QtWidgets.QLabel()
@@ -163,16 +176,13 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
         self.toolbar.addSeparator()
         for a in (self.check_action, self.search_action):
             self.toolbar.addAction(a)
-        spacer = QtWidgets.QWidget()
-        spacer.setSizePolicy(
-            QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred
-        )
-        self.toolbar.addWidget(spacer)
-        self.toolbar.addWidget(QtWidgets.QLabel("模型："))
         self.model_choice = QtWidgets.QComboBox()
+        self.model_choice.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model_choice.setMinimumContentsLength(12)
         self.model_choice.setToolTip("撰写用的生成模型；本地模型文件夹或 GGUF 文件在“设置”中选择")
         self.model_choice.activated.connect(self._model_chosen)
-        self.toolbar.addWidget(self.model_choice)
         self._update_model_label()
 
     def _update_model_label(self) -> None:
@@ -214,10 +224,15 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
     def current_document(self, *, for_autosave: bool = False) -> DraftDocument:
         """The draft in the widgets. ``for_autosave``: a section being regenerated keeps the
         text it had until its new text is complete (a crash mid-stream loses nothing typed)."""
-        from analyzer.documents.document import DocumentSection, DraftDocument
+        from analyzer.documents.document import STOPPED, DocumentSection, DraftDocument
 
         sections = tuple(
-            DocumentSection(key, e.section_title, e.durable_text() if for_autosave else e.text())
+            DocumentSection(
+                key,
+                e.section_title,
+                e.durable_text() if for_autosave else e.text(),
+                STOPPED if e.stopped and not e.streaming else "",
+            )
             for key, e in self.editors.items()
         )
         return DraftDocument(
@@ -268,6 +283,7 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
                     required=bool(spec and spec.required),
                 )
                 editor.set_text(s.text)
+                editor.set_stopped(s.state == "stopped")
                 if spec is None:  # kept from another award: edit by hand, no model prompt for it
                     editor.generate_button.hide()
                     editor.set_status("（本奖项没有这一节）")
@@ -323,75 +339,43 @@ class DraftPage(DraftDocumentMixin, QtWidgets.QWidget):
 
         # The form shows the new award already; the editors still hold the previous one's.
         previous = replace(self.current_document(), award=self._award)
-        self.load_document(previous.with_award(award), path=self.path, dirty=True)
+        kept, removed = self._exemplars_for(award, list(previous.exemplars))
+        self.load_document(
+            replace(previous.with_award(award), exemplars=tuple(kept)), path=self.path, dirty=True
+        )
+        if removed:
+            from desktop.models import award_label
 
-    # ------------------------------------------------------------------ generation
+            names = "、".join(dict.fromkeys(award_label(a) for a, _ in removed))
+            self.session.info(
+                f"已移除 {len(removed)} 条来自{names}案例的范例段落：换成"
+                f"{award_label(award)}后不再作为范例（切换回去即恢复）。"
+            )
 
-    def generate_section(self, key: str) -> None:
-        self.generation.run(self.current_document(), [key])
+    def _exemplars_for(
+        self, award: str, exemplars: list[Exemplar]
+    ) -> tuple[list[Exemplar], list[tuple[str, Exemplar]]]:
+        """The exemplars an entry of ``award`` keeps: passages of its own award's cases and of
+        reference documents; those of another award's cases are set aside (and come back, with
+        their award)."""
+        kept: list[Exemplar] = []
+        removed: list[tuple[str, Exemplar]] = []
+        for e in [*exemplars, *self._set_aside.pop(award, [])]:
+            case_award = self._case_award(e.case_id)
+            if case_award and case_award != award:
+                removed.append((case_award, e))
+                self._set_aside.setdefault(case_award, []).append(e)
+            elif e not in kept:
+                kept.append(e)
+        return kept, removed
 
-    def generate_all(self) -> None:
-        """Draft every empty section of the award, in order; written ones are left alone."""
-        draft = self.current_document()
-        keys = draft.empty_sections()
-        if not keys:
-            self.session.info("所有章节都已有内容；要重写某一节，请点该节的“重新生成”。")
-            return
-        self.generation.run(draft, keys)
-
-    def stop_generation(self) -> None:
-        self.generation.stop()
-
-    @property
-    def generating(self) -> bool:
-        return self.generation.running
-
-    def _generation_started(self) -> None:
-        self.stop_action.setEnabled(True)
-        self.generate_action.setEnabled(False)
-        for e in self.editors.values():
-            e.set_generate_enabled(False)
-
-    def _generation_stopped(self) -> None:
-        self.stop_action.setEnabled(False)
-        self.generate_action.setEnabled(True)
-        for e in self.editors.values():
-            if e.streaming:
-                e.end_stream(status="已停止")
-            e.set_generate_enabled(True)
-
-    def _streamed(self, key: str, text: str) -> None:
-        editor = self.editors.get(key)
-        if editor is None:
-            return
-        if not editor.streaming:
-            editor.begin_stream()
-            self.sections_scroll.ensureWidgetVisible(editor, 0, 40)
-        editor.append_stream(text)
-        # Streamed text is autosaved as it comes (at the schedule's pace, not per token).
-        if not self._dirty:
-            self._set_dirty(True)
-        self._schedule_autosave()
-
-    def _restarted(self, key: str, why: str) -> None:
-        editor = self.editors.get(key)
-        if editor is not None and editor.streaming:
-            editor.restart_stream(f"重写中：{why}")
-
-    def _section_done(self, key: str, text: str | None, status: str) -> None:
-        editor = self.editors.get(key)
-        if editor is None:
-            return
-        if editor.streaming:
-            editor.end_stream(text, status=status)
-        elif text is not None:  # finished without streaming (a placeholder): one undoable edit
-            editor.set_text(text, undoable=True)
-            editor.set_status(status)
-        else:  # stopped or failed before the first token: the section keeps its text
-            editor.set_status(status)
-            return
-        self.mark_dirty()
-        self.autosave_now()  # a finished section is worth a copy at once
+    def _case_award(self, case_id: int | None) -> str | None:
+        if case_id is None:
+            return None
+        try:
+            return self.session.library.get_case(case_id).award
+        except Exception:  # removed since, or the library is unavailable: keep the passage
+            return None
 
     # ------------------------------------------------------------------ from other pages
 

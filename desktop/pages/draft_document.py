@@ -17,11 +17,14 @@ from desktop.qt import QtCore, QtWidgets
 if TYPE_CHECKING:
     from analyzer.documents.autosave import Autosave, AutosaveSchedule, Recovery
     from analyzer.documents.document import DraftDocument
+    from analyzer.documents.export import PendingMark
+    from analyzer.library.exemplar import Exemplar
     from desktop.generation import Generation
     from desktop.session import Session
     from desktop.widgets.briefform import BriefForm
     from desktop.widgets.sectioneditor import SectionEditor
 
+PENDING_SHOWN = 12  # marks listed before an export; the rest are counted
 OPEN_FILTER = "草稿 (*.awdraft);;文档 (*.docx *.md *.txt *.pdf *.html);;所有文件 (*)"
 EXPORT_FILTERS = {"Word 文档 (*.docx)": ".docx", "Markdown (*.md)": ".md", "PDF (*.pdf)": ".pdf"}
 
@@ -54,6 +57,7 @@ class DraftDocumentMixin:
     _dirty: bool
     _draft_id: str
     _recoveries: list[Recovery]
+    _set_aside: dict[str, list[Exemplar]]
     _autosave_timer: QtCore.QTimer
     _autosave_schedule: AutosaveSchedule
 
@@ -82,8 +86,10 @@ class DraftDocumentMixin:
     def choose_open(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self._widget(), "打开草稿", self._folder(), OPEN_FILTER
+        from desktop import dialogs
+
+        path = dialogs.open_file(
+            self._widget(), self.session.store, "draft", "打开草稿", OPEN_FILTER, self._folder()
         )
         if path:
             self.open_path(Path(path))
@@ -112,11 +118,17 @@ class DraftDocumentMixin:
 
     def save_as(self) -> bool:
         from analyzer.documents.document import DRAFT_SUFFIX
+        from desktop import dialogs
 
-        name = self.form.title.text().strip() or "未命名草稿"
-        start = str(self.path or Path(self._folder()) / f"{name}{DRAFT_SUFFIX}")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self._widget(), "保存草稿", start, "草稿 (*.awdraft)"
+        name = self.path.name if self.path else f"{self._file_stem()}{DRAFT_SUFFIX}"
+        path, _ = dialogs.save_file(
+            self._widget(),
+            self.session.store,
+            "draft",
+            "保存草稿",
+            name,
+            "草稿 (*.awdraft)",
+            self._folder(),
         )
         if not path:
             return False
@@ -174,20 +186,23 @@ class DraftDocumentMixin:
     def close_document(self) -> None:
         """The document is going away on purpose: no autosave copy is left for recovery."""
         self.generation.abandon()
+        self._set_aside.clear()  # exemplars set aside when the award changed: this draft's
         self._autosave_timer.stop()
         self._autosave_schedule.saved()
         if not self._dirty:
             self.autosave.discard(self._draft_id)
         self.autosave.flush()
 
-    def _folder(self) -> str:
-        if self.path is not None:
-            return str(self.path.parent)
-        return str(
-            QtCore.QStandardPaths.writableLocation(
-                QtCore.QStandardPaths.StandardLocation.DocumentsLocation
-            )
-        )
+    def _folder(self) -> Path | None:
+        """The draft's own folder (None for a draft never saved: the dialog's last one)."""
+        return self.path.parent if self.path is not None else None
+
+    def _file_stem(self) -> str:
+        """A file name for the draft: its title without characters no file name may hold."""
+        import re
+
+        title = self.form.title.text().strip() or "未命名草稿"
+        return re.sub(r'[\\/:*?"<>|\t\r\n]+', "_", title).strip("._ ")[:80] or "未命名草稿"
 
     def _library_moved(self) -> None:
         from analyzer.documents.autosave import Autosave, autosave_dir
@@ -246,14 +261,47 @@ class DraftDocumentMixin:
     # ------------------------------------------------------------------ export
 
     def choose_export(self) -> None:
-        name = self.form.title.text().strip() or "草稿"
-        start = str(Path(self._folder()) / f"{name}.docx")
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self._widget(), "导出", start, ";;".join(EXPORT_FILTERS)
+        from desktop import dialogs
+
+        stem = self.path.stem if self.path else self._file_stem()
+        path, chosen = dialogs.save_file(
+            self._widget(),
+            self.session.store,
+            "export",
+            "导出",
+            f"{stem}.docx",
+            ";;".join(EXPORT_FILTERS),
+            self._folder(),
         )
-        if path:
-            suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")
-            self.export_to(Path(path).with_suffix(suffix))
+        if not path:
+            return
+        from analyzer.documents.export import pending_marks
+
+        marks = pending_marks(self.current_document())
+        if marks and not self.confirm_pending(marks):
+            return
+        suffix = Path(path).suffix.lower() or EXPORT_FILTERS.get(chosen, ".docx")
+        self.export_to(Path(path).with_suffix(suffix))
+
+    def confirm_pending(self, marks: list[PendingMark]) -> bool:
+        """Marks are left: list them and ask (仍然导出 / 取消, 取消 by default)."""
+        shown = [f"· {m.where}：{m.context}" for m in marks[:PENDING_SHOWN]]
+        if len(marks) > PENDING_SHOWN:
+            shown.append(f"……另有 {len(marks) - PENDING_SHOWN} 处")
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Warning,
+            "还有待核实/待补充的内容",
+            f"草稿中还有 {len(marks)} 处{VERIFY}或{TO_ADD}】标记，导出的文件会带着它们（黄色标出）。",
+            QtWidgets.QMessageBox.StandardButton.NoButton,
+            self._widget(),
+        )
+        box.setInformativeText("\n".join(shown))
+        export = box.addButton("仍然导出", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("取消", QtWidgets.QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        return box.clickedButton() is export
 
     def export_to(self, path: Path) -> bool:
         draft = self.current_document()

@@ -183,6 +183,8 @@ class LibraryPage(QtWidgets.QWidget):
         )
         self.table_stack.setCurrentWidget(self.table if total else self.empty_hint)
         self.table.resizeColumnsToContents()
+        for column in range(1, 5):  # award, brand, industry, category: elided past a width
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 110))
         self.table.horizontalHeader().setSectionResizeMode(
             0, QtWidgets.QHeaderView.ResizeMode.Stretch
         )
@@ -251,12 +253,16 @@ class LibraryPage(QtWidgets.QWidget):
     # ------------------------------------------------------------------ import
 
     def choose_files(self) -> None:
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "导入文件", "", DOCUMENT_FILTER)
+        from desktop import dialogs
+
+        paths = dialogs.open_files(self, self.session.store, "import", "导入文件", DOCUMENT_FILTER)
         if paths:
             self.import_paths(paths)
 
     def choose_folder(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "导入文件夹")
+        from desktop import dialogs
+
+        path = dialogs.folder(self, self.session.store, "import", "导入文件夹")
         if path:
             self.import_paths([path])
 

@@ -3,51 +3,40 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from analyzer.paths import ENV_HOME
 from desktop.config import DEVICES, EMBEDDERS, GENERATORS, AppSettings
 from desktop.qt import Qt, QtGui, QtWidgets
 from desktop.widgets.jobbar import JobBar
+from desktop.widgets.pathedit import FieldNote, PathEdit
 from desktop.widgets.repairbox import RepairBox
 
 if TYPE_CHECKING:
     from desktop.session import Session
     from desktop.workers import Job
 
+__all__ = ["PathEdit", "SettingsPage", "verify_embedder"]
+SUBFOLDER = "案例库"
 
-class PathEdit(QtWidgets.QWidget):
-    """A line edit with a 浏览… button that picks a folder or a file."""
 
-    def __init__(
-        self, *, folder: bool = True, file_filter: str = "", parent: QtWidgets.QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.folder = folder
-        self.file_filter = file_filter
-        self.edit = QtWidgets.QLineEdit()
-        self.button = QtWidgets.QPushButton("浏览…")
-        self.button.clicked.connect(self.browse)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit, 1)
-        layout.addWidget(self.button)
+def verify_embedder(folder: str, job: Job) -> Any:
+    """In a worker: load the embedding model in ``folder`` and embed a sentence with it, so a
+    folder is accepted only once it is known to work (the loaded model is then used as is)."""
+    import numpy as np
 
-    def browse(self) -> None:
-        if self.folder:
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "选择文件夹", self.edit.text())
-        else:
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(
-                self, "选择文件", self.edit.text(), self.file_filter
-            )
-        if path:
-            self.edit.setText(path)
+    from analyzer.errors import ModelError
+    from analyzer.search.embed import get_embedder
+    from desktop.workers import gc_paused
 
-    def text(self) -> str:
-        return self.edit.text().strip()
-
-    def setText(self, text: str) -> None:
-        self.edit.setText(text)
+    with gc_paused():
+        embedder = get_embedder(folder)
+    job.token.raise_if_cancelled()
+    vectors = embedder.embed_queries(["营销案例检索测试"])
+    if vectors.shape != (1, embedder.dim) or not np.isfinite(vectors).all():
+        raise ModelError(f"{folder}：模型没有给出可用的向量")
+    return embedder
 
 
 def _combo(choices: dict[str, str]) -> QtWidgets.QComboBox:
@@ -64,25 +53,48 @@ class SettingsPage(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
 
-        self.library_dir = PathEdit(folder=True)
+        store = session.store
+        self.library_dir = PathEdit(folder=True, store=store, kind="library")
+        self.library_dir.changed.connect(lambda _: self.check_library())
         self.library_note = QtWidgets.QLabel()
         self.library_note.setStyleSheet("color:#666")
         self.library_note.setWordWrap(True)
+        # validated as it changes: why a folder cannot hold a library is said under it
+        self.library_check = FieldNote()
+        self.subfolder_button = QtWidgets.QPushButton(f"在其中新建子文件夹“{SUBFOLDER}”")
+        self.subfolder_button.setToolTip("案例库放在所选文件夹中的一个新的子文件夹里")
+        self.subfolder_button.clicked.connect(self.use_subfolder)
+        self.subfolder_button.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+        self.subfolder_button.hide()
         self.embedder = _combo(EMBEDDERS)
-        self.embedder_path = PathEdit(folder=True)
+        self.embedder_path = PathEdit(folder=True, store=store, kind="model")
+        self.embedder_path.changed.connect(lambda _: self.check_embedder())
+        self.embedder_check = FieldNote()
+        self.embedder_job_bar = JobBar()
+        self._embed_job: Job | None = None
+        self._embed_job_path = ""
+        # folder → ("ok" | "error", note, the loaded embedder): each folder is loaded once
+        self._embed_results: dict[str, tuple[str, str, Any]] = {}
         self.generator = _combo(GENERATORS)
-        self.generator_path = PathEdit(folder=True, file_filter="GGUF 模型 (*.gguf);;所有文件 (*)")
+        self.generator_path = PathEdit(
+            folder=True, file_filter="GGUF 模型 (*.gguf);;所有文件 (*)", store=store, kind="model"
+        )
         self.device = _combo(DEVICES)
         self.threads = QtWidgets.QSpinBox()
         self.threads.setRange(0, max(64, os.cpu_count() or 1))
         self.threads.setSpecialValueText("自动")
         self.threads.setToolTip("生成模型使用的 CPU 线程数；“自动”按本机核心数决定")
         self.embedder.currentIndexChanged.connect(self._update_enabled)
+        self.embedder.currentIndexChanged.connect(lambda _: self.check_embedder())
         self.generator.currentIndexChanged.connect(self._update_enabled)
 
         library_box = QtWidgets.QGroupBox("案例库")
         form = QtWidgets.QFormLayout(library_box)
         form.addRow("案例库文件夹：", self.library_dir)
+        form.addRow("", self.library_check)
+        form.addRow("", self.subfolder_button)
         form.addRow("", self.library_note)
         self.library_busy_note = QtWidgets.QLabel(
             "后台任务（导入、搜索、检查或生成）进行中：完成或取消后才能更换案例库文件夹。"
@@ -96,6 +108,8 @@ class SettingsPage(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(embed_box)
         form.addRow("嵌入模型：", self.embedder)
         form.addRow("模型文件夹：", self.embedder_path)
+        form.addRow("", self.embedder_check)
+        form.addRow("", self.embedder_job_bar)
         hint = QtWidgets.QLabel(
             "本地文件夹可以是任意 sentence-transformers 模型（如 bge-small-zh-v1.5）。更换模型后需要重建索引。"
         )
@@ -195,11 +209,121 @@ class SettingsPage(QtWidgets.QWidget):
         self._update_enabled()
         self._update_busy()
         self._update_model_status()
+        self.check_library()
+        self.check_embedder()
+
+    # ------------------------------------------------------------------ validation
+
+    def _library_overridden(self) -> bool:
+        return bool(self.session.library_override or os.environ.get(ENV_HOME))
+
+    def check_library(self) -> bool:
+        """Say under the field whether the folder typed or chosen can hold a library."""
+        ok = self._show_library_check()
+        self._update_apply()
+        return ok
+
+    def _show_library_check(self) -> bool:
+        from analyzer.paths import check_library_folder
+
+        text = self.library_dir.text()
+        self.subfolder_button.hide()
+        if self._library_overridden() or text == self.session.settings.library_dir:
+            self.library_check.clear_note()
+            return True
+        if not text:
+            self.library_check.show_note("note", "留空：应用后使用默认位置。")
+            return True
+        check = check_library_folder(text)
+        if check.ok:
+            self.library_check.show_note("ok", check.note)
+            return True
+        kept = self.session.settings.library_dir or "默认位置"
+        self.library_check.show_note("error", f"{check.problem}。仍使用原来的案例库（{kept}）。")
+        self.subfolder_button.setVisible(check.kind == "not_library")
+        return False
+
+    def use_subfolder(self) -> None:
+        """Put the library in a new subfolder of the folder chosen (a numbered one if taken)."""
+        base = Path(self.library_dir.text()).expanduser()
+        target, n = base / SUBFOLDER, 2
+        while target.exists() and any(target.iterdir()):
+            target, n = base / f"{SUBFOLDER}{n}", n + 1
+        self.library_dir.setText(str(target))
+        self.check_library()
+
+    def check_embedder(self) -> None:
+        """A model folder is loaded in a worker before it is accepted; what it gave is said
+        under the field, and 应用 waits for it."""
+        path = self.embedder_path.text()
+        s = self.session.settings
+        if self.embedder.currentData() != "folder" or (
+            s.embedder == "folder" and path == s.embedder_path
+        ):
+            self.embedder_check.clear_note()
+        elif not path:
+            self.embedder_check.show_note("error", "请选择嵌入模型所在的文件夹。")
+        elif not Path(path).expanduser().is_dir():
+            self.embedder_check.show_note("error", f"文件夹不存在：{path}。仍使用原来的嵌入模型。")
+        elif path in self._embed_results:
+            level, note, _ = self._embed_results[path]
+            self.embedder_check.show_note(level, note)
+        elif self._embed_job is None:
+            self._start_embedder_check(path)
+        else:  # the running check is for another folder: this one starts when it ends
+            self._embed_job.cancel()
+            self.embedder_check.show_note("busy", "正在加载模型以确认它可用…")
+        self._update_apply()
+
+    def _start_embedder_check(self, path: str) -> None:
+        job = self.session.runner.start("验证嵌入模型", lambda job: verify_embedder(path, job))
+        self._embed_job, self._embed_job_path = job, path
+        self.embedder_check.show_note("busy", "正在加载模型以确认它可用…")
+        self.embedder_job_bar.attach(job, "正在加载嵌入模型…")
+        job.signals.finished.connect(lambda embedder: self._embedder_loaded(path, embedder))
+        job.signals.error.connect(lambda message: self._embedder_failed(path, message))
+        job.signals.done.connect(self._embedder_check_done)
+
+    def _embedder_loaded(self, path: str, embedder: Any) -> None:
+        from analyzer.search.embed import embedder_label
+
+        note = f"可以使用：{embedder_label(embedder)}（向量维度 {embedder.dim}）。应用后重建索引。"
+        self._embed_results[path] = ("ok", note, embedder)
+
+    def _embedder_failed(self, path: str, message: str) -> None:
+        note = f"无法使用这个文件夹：{message}。仍使用原来的嵌入模型。"
+        self._embed_results[path] = ("error", note, None)
+
+    def _embedder_check_done(self) -> None:
+        self._embed_job = None
+        self.check_embedder()  # shows the result, or checks the folder chosen meanwhile
+
+    def _problems(self) -> list[str]:
+        """What keeps the settings on the page from being applied (said under the fields)."""
+        problems = []
+        if self.library_check.is_error:
+            problems.append(self.library_check.text())
+        if self.embedder.currentData() == "folder":
+            path = self.embedder_path.text()
+            unchanged = self.session.settings.embedder_path == path
+            if self.embedder_check.is_error:
+                problems.append(self.embedder_check.text())
+            elif self._embed_job is not None:
+                problems.append("正在加载嵌入模型以确认它可用，请稍候再应用。")
+            elif not unchanged and path not in self._embed_results:
+                problems.append("嵌入模型还没有确认可用。")
+        return problems
+
+    def _update_apply(self) -> None:
+        problems = self._problems()
+        self.apply_button.setEnabled(not problems)
+        self.apply_button.setToolTip("\n".join(problems) or "保存并使用这些设置 (Ctrl+S)")
 
     def _update_busy(self) -> None:
         """While work uses the library or the model, what it uses cannot be changed here."""
-        overridden = bool(self.session.library_override or os.environ.get(ENV_HOME))
-        busy = self.session.runner.busy
+        overridden = self._library_overridden()
+        # checking a model folder (this page's own job) does not lock the library folder
+        busy = any(job is not self._embed_job for job in self.session.runner.jobs)
         self.library_dir.setEnabled(not overridden and not busy)
         self.library_busy_note.setVisible(busy and not overridden)
         model_busy = self.session.model_busy
@@ -272,13 +396,18 @@ class SettingsPage(QtWidgets.QWidget):
         )
 
     def apply(self) -> bool:
+        self.check_library()
+        self.check_embedder()
         settings = self.current()
-        problems = settings.validate()
+        problems = self._problems() or settings.validate()
         if problems:
-            self.session.error("设置未保存：" + "；".join(problems))
+            self.session.error("设置未保存：" + "；".join(dict.fromkeys(problems)))
             return False
         if not self.session.apply_settings(settings):
             return False  # refused while work uses the library or the model: said why
+        checked = self._embed_results.get(settings.embedder_path)
+        if settings.embedder == "folder" and checked and checked[2] is not None:
+            self.session.models["embedder"] = checked[2]  # loaded already: searches use it
         self.load()
         self.session.info("设置已保存。")
         return True

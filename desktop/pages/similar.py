@@ -19,11 +19,11 @@ from desktop.models import (
     award_label,
     award_labels,
     hit_columns,
-    match_percent,
+    match_level,
     section_label,
     sorting_proxy,
 )
-from desktop.qt import Qt, QtGui, QtWidgets, Signal
+from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from desktop.widgets.bars import BarDelegate
 from desktop.widgets.caseview import HIT_MARK, highlighted
 from desktop.widgets.jobbar import JobBar
@@ -150,11 +150,20 @@ class SimilarPage(QtWidgets.QWidget):
         for w in (self.award, self.industry, self.category, self.year, self.k):
             filters.addWidget(w)
         filters.addStretch(1)
+        # A filter changed after a search searches again (typing waits for a pause).
+        self._shown: SearchRequest | None = None  # the request whose results are shown
+        self._refilter = QtCore.QTimer(self)
+        self._refilter.setSingleShot(True)
+        self._refilter.setInterval(500)
+        self._refilter.timeout.connect(self._filters_changed)
+        self.award.currentIndexChanged.connect(lambda _: self._refilter.start(0))
+        for spin in (self.year, self.k):
+            spin.valueChanged.connect(lambda _: self._refilter.start())
+        for edit in (self.industry, self.category):
+            edit.textChanged.connect(lambda _: self._refilter.start())
+            edit.returnPressed.connect(lambda: self._refilter.start(0))
 
-        self._best = 0.0  # the best score shown: match strengths are relative to it
-        self.model: RecordTableModel[SearchHit] = RecordTableModel(
-            hit_columns(lambda: self._best), self
-        )
+        self.model: RecordTableModel[SearchHit] = RecordTableModel(hit_columns(), self)
         self.proxy = sorting_proxy(self.model, self)
         self.table = QtWidgets.QTableView()
         self.table.setModel(self.proxy)
@@ -256,8 +265,8 @@ class SimilarPage(QtWidgets.QWidget):
         self._job = job
         self.job_bar.attach(job, "正在搜索…")
         job.signals.progress.connect(self._progress)
-        job.signals.finished.connect(self.show_results)
-        job.signals.error.connect(lambda message: self.session.error(f"搜索失败：{message}"))
+        job.signals.finished.connect(lambda hits: self.show_results(hits, request))
+        job.signals.error.connect(self._failed)
         job.signals.cancelled.connect(self._cancelled)
         job.signals.done.connect(self._done)
         return job
@@ -267,6 +276,21 @@ class SimilarPage(QtWidgets.QWidget):
             self.status.setText(f"正在更新索引：{p.done}/{p.total} 个案例")
         elif p.message:
             self.status.setText(p.message)
+
+    def _failed(self, message: str) -> None:
+        self.session.error(f"搜索失败：{message}")
+        self.status.setText("搜索失败：见上方的错误信息。")  # not "正在加载…" forever
+
+    def _filters_changed(self) -> None:
+        """Search again with the new filters, for the query whose results are shown."""
+        if self._shown is None:
+            return
+        like = self._shown.like_case
+        request = self.request(like_case=like)
+        if like is None and not request.query:
+            return
+        if request != self._shown:
+            self.start_search(request)
 
     def _cancelled(self) -> None:
         if self._pending is None:  # else the next search is about to start: say that instead
@@ -298,12 +322,14 @@ class SimilarPage(QtWidgets.QWidget):
             return None
         return self.start_search(self.request(like_case=hit.case_id))
 
-    def show_results(self, hits: list[SearchHit]) -> None:
-        self._best = max((h.score for h in hits), default=0.0)
+    def show_results(self, hits: list[SearchHit], request: SearchRequest | None = None) -> None:
+        self._shown = request
         self.model.set_records(hits)
         # The ranking order is 匹配度 from high to low: the header says so.
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.resizeColumnsToContents()
+        for column in (2, 3):  # award and section: elided past a width, the case title stretches
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 130))
         self.table.horizontalHeader().setSectionResizeMode(
             1, QtWidgets.QHeaderView.ResizeMode.Stretch
         )
@@ -332,11 +358,12 @@ class SimilarPage(QtWidgets.QWidget):
         self.detail.setHtml(self._hit_html(hit))
 
     def _hit_html(self, hit: SearchHit) -> str:
+        level = match_level(hit)
         parts = [
             f"<h3>{html.escape(hit.title)}</h3>",
             f"<p style='color:#555'>{html.escape(award_label(hit.award))}"
-            f" · 匹配度 {match_percent(hit.score, self._best)}%"
             f" · 匹配章节：{html.escape(section_label(hit.section, hit.section_title))}</p>",
+            f"<p>匹配度 <b>{level.label}</b>：{html.escape(level.reason)}</p>",
             f"<p>{highlighted(hit.snippet, hit.highlights, HIT_MARK)}</p>",
         ]
         self._section_text = None

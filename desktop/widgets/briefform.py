@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.documents.brief import brief_spec
 from analyzer.markers import VERIFY
 from desktop.models import award_labels, section_label
-from desktop.qt import Qt, QtWidgets, Signal
+from desktop.qt import Qt, QtGui, QtWidgets, Signal
 
 if TYPE_CHECKING:
     from analyzer.library.exemplar import Exemplar
@@ -19,10 +19,15 @@ if TYPE_CHECKING:
 # The brief's fact groups (key, label, hint) and result columns, as templates/brief.toml has them.
 NOTES = tuple((f.key, f.label, f.hint) for f in brief_spec().facts)
 RESULT_COLUMNS = tuple(label for _, label in brief_spec().result_columns)
+NAME_FIELD = "case_name"  # the header field that is the entry's name: the form's title
+NAME_FIELD_TITLE = "案例名称"
 
 
 class ResultsTable(QtWidgets.QWidget):
-    """Results as rows of (measure, value, source); the only numbers the draft may state."""
+    """Results as rows of (measure, value, source); the only numbers the draft may state.
+
+    Every row shows whole: long text wraps in its cell and the table grows with its rows (no
+    cell cut off with "…", no scrolling inside the form's own scrolling)."""
 
     changed = Signal()
 
@@ -30,10 +35,26 @@ class ResultsTable(QtWidgets.QWidget):
         super().__init__(parent)
         self.table = QtWidgets.QTableWidget(0, len(RESULT_COLUMNS))
         self.table.setHorizontalHeaderLabels(list(RESULT_COLUMNS))
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
-        self.table.setMinimumHeight(110)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(48)
+        for col in range(len(RESULT_COLUMNS)):  # the value column as wide as its values
+            mode = QtWidgets.QHeaderView.ResizeMode
+            header.setSectionResizeMode(col, mode.ResizeToContents if col == 1 else mode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(
+            QtWidgets.QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.verticalHeader().sectionResized.connect(lambda *_: self._fit())
+        header.sectionResized.connect(lambda *_: self._fit())
         self.table.itemChanged.connect(lambda *_: self.changed.emit())
+        self.table.itemChanged.connect(lambda *_: self._fit())
         add = QtWidgets.QPushButton("添加一行")
         add.clicked.connect(lambda: self.add_row())
         remove = QtWidgets.QPushButton("删除所选行")
@@ -46,12 +67,31 @@ class ResultsTable(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as the header and every row (room for two when there are fewer)."""
+        table = self.table
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        empty = max(0, 2 - table.rowCount()) * table.verticalHeader().defaultSectionSize()
+        frame = 2 * table.frameWidth()
+        header = table.horizontalHeader()  # as tall as the view makes it (shown or not yet)
+        head = max(header.minimumHeight(), header.sizeHint().height())
+        height = head + rows + empty + frame
+        if table.height() != height:
+            table.setFixedHeight(height)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()  # narrower columns wrap into more lines
 
     def add_row(self, measure: str = "", value: str = "", source: str = "") -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
         for col, text in enumerate((measure, value, source)):
             self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+        self._fit()
         self.changed.emit()
 
     def remove_selected(self) -> None:
@@ -59,6 +99,7 @@ class ResultsTable(QtWidgets.QWidget):
         for row in rows:
             self.table.removeRow(row)
         if rows:
+            self._fit()
             self.changed.emit()
 
     def rows(self) -> list[dict[str, str]]:
@@ -89,6 +130,10 @@ class BriefForm(QtWidgets.QWidget):
         self.award = QtWidgets.QComboBox()
         for key, name in award_labels().items():
             self.award.addItem(name, key)
+        self.award.setSizeAdjustPolicy(  # a long award name must not widen the form
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.award.setMinimumContentsLength(8)
         self.award.currentIndexChanged.connect(self._award_changed)
         self.title = QtWidgets.QLineEdit()
         self.title.setPlaceholderText("作品/案例名称")
@@ -128,8 +173,12 @@ class BriefForm(QtWidgets.QWidget):
         self._exemplars: list[Exemplar] = []
 
         top = QtWidgets.QFormLayout()
+        self.title_label = QtWidgets.QLabel(f"{NAME_FIELD_TITLE}：")
         top.addRow("奖项：", self.award)
-        top.addRow("标题：", self.title)
+        top.addRow(self.title_label, self.title)
+        # narrow (800 px window): a label goes above its field instead of squeezing it
+        for form in (top, self.fields_form, facts):
+            form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.fields_box)
@@ -149,7 +198,15 @@ class BriefForm(QtWidgets.QWidget):
         while self.fields_form.rowCount():
             self.fields_form.removeRow(0)
         self.field_edits = {}
-        for spec in get_award(award).fields:
+        specs = get_award(award).fields
+        # The award's name field (金旗奖's 案例名称) is the title above: one field, not two
+        name = next((f for f in specs if f.key == NAME_FIELD), None)
+        self._has_name_field = name is not None
+        label = name.title if name is not None else NAME_FIELD_TITLE
+        self.title_label.setText(f"{label}{' *' if name is not None and name.required else ''}：")
+        for spec in specs:
+            if spec.key == NAME_FIELD:
+                continue
             edit = QtWidgets.QLineEdit(values.get(spec.key, ""))
             if spec.type == "period":
                 edit.setPlaceholderText("如 2023.04—2023.10")
@@ -158,10 +215,14 @@ class BriefForm(QtWidgets.QWidget):
             label = f"{spec.title}{' *' if spec.required else ''}："
             self.fields_form.addRow(label, edit)
         # Values of fields this award does not have are kept, not shown.
-        self._hidden_fields = {k: v for k, v in values.items() if k not in self.field_edits}
+        self._hidden_fields = {
+            k: v for k, v in values.items() if k not in self.field_edits and k != NAME_FIELD
+        }
 
     def field_values(self) -> dict[str, str]:
         values = {k: e.text().strip() for k, e in self.field_edits.items()}
+        if getattr(self, "_has_name_field", False):
+            values[NAME_FIELD] = self.title.text().strip()
         return {**getattr(self, "_hidden_fields", {}), **values}
 
     def brief(self) -> dict[str, Any]:
@@ -179,7 +240,7 @@ class BriefForm(QtWidgets.QWidget):
         try:
             i = self.award.findData(award)
             self.award.setCurrentIndex(max(i, 0))
-            self.title.setText(title)
+            self.title.setText(title or fields.get(NAME_FIELD, ""))
             self.set_fields(award, fields)
             for key, edit in self.notes.items():
                 value = brief.get(key, "") or ""

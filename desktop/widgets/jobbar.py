@@ -23,18 +23,36 @@ class JobBar(QtWidgets.QWidget):
         layout.addWidget(self.bar, 3)
         layout.addWidget(self.cancel_button)
         self.job: Job | None = None
+        self.step: tuple[int, int] | None = None
         self.hide()
 
-    def attach(self, job: Job, title: str) -> None:
+    def attach(self, job: Job, title: str, step: tuple[int, int] | None = None) -> None:
+        """Follow ``job``. ``step`` (n, of): the job is the n-th of a run of that many (a
+        section of a draft): the bar counts the run, the job's own progress goes in the label."""
         self.job = job
+        self.step = step
+        self.title = title
         self.label.setText(title)
-        self.bar.setRange(0, 0)  # busy until the first progress report
+        self.label.setToolTip(title)
+        if step is None:
+            self.bar.setRange(0, 0)  # busy until the first progress report
+        else:
+            n, of = step
+            self.bar.setRange(0, of)
+            self.bar.setValue(n - 1)  # the sections before this one are done
+            self.bar.setFormat(f"第 {n}/{of} 节")
         self.cancel_button.setEnabled(True)
         job.signals.progress.connect(self.show_progress)
         job.signals.done.connect(self._detach)
         self.show()
 
     def show_progress(self, p: Progress) -> None:
+        if self.step is not None:  # a step of a run: its own progress is words, not the bar
+            counted = f"（{p.done}/{p.total}）" if p.total > 0 and p.done < p.total else ""
+            text = f"{p.message}{counted}" if p.message else self.title
+            self.label.setToolTip(text)
+            self.label.setText(text[:48])
+            return
         if p.total > 0:
             self.bar.setRange(0, p.total)
             self.bar.setValue(min(p.done, p.total))

@@ -12,6 +12,10 @@ from analyzer.check.context import count_chars
 from analyzer.markers import PENDING, VERIFY, count_pending
 from desktop.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 
+STATUS_STYLE = "color:#0b4f8a"
+STOPPED_STYLE = "color:#8a5300; font-weight:bold"
+STOPPED_LABEL = "已停止（未写完）"
+
 
 class MarkHighlighter(QtGui.QSyntaxHighlighter):
     def __init__(self, document: QtGui.QTextDocument) -> None:
@@ -84,7 +88,8 @@ class SectionEditor(QtWidgets.QFrame):
         self.count_label = QtWidgets.QLabel()
         self.count_label.setStyleSheet("color:#666")
         self.status_label = QtWidgets.QLabel()
-        self.status_label.setStyleSheet("color:#0b4f8a")
+        self.status_label.setStyleSheet(STATUS_STYLE)
+        self.status_label.linkActivated.connect(lambda _: self.set_stopped(False))
         self.generate_button = QtWidgets.QPushButton("生成")
         self.generate_button.setToolTip("用模型撰写这一节（已有内容会被替换，可 Ctrl+Z 撤销）")
         self.generate_button.clicked.connect(lambda: self.generate_requested.emit(self.key))
@@ -109,6 +114,7 @@ class SectionEditor(QtWidgets.QFrame):
         layout.addWidget(self.edit)
         self._streaming = False
         self._before_stream = ""
+        self._stopped = False
         self._update_count()
 
     # -- text
@@ -153,6 +159,7 @@ class SectionEditor(QtWidgets.QFrame):
 
     def begin_stream(self, status: str = "正在生成…") -> None:
         """Clear the editor for streamed text; the old text comes back with Ctrl+Z afterwards."""
+        self.set_stopped(False)
         self._before_stream = self.text()
         self._streaming = True
         self.edit.setReadOnly(True)
@@ -187,7 +194,28 @@ class SectionEditor(QtWidgets.QFrame):
         self._update_count()
 
     def set_status(self, status: str) -> None:
+        self.status_label.setStyleSheet(STATUS_STYLE)
+        self.status_label.setToolTip("")
         self.status_label.setText(status)
+
+    @property
+    def stopped(self) -> bool:
+        """Drafting was stopped part-way: the text may end mid-sentence (kept in the file)."""
+        return self._stopped
+
+    def set_stopped(self, stopped: bool) -> None:
+        """Mark the section as stopped part-way, or (生成完, a manual 标为完成) no longer."""
+        was, self._stopped = self._stopped, stopped
+        if stopped:
+            self.status_label.setStyleSheet(STOPPED_STYLE)
+            self.status_label.setText(f"{STOPPED_LABEL} · <a href='done'>标为完成</a>")
+            self.status_label.setToolTip(
+                "生成在中途停止，这一节可能没写完：重新生成，或补完后点“标为完成”。"
+            )
+        elif was:
+            self.set_status("")
+        if stopped != was:
+            self.changed.emit()
 
     def set_generate_enabled(self, enabled: bool) -> None:
         self.generate_button.setEnabled(enabled)
@@ -197,6 +225,8 @@ class SectionEditor(QtWidgets.QFrame):
         return self._streaming
 
     def _changed(self) -> None:
+        if self._stopped and not self.text().strip():
+            self.set_stopped(False)  # nothing left that could be unfinished
         self._update_count()
         if not self._streaming:
             self.changed.emit()

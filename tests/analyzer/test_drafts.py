@@ -47,6 +47,24 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert load_draft(path) == d
 
 
+def test_a_section_stopped_part_way_stays_marked_in_the_file(tmp_path: Path) -> None:
+    from analyzer.documents.document import STOPPED, DocumentSection
+
+    d = sample()
+    d = replace(
+        d,
+        sections=tuple(replace(s, state=STOPPED) if s.key == "results" else s for s in d.sections),
+    )
+    loaded = load_draft(save_draft(d, tmp_path / "d.awdraft"))
+    assert loaded.section("results") == DocumentSection(
+        "results", "营销效果与市场反馈", "曝光 3000 万+，参赛团队 500 支。", STOPPED
+    )
+    assert loaded.section("background").state == ""
+    data = json.loads((tmp_path / "d.awdraft").read_text(encoding="utf-8"))
+    assert [s.get("state") for s in data["sections"]].count(STOPPED) == 1
+    assert "state" not in data["sections"][0]  # files without states read as before
+
+
 def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "entry.awdraft"
     save_draft(sample(), path)

@@ -27,7 +27,12 @@ def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         asked.append(str(args[2] if len(args) > 2 else ""))
         return QtWidgets.QMessageBox.StandardButton.Yes
 
+    def confirm_pending(self: Any, marks: Any) -> bool:
+        asked.append(f"pending:{len(marks)}")
+        return True
+
     monkeypatch.setattr(DraftPage, "ask_save", ask_save)
+    monkeypatch.setattr(DraftPage, "confirm_pending", confirm_pending)
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", staticmethod(question))
     return asked
 
@@ -61,10 +66,11 @@ def wait_job(qtbot: Any) -> Any:
 
 
 class FakeEmbedder:
-    """Char-bigram hashing: fast and deterministic; similar Chinese text gets similar vectors."""
+    """Char-bigram hashing: fast and deterministic; similar Chinese text gets similar vectors
+    (256 buckets: with fewer, unrelated cases collide enough to look alike)."""
 
-    name = "fake-bigrams-64"
-    dim = 64
+    name = "fake-bigrams-256"
+    dim = 256
     spec = "fake"
 
     def _embed(self, texts: list[str]) -> Any:

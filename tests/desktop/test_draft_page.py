@@ -271,3 +271,129 @@ def test_a_draft_written_by_the_command_line_opens_with_its_brief(
     )
     assert page.editors["background"].text().startswith("示例茶饮在全国约 600 家门店")
     assert "- 微博话题阅读量：3.2亿" in page.editors["results"].text()
+
+
+def test_the_case_name_is_one_field_not_a_title_and_a_header_field(window: Any) -> None:
+    """金旗奖 has 案例名称 among its header fields: the form's title is that field, once."""
+    page = window.draft_page
+    page.form.award.setCurrentIndex(page.form.award.findData("jinqi"))
+    assert "case_name" not in page.form.field_edits
+    assert page.form.title_label.text() == "案例名称 *："
+    page.form.title.setText("2020中国移动创客马拉松大赛")
+    draft = page.current_document()
+    assert draft.title == draft.fields["case_name"] == "2020中国移动创客马拉松大赛"
+    labels = [
+        page.form.fields_form.itemAt(r, page.form.fields_form.ItemRole.LabelRole).widget().text()
+        for r in range(page.form.fields_form.rowCount())
+    ]
+    assert not any("案例名称" in label for label in labels)
+    page.form.award.setCurrentIndex(page.form.award.findData("golden_mouse"))
+    assert "case_name" not in page.current_document().fields  # not carried as a stray field
+    assert page.form.title.text() == "2020中国移动创客马拉松大赛"
+
+
+def test_exemplars_of_another_awards_case_are_set_aside_when_the_award_changes(
+    window: Any, wait_job: Any
+) -> None:
+    from analyzer.library.exemplar import Exemplar
+
+    seeds = Path(__file__).resolve().parents[2] / "corpus" / "cases"
+    wait_job(window.library_page.import_paths([str(seeds)]))
+    cases = {c.award: c for c in window.session.library.list_cases()}
+    page = window.draft_page
+    golden = Exemplar("大赛+公益的策略段落。", cases["golden_mouse"].id, "华为云", "strategy")
+    reference = Exemplar("营销科技趋势。", cases[None].id, "AI 赋能", "body")
+    page.add_exemplar(golden)
+    page.add_exemplar(reference)
+    page.form.award.setCurrentIndex(page.form.award.findData("jinqi"))
+    assert page.form.exemplars() == [reference]  # a reference document serves any award
+    assert "已移除 1 条" in window.message_bar.text and "金鼠标" in window.message_bar.text
+    page.form.award.setCurrentIndex(page.form.award.findData("golden_mouse"))
+    assert set(page.form.exemplars()) == {golden, reference}  # back with its award
+
+
+def test_results_rows_show_whole_and_the_table_grows_with_them(window: Any) -> None:
+    from desktop.qt import QtCore
+
+    table = window.draft_page.form.results.table
+    before = table.height()
+    long_source = "微博话题页数据（2019 年 10 月 31 日截图，含转发与评论）"
+    window.draft_page.form.results.add_row("社交媒体话题阅读量", "1.2 亿次", long_source)
+    for n in range(3):
+        window.draft_page.form.results.add_row(f"参与市民{n}", "10 万+", "主办方统计")
+    assert table.height() > before
+    assert table.verticalScrollBar().maximum() == 0  # nothing hidden below
+    last = table.visualRect(table.model().index(3, 0))
+    assert table.viewport().rect().contains(last)
+    assert table.textElideMode() == QtCore.Qt.TextElideMode.ElideNone and table.wordWrap()
+
+
+def test_at_800_by_600_the_model_choice_and_form_hold(window: Any, qtbot: Any) -> None:
+    from desktop.qt import QtWidgets
+
+    window.resize(800, 600)
+    window.show_page(2)
+    page = window.draft_page
+    qtbot.waitUntil(lambda: window.width() <= 800)
+    choice = page.model_choice
+    assert choice.isVisible() and choice.width() >= 120  # not collapsed to "»"
+    assert page.toolbar.findChild(QtWidgets.QComboBox) is None
+    visible = [a for a in page.toolbar.actions() if a.isVisible() and a.text()]
+    extension = page.toolbar.findChild(QtWidgets.QToolButton, "qt_toolbar_ext_button")
+    assert extension is None or not extension.isVisible(), [a.text() for a in visible]
+    form_scroll = page.form.parentWidget().parentWidget()
+    assert not form_scroll.horizontalScrollBar().isVisible()
+
+
+def test_pdf_and_word_exports_carry_no_markdown(window: Any, tmp_path: Path) -> None:
+    from docx import Document
+    from pypdf import PdfReader
+
+    page = window.draft_page
+    fill(page)
+    page.editors["strategy"].set_text(
+        "### 传播策略\n大赛以**公益**为主线。\n- 线上：平台开放数据【待核实】\n- 线下：两地工作坊\n"
+        "1. 预热：七夕发布视频\n2. 引爆：联合发布\n| 指标 | 数值 |\n|---|---|\n| 曝光 | 3000 万+ |"
+    )
+    assert page.export_to(tmp_path / "entry.pdf") and page.export_to(tmp_path / "entry.docx")
+    text = "".join(p.extract_text() for p in PdfReader(str(tmp_path / "entry.pdf")).pages)
+    flat = "".join(text.split())  # runs and lines come out as separate lines
+    assert (
+        "传播策略" in flat and "大赛以公益为主线" in flat and "线上：平台开放数据【待核实】" in flat
+    )
+    assert "预热：七夕发布视频" in flat and "曝光" in flat and "3000万+" in flat
+    assert "**" not in text and "###" not in text and "|" not in text
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("- ")]
+    doc = Document(str(tmp_path / "entry.docx"))
+    words = "\n".join(p.text for p in doc.paragraphs)
+    assert "**" not in words and "###" not in words
+    assert [p.style.name for p in doc.paragraphs if p.text.startswith("线")] == ["List Bullet"] * 2
+
+
+def test_export_lists_the_marks_left_and_can_be_cancelled(
+    window: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from desktop.pages.draft import DraftPage
+    from desktop.qt import QtWidgets
+
+    page = window.draft_page
+    fill(page)  # 转化【待核实】 in the results
+    target = tmp_path / "entry.docx"
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(target), ""))
+    )
+    asked: list[Any] = []
+
+    def answer(self: Any, marks: Any) -> bool:
+        asked.append(marks)
+        return False  # 取消
+
+    monkeypatch.setattr(DraftPage, "confirm_pending", answer)
+    page.choose_export()
+    [marks] = asked
+    assert [(m.where, m.mark) for m in marks] == [("营销效果与市场反馈", "【待核实】")]
+    assert "3000 万+，转化【待核实】" in marks[0].context
+    assert not target.exists()
+    monkeypatch.setattr(DraftPage, "confirm_pending", lambda self, marks: True)  # 仍然导出
+    page.choose_export()
+    assert target.exists() and "待核实" in window.message_bar.text

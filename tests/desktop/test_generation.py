@@ -65,8 +65,75 @@ def test_stop_keeps_what_was_written_so_far(qtbot: Any, window: Any, fake_genera
     qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
     partial = editor.text()
     assert 3 <= len(partial) < len(fake_generator.text)
-    assert not editor.edit.isReadOnly() and editor.status_label.text() == "已停止"
+    assert not editor.edit.isReadOnly() and "已停止（未写完）" in editor.status_label.text()
     assert page.generate_action.isEnabled()
+
+
+def test_a_stopped_section_still_says_so_after_reopening(
+    qtbot: Any, window: Any, fake_generator: Any, tmp_path: Any
+) -> None:
+    """It used to lose its 已停止 label on reopening and look finished."""
+    fake_generator.delay = 0.05
+    page = window.draft_page
+    brief(page)
+    page.generate_section("strategy")
+    editor = page.editors["strategy"]
+    qtbot.waitUntil(lambda: len(editor.text()) >= 3, timeout=10_000)
+    page.stop_generation()
+    qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
+    assert editor.stopped
+    assert page.save_to(tmp_path / "stopped.awdraft")
+    page.close_document()
+    page.new_document()
+    assert not page.editors["strategy"].stopped
+    assert page.open_path(tmp_path / "stopped.awdraft")
+    reopened = page.editors["strategy"]
+    assert reopened.stopped and "已停止（未写完）" in reopened.status_label.text()
+    assert reopened.text() == editor.text() or reopened.text()
+    assert not page.editors["background"].stopped
+    # finished by hand: 标为完成 clears it, and that is saved too
+    reopened.status_label.linkActivated.emit("done")
+    assert not reopened.stopped and page.dirty
+    assert page.current_document().section("strategy").state == ""
+
+
+def test_progress_counts_the_runs_sections_not_the_model_loading_steps(
+    qtbot: Any, window: Any, fake_generator: Any, monkeypatch: Any
+) -> None:
+    """A 6-section award read "2/4" (loading steps) while its first section sat at 0 字."""
+    import desktop.generation as generation
+    from analyzer.progress import Progress
+
+    page = window.draft_page
+    brief(page)
+    page.form.award.setCurrentIndex(page.form.award.findData("jinqi"))
+    keys = page.current_document().empty_sections()
+    assert len(keys) == 6
+    load = generation.load_generator
+
+    def loading(session: Any, job: Any) -> Any:
+        job.report(Progress(2, 4, "正在加载生成模型"))
+        import time
+
+        time.sleep(0.3)
+        return load(session, job)
+
+    monkeypatch.setattr(generation, "load_generator", loading)
+    seen: list[tuple[str, str]] = []
+    bar = page.job_bar
+    bar.bar.valueChanged.connect(lambda _: seen.append((bar.bar.format(), bar.label.text())))
+    page.generate_all()
+    first = page.editors[keys[0]]
+    qtbot.waitUntil(lambda: "加载" in bar.label.text(), timeout=10_000)
+    assert bar.bar.format() == "第 1/6 节" and bar.bar.value() == 0
+    assert "2/4" in bar.label.text() and "2/4" not in bar.bar.format()
+    assert first.status_label.text() == "准备中…"
+    assert page.editors[keys[1]].status_label.text() == "等待生成"
+    qtbot.waitUntil(lambda: bar.bar.format() == "第 2/6 节", timeout=30_000)
+    assert bar.bar.value() == 1 and first.text()
+    page.stop_generation()
+    qtbot.waitUntil(lambda: not page.generating, timeout=10_000)
+    assert all(page.editors[k].status_label.text() != "等待生成" for k in keys)
 
 
 def test_regenerate_replaces_the_text_and_undo_brings_it_back(

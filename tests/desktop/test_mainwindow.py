@@ -201,5 +201,33 @@ def test_esc_stops_drafting_from_any_page(window: Any, qtbot: Any, fake_generato
     window.show_page(1)  # 相似案例, focus in its query box
     qtbot.keyClick(QtWidgets.QApplication.focusWidget(), Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not draft.generating, timeout=10_000)
-    assert draft.editors["strategy"].status_label.text() == "已停止"
+    assert "已停止" in draft.editors["strategy"].status_label.text()
     assert len(draft.editors["strategy"].text()) < len(fake_generator.text)
+
+
+def test_a_message_moves_nothing_and_covers_no_button(window: Any, qtbot: Any) -> None:
+    """A notice floats over the status bar: the page does not move, and a one-line message
+    covers none of the page's buttons."""
+    from desktop.qt import QtCore, QtWidgets
+
+    window.resize(1200, 780)
+    window.show_page(1)
+    page = window.similar_page
+    before = window.stack.geometry()
+    window.session.info("已把“2019华为云 AI 大赛数字营销”的段落加入范例。")
+    qtbot.waitUntil(window.message_bar.isVisible)
+    assert window.stack.geometry() == before
+    bar = window.message_bar.geometry()
+    status = window.statusBar().geometry()
+    stack = QtCore.QRect(window.stack.mapTo(window, QtCore.QPoint(0, 0)), window.stack.size())
+    assert bar.bottom() <= status.bottom() and not bar.intersects(stack)  # on the status bar
+    assert not bar.intersects(window.home_label.geometry().translated(status.topLeft()))
+    for button in page.findChildren(QtWidgets.QAbstractButton):
+        if button.isVisible():
+            where = QtCore.QRect(button.mapTo(window, QtCore.QPoint(0, 0)), button.size())
+            assert not bar.intersects(where), button.text()
+    window.session.error("第一行\n第二行：一个长的错误信息" * 4)
+    tall = window.message_bar.geometry()
+    assert tall.height() > bar.height() and tall.bottom() == bar.bottom()  # grows upwards
+    window.message_bar.hide()
+    assert window.stack.geometry() == before

@@ -160,3 +160,128 @@ def test_the_status_bar_names_the_library_in_use(
     window.session.status.emit("已保存 x")  # a passing message does not hide it
     assert window.home_label.isVisible() or not window.isVisible()
     assert page.library_busy_note.parentWidget() is page.library_dir.parentWidget()
+
+
+@pytest.fixture
+def free_library(window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The settings page with the library folder a setting (no $AWARD_WRITER_HOME)."""
+    monkeypatch.setenv("AWARD_WRITER_CONFIG", str(tmp_path / "desktop.ini"))
+    monkeypatch.delenv("AWARD_WRITER_HOME")
+    page = window.settings_page
+    page.load()
+    return page
+
+
+def choose(path_edit: Any, path: Path | str) -> None:
+    """Type a path as a user would: the field checks it once typing pauses."""
+    path_edit.setText(str(path))
+    path_edit.changed.emit(str(path))
+
+
+def test_a_file_is_refused_as_library_folder_in_place_and_the_old_one_kept(
+    window: Any, free_library: Any, tmp_path: Path
+) -> None:
+    page = free_library
+    home = window.session.home
+    pdf = tmp_path / "entry.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    choose(page.library_dir, pdf)
+    assert page.library_check.isVisibleTo(page) and page.library_check.is_error
+    assert (
+        "是一个文件" in page.library_check.text()
+        and "仍使用原来的案例库" in page.library_check.text()
+    )
+    assert not page.apply_button.isEnabled()
+    assert not page.apply()  # nothing fails later with "[Errno 17] File exists"
+    assert window.session.home == home and window.session.settings.library_dir == ""
+    choose(page.library_dir, pdf / "sub")  # a folder under a file cannot be made either
+    assert page.library_check.is_error and "是文件" in page.library_check.text()
+
+
+def test_a_folder_of_other_files_is_refused_and_a_subfolder_offered(
+    window: Any, free_library: Any, tmp_path: Path
+) -> None:
+    page = free_library
+    documents = tmp_path / "我的文档"
+    documents.mkdir()
+    (documents / "报价单.xlsx").write_bytes(b"x")
+    choose(page.library_dir, documents)
+    assert page.library_check.is_error and "不是案例库" in page.library_check.text()
+    assert page.subfolder_button.isVisibleTo(page)
+    page.subfolder_button.click()
+    assert page.library_dir.text() == str(documents / "案例库")
+    assert not page.library_check.is_error and "应用后新建" in page.library_check.text()
+    assert page.apply_button.isEnabled() and page.apply()
+    assert window.session.home == documents / "案例库"
+    assert (documents / "报价单.xlsx").exists() and len(window.session.library) == 0
+
+
+def test_an_existing_library_folder_is_accepted_as_one(
+    window: Any, free_library: Any, tmp_path: Path
+) -> None:
+    from analyzer.library.store import Library
+
+    Library(tmp_path / "old").close()
+    choose(free_library.library_dir, tmp_path / "old")
+    assert not free_library.library_check.is_error
+    assert "已有案例库" in free_library.library_check.text()
+
+
+def build_tiny_embedder(folder: Path) -> Path:
+    """A sentence-transformers model of a few hundred parameters: real files, real loading."""
+    import warnings
+
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from sentence_transformers import SentenceTransformer, models
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"营销案例检索测试"]
+    hf = folder.parent / f"{folder.name}-hf"
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=64,
+    )
+    BertModel(config).save_pretrained(hf)
+    BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)}).save_pretrained(hf)
+    transformer = models.Transformer(str(hf), max_seq_length=64)
+    SentenceTransformer(modules=[transformer, models.Pooling(8, "mean")]).save(str(folder))
+    return folder
+
+
+def test_an_embedding_folder_that_is_no_model_is_refused_after_loading_it(
+    window: Any, tmp_path: Path, wait_job: Any
+) -> None:
+    page = window.settings_page
+    folder = tmp_path / "下载"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("不是模型", encoding="utf-8")
+    page.embedder.setCurrentIndex(page.embedder.findData("folder"))
+    choose(page.embedder_path, folder)
+    assert page.embedder_check.level == "busy" and not page.apply_button.isEnabled()
+    wait_job(page._embed_job)
+    assert page.embedder_check.is_error
+    assert "无法使用这个文件夹" in page.embedder_check.text()
+    assert "仍使用原来的嵌入模型" in page.embedder_check.text()
+    assert not page.apply()
+    assert window.session.settings.embedder == "bundled"  # search does not hang on it later
+
+
+def test_a_real_embedding_folder_is_loaded_then_accepted_and_used(
+    window: Any, tmp_path: Path, wait_job: Any
+) -> None:
+    page = window.settings_page
+    model = build_tiny_embedder(tmp_path / "tiny-embedder")
+    page.embedder.setCurrentIndex(page.embedder.findData("folder"))
+    choose(page.embedder_path, model)
+    wait_job(page._embed_job)
+    assert page.embedder_check.level == "ok" and "可以使用" in page.embedder_check.text()
+    assert "向量维度 8" in page.embedder_check.text()
+    assert page.apply_button.isEnabled() and page.apply()
+    assert window.session.settings.embedder_path == str(model)
+    assert window.session.models["embedder"].dim == 8  # loaded once, kept for searching

@@ -5,27 +5,68 @@ from __future__ import annotations
 from typing import Any
 
 
-def test_search_lists_cases_with_score_section_and_highlighted_snippet(
+def test_search_lists_cases_with_level_section_and_highlighted_snippet(
     imported: Any, wait_job: Any
 ) -> None:
     from desktop.qt import Qt
 
     page = imported.similar_page
-    page.query.setPlainText("环保公益主题的开发者大赛，垃圾分类")
+    page.query.setPlainText("华为云垃圾分类 AI 开发大赛，环保公益")
     wait_job(page.start_search())
     hits = page.model.records()
     assert hits and "华为" in hits[0].title
     assert all(h.score > 0 for h in hits)
     assert page.proxy.index(0, 3).data()  # 匹配章节 is shown
-    # Match strength relative to the best hit, the raw score only in the tooltip.
-    strengths = [page.proxy.index(r, 0).data() for r in range(page.proxy.rowCount())]
-    assert strengths[0] == "100%" and all(s.endswith("%") for s in strengths)
-    assert int(strengths[-1].rstrip("%")) <= 100
-    assert f"{hits[0].score:.4f}" in page.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
-    assert "匹配度 100%" in page.detail.toPlainText()
+    # A level a user can read, not a share of the best hit: the match 高, unrelated cases 低.
+    levels = [page.proxy.index(r, 0).data() for r in range(page.proxy.rowCount())]
+    assert levels[0] == "高" and levels.count("高") == 1
+    assert set(levels[1:]) <= {"中", "低"} and "低" in levels
+    tip = page.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "共同词" in tip and "垃圾" in tip
+    detail = page.detail.toPlainText()
+    assert "匹配度 高" in detail and "共同词" in detail
     html = page.detail.toHtml()
     assert "background-color:#c8e6ff" in html  # matched terms highlighted
     assert "找到" in page.status.text()
+
+
+def test_changing_a_filter_searches_again_and_levels_stay_absolute(
+    imported: Any, qtbot: Any
+) -> None:
+    """Before, a filter change did nothing until 搜索, and the best remaining hit read 100 %."""
+    page = imported.similar_page
+    page.query.setPlainText("华为云垃圾分类 AI 开发大赛")
+    page.start_search()
+    qtbot.waitUntil(lambda: not page.searching and page.model.rowCount() > 0, timeout=60_000)
+    before = {h.case_id: page.proxy.index(r, 0).data() for r, h in enumerate(page.model.records())}
+    page.award.setCurrentIndex(page.award.findData("jinqi"))
+    qtbot.waitUntil(lambda: page.searching, timeout=5_000)  # no 搜索 needed
+    qtbot.waitUntil(lambda: not page.searching, timeout=60_000)
+    hits = page.model.records()
+    assert hits and {h.award for h in hits} == {"jinqi"}
+    for r, h in enumerate(hits):
+        assert page.proxy.index(r, 0).data() == before[h.case_id] == "低"
+    page.industry.setText("汽车")  # typing: one search after the pause, not one per key
+    qtbot.waitUntil(lambda: page.searching, timeout=5_000)
+    qtbot.waitUntil(lambda: not page.searching, timeout=60_000)
+    assert page.model.rowCount() == 0 and "放宽筛选条件" in page.status.text()
+
+
+def test_a_failed_search_does_not_leave_a_loading_line(
+    imported: Any, wait_job: Any, monkeypatch: Any
+) -> None:
+    from analyzer.errors import ModelError
+
+    page = imported.similar_page
+
+    def broken(texts: list[str]) -> Any:
+        raise ModelError("模型文件损坏")
+
+    monkeypatch.setattr(imported.session.models["embedder"], "embed_queries", broken)
+    page.query.setPlainText("垃圾分类")
+    wait_job(page.start_search())
+    assert "搜索失败" in imported.message_bar.text and "模型文件损坏" in imported.message_bar.text
+    assert "正在" not in page.status.text() and "搜索失败" in page.status.text()
 
 
 def test_filters_narrow_the_results(imported: Any, wait_job: Any) -> None:
@@ -116,6 +157,7 @@ def test_a_reference_document_hit_names_its_section_in_chinese(imported: Any) ->
         page.show_results([hit])
         assert page.proxy.index(0, 3).data() == "正文"
         assert "匹配章节：正文" in page.detail.toPlainText()
+        assert page.proxy.index(0, 0).data() == "低（词）"  # nothing to compare: said so
 
 
 def test_a_damaged_index_is_rebuilt_and_the_user_told(imported: Any, wait_job: Any) -> None:
