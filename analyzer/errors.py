@@ -9,6 +9,8 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 ├── LibraryError            the SQLite library cannot be opened or written
 │   └── CaseNotFoundError
 ├── IndexError_             the search index is missing, corrupt or built by another model
+│   ├── IndexDamaged        index content that cannot be right (repaired like a corrupt file)
+│   └── IndexBusy           another process is writing the index (and the caller won't wait)
 ├── ModelError              a model folder/file is missing, incomplete or unsupported
 ├── BriefError              a brief file has unknown or malformed fields
 └── Cancelled               the user cancelled a long job
@@ -61,6 +63,10 @@ class IndexError_(AwardWriterError):
 class IndexDamaged(IndexError_, sqlite3.DatabaseError):
     """Index content that cannot be right (a garbled number in ``meta``): repaired like a
     database SQLite cannot read (it is one, for every ``except sqlite3.DatabaseError``)."""
+
+
+class IndexBusy(IndexError_):
+    """Another writer holds the index (``analyzer.search.writelock``); its message names it."""
 
 
 class ModelError(AwardWriterError):

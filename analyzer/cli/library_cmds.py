@@ -25,6 +25,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--award", metavar="KEY", help="treat every file as an entry of this award")
+    p.add_argument(
+        "--index",
+        action="store_true",
+        help="then index the library (keyword search at once, vectors case by case; "
+        "search works meanwhile, Ctrl+C keeps what is done)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_ingest)
 
@@ -87,8 +93,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from analyzer.schema import get_award
 
         get_award(args.award)  # an unknown key fails before any file is read
-    with open_library(args) as lib, progress_bar("导入") as progress:
-        report = lib.ingest(args.paths, award=args.award, on_progress=progress)
+    with open_library(args) as lib:
+        with progress_bar("导入") as progress:
+            report = lib.ingest(args.paths, award=args.award, on_progress=progress)
+        indexed = _index_after(lib, report.results) if args.index else None
     failed = report.failed
     if args.json:
         print_json([r.__dict__ for r in report.results])
@@ -103,7 +111,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{len(report.results)} files: {counts or 'nothing to import'} → {lib.path}")
         if failed:
             print(f"{len(failed)} 个文件未能导入（原因见上），其余文件已导入。", file=sys.stderr)
+        if indexed:
+            print(indexed)
     return 1 if failed else 0
+
+
+def _index_after(lib: Any, results: list[Any]) -> str:
+    """``ingest --index``: index the library (both phases) right after the import; the
+    summary line, or "" (the import was printed, the index ran) for a quiet report."""
+    from analyzer.cli.search_cmds import run_index, summary
+
+    if not any(r.ok for r in results) and not len(lib):
+        return ""
+    report = run_index(lib)
+    for case_id, reason in report.failed:
+        print(f"索引失败: case {case_id}: {reason}", file=sys.stderr)
+    return "索引：" + summary(report)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
