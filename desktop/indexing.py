@@ -2,25 +2,43 @@
 filed for keyword search at once and then embedded case by case, with progress and the time
 left in the status bar. Searching never waits for it (``analyzer.search.prepare``).
 
-:class:`BackgroundIndexer` starts the job (``analyzer.search.build``) in the job runner, again
-when the library changed while it ran; :class:`IndexStatus` is its status-bar widget, with a
-pause/resume button. Closing the window cancels the job; every finished case is kept.
+:class:`BackgroundIndexer` starts the job (``analyzer.search.build``) in a job runner of its own
+— so that a long indexing run never counts as "work in progress" that locks the settings — on
+its own connection to the library, so that switching the library folder (which closes the
+session's) cancels it cleanly; it starts again when the library changed while it ran.
+:class:`IndexStatus` is its status-bar widget, with a pause/resume button. Closing the window
+cancels the job; every finished case is kept.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.progress import Progress, duration_text
 from desktop.qt import QtCore, QtWidgets, Signal
-from desktop.workers import gc_paused
+from desktop.workers import JobRunner, gc_paused
 
 if TYPE_CHECKING:
+    from analyzer.library.store import Library
     from analyzer.search.build import IndexReport
     from desktop.session import Session
     from desktop.workers import Job
 
 START_DELAY_MS = 3000  # the first look at the index waits until the window is up
+
+
+def _chosen_spec(session: Session) -> str | None:
+    s = session.settings
+    return s.embedder_path or None if s.embedder == "folder" else None
+
+
+def _index_has_chosen_model(session: Session, recorded: str) -> bool:
+    """Whether the index was built with the model chosen in 设置 (without loading it)."""
+    chosen = _chosen_spec(session)
+    if chosen is None:
+        return recorded in ("", "bundled")
+    return bool(recorded) and Path(chosen).expanduser().resolve() == Path(recorded)
 
 
 def query_embedder(session: Session, job: Job) -> Any:
@@ -31,27 +49,39 @@ def query_embedder(session: Session, job: Job) -> Any:
             from analyzer.search.embed import get_embedder
 
             job.report(Progress(0, 0, "正在加载嵌入模型…"))
-            s = session.settings
-            spec = s.embedder_path or None if s.embedder == "folder" else None
-            embedder = get_embedder(spec)
+            embedder = get_embedder(_chosen_spec(session))
             session.models["embedder"] = embedder
     return embedder
 
 
-def index_library(session: Session, job: Job) -> IndexReport | None:
-    """In a worker: bring the index in line with the library (both phases); None when there
-    was nothing to do."""
-    library = session.library
+def index_library(session: Session, home: Path, job: Job) -> IndexReport | None:
+    """In a worker: bring the index of the library in ``home`` in line with it (both phases);
+    None when there was nothing to do (then no model is loaded)."""
+    from analyzer.library.store import Library
+
+    with Library(home) as library:
+        return _index(session, library, job)
+
+
+def _index(session: Session, library: Library, job: Job) -> IndexReport | None:
     with gc_paused():
-        from analyzer.search.bm25 import ensure_jieba
         from analyzer.search.index import open_index, repairing
 
-        ensure_jieba()
-    index = open_index(library.home)
-    behind = repairing(library, lambda: index.stale_cases(library) or index.pending_vectors())
-    embedder = query_embedder(session, job)
-    if not behind and (not index.embedder_name or index.embedder_name == embedder.name):
+        index = open_index(library.home)
+        behind = repairing(library, lambda: index.stale_cases(library) or index.pending_vectors())
+    injected = session.models.get("embedder")
+    same = (
+        injected.name == index.embedder_name
+        if injected is not None
+        else _index_has_chosen_model(session, index.embedder_spec)
+    )
+    if not behind and (same or index.is_empty()):
         return None
+    with gc_paused():
+        from analyzer.search.bm25 import ensure_jieba
+
+        ensure_jieba()
+    embedder = query_embedder(session, job)
 
     def waiting(message: str) -> None:
         job.report(Progress(0, 0, message))
@@ -71,7 +101,9 @@ class BackgroundIndexer(QtCore.QObject):
     def __init__(self, session: Session, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.runner = JobRunner(self)
         self.job: Job | None = None
+        self.home: Path | None = None  # the library the running job indexes
         self.paused = False
         self._again = False
         session.library_changed.connect(self.schedule)
@@ -91,6 +123,8 @@ class BackgroundIndexer(QtCore.QObject):
             return None
         if self.job is not None:
             self._again = True
+            if self.home != self.session.home:  # another library folder: stop indexing the old
+                self.job.cancel()
             return None
         try:
             if len(self.session.library) == 0:
@@ -99,7 +133,8 @@ class BackgroundIndexer(QtCore.QObject):
             return None
         session = self.session
         self._again = False
-        job = session.runner.start("建立索引", lambda job: index_library(session, job))
+        home = self.home = session.home
+        job = self.runner.start("建立索引", lambda job: index_library(session, home, job))
         self.job = job
         job.signals.progress.connect(self.progress.emit)
         job.signals.finished.connect(self._finished)
@@ -117,6 +152,10 @@ class BackgroundIndexer(QtCore.QObject):
     def resume(self) -> Job | None:
         self.paused = False
         return self.schedule()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel the job and wait for it (the window closes)."""
+        return self.runner.shutdown(timeout_ms)
 
     def _finished(self, report: IndexReport | None) -> None:
         if report is not None:

@@ -252,6 +252,9 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         self.save_state()
+        if self.indexer.running:
+            self.statusBar().showMessage("正在停止建立索引（已完成的案例会保留）…")
+        self.indexer.shutdown()
         if self.session.runner.busy:
             self.statusBar().showMessage("正在取消后台任务…")
             QtWidgets.QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

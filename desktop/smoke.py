@@ -162,7 +162,7 @@ def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | No
     similar.copy_exemplar()
     shoot(app, window, 1, out / "02-similar.png")
     print(f"  (indexing still running: {window.indexer.running}; {status.label.text()})")
-    wait(app, window)  # the background indexing finishes
+    wait_for(app, window.indexer.job, timeout=1800)  # the background indexing finishes
     wait_for(app, similar.start_search())
     shoot(app, window, 1, out / "02b-similar-indexed.png")
 

@@ -171,16 +171,6 @@ class IndexBuilder(IndexCatalog):
                 "（若确实清空了案例库，运行 `award-writer index --rebuild`）"
             )
 
-    def drop_removed(self, library: Library) -> int:
-        """Drop the cases the library no longer has (needs no model); how many there were."""
-        with self.writer().hold():
-            hashes = library.case_hashes()
-            gone = self._gone(hashes, self.cases())
-            if gone and hashes:
-                self._delete_cases(gone)
-                self._save_vectors()
-            return len(gone) if hashes else 0
-
     # ------------------------------------------------------------------ embedding
 
     def _pending(self) -> list[tuple[int, str]]:

@@ -339,3 +339,26 @@ def test_a_database_damaged_under_a_running_search_is_set_aside_and_refiled(
     hits = search(seeded_library, "垃圾分类 AI 开发大赛", k=1, embedder=emb)
     assert hits[0].case_id == case_id_of(seeded_library, "000")
     assert (index_dir(seeded_library.home) / (DB_NAME + ".corrupt")).exists()
+
+
+def test_an_index_of_the_previous_layout_is_filed_again_keeping_its_model(seeded_library):
+    """Indexes built before keyword filing (INDEX_VERSION 1: every chunk had a vector)."""
+    folder = index_dir(seeded_library.home)
+    folder.mkdir(parents=True)
+    db = sqlite3.connect(folder / DB_NAME)
+    with db:
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE chunks (id INTEGER PRIMARY KEY, case_id INTEGER, vector BLOB NOT NULL);"
+            "INSERT INTO meta VALUES ('version', '1'), ('embedder_name', 'fake:bigrams-v1'),"
+            " ('embedder_label', 'fake'), ('embedder_spec', 'fake'), ('dim', '256');"
+            "INSERT INTO chunks VALUES (1, 1, x'00');"
+        )
+    db.close()
+    index = open_index(seeded_library.home)
+    assert any("另一版本" in m for m in index.messages)
+    assert index.embedder_name == "fake:bigrams-v1" and index.is_empty()
+    emb = FakeEmbedder()
+    report = index.update(seeded_library, emb)
+    assert (report.added, report.n_cases, report.reembedded) == (5, 5, 0)
+    assert not report.messages or all("重新嵌入" not in m for m in report.messages)

@@ -97,7 +97,7 @@ def imported(window: Any, wait_job: Any) -> Any:
     window.session.models["embedder"] = FakeEmbedder()
     wait_job(window.library_page.import_paths([str(seeds)]))
     if window.indexer.job is not None:  # the background indexing the import started
-        wait_job(window.indexer.job)
+        wait_job(window.indexer.job, timeout=300_000)
     return window
 
 
