@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_case ON chunks(case_id);
 CREATE INDEX IF NOT EXISTS chunks_vkey ON chunks(vkey) WHERE vkey IS NOT NULL;
+CREATE INDEX IF NOT EXISTS chunks_embedded ON chunks(case_id) WHERE vector IS NOT NULL;
 CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
 """
 CASE_COLUMNS = (

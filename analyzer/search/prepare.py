@@ -177,7 +177,7 @@ def prepare_index(
         messages += said
     words, left, hidden = _coverage(index, library)
     query_embedder = None
-    if mode != "bm25" and index.n_vectors():
+    if mode != "bm25" and index.embedded_cases():  # (counting vectors reads every blob)
         if embedder is None:
             try:
                 query_embedder = _load_index_embedder(index)
