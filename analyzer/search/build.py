@@ -188,6 +188,8 @@ class IndexBuilder(IndexCatalog):
         return int(row[0] or 0)
 
     def _gather(self, case_id: int, title: str, common: frozenset[int]) -> _Todo:
+        """A case's passages still to embed, boilerplate taken out (the index's policy,
+        ``chunking.DEFAULT``, embeds a chunk's text without its context line)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, section, text FROM chunks"

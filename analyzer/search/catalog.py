@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -112,12 +113,10 @@ class IndexCatalog(VectorFile):
         arrays = self.arrays()
         if not arrays.damaged and hashes == arrays.hashes:
             if marker is not None:
-                import weakref
-
                 self._fresh = (weakref.ref(library), marker, self.generation)
             return 0  # the common case: no per-case work
-        todo = len(self._todo(hashes, self.cases()))
-        return todo + len(self._gone(hashes, self.cases()))
+        known = self.cases()
+        return len(self._todo(hashes, known)) + len(self._gone(hashes, known))
 
     @staticmethod
     def _todo(hashes: dict[int, str], known: dict[int, CaseInfo]) -> list[int]:
