@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 BATCH_CHARS = 2500  # characters per embedding call (~1 case): progress and cancel at that pace
 TOMBSTONE_LIMIT = 0.2  # HNSW is rebuilt when this share of its vectors are deleted ones
 SAVE_EVERY_S = 120.0  # the vectors file is saved this often during a long run
+LIBRARY_LOOK_S = 2.0  # how often a run looks for cases imported meanwhile (100k cases: 0.1 s)
 _ID_BATCH = 900
 
 
@@ -216,7 +217,7 @@ class IndexBuilder(IndexCatalog):
         eta = _Eta(self._pending_chars())
         attempted: set[int] = set()
         marker = (_library_marker(library), library.case_hashes())
-        last_save = time.monotonic()
+        last_save = last_look = time.monotonic()
         on_progress(Progress(0, len(pending), "正在建立向量索引"))
         queue = list(pending)
         while queue:
@@ -237,6 +238,9 @@ class IndexBuilder(IndexCatalog):
             if time.monotonic() - last_save > SAVE_EVERY_S:
                 self._save_vectors()
                 last_save = time.monotonic()
+            if queue and time.monotonic() - last_look < LIBRARY_LOOK_S:
+                continue
+            last_look = time.monotonic()
             now = (_library_marker(library), library.case_hashes())
             if now != marker:  # imported (or removed) while we embed: file them at once
                 marker = now
