@@ -110,8 +110,10 @@ class IndexReader(IndexStore):
                     self._mark_damaged(bad, "存储的分词数据损坏")
                     arrays = self.arrays()
                     rows = [r for r in rows if r[0] not in bad]
-                docs = [np.frombuffer(blob, dtype=np.int32) for _, blob in rows]
-                arrays.bm25 = BM25(docs, n_terms)
+                lengths = np.array([len(blob) // 4 for _, blob in rows], dtype=np.int64)
+                terms = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.int32)
+                del rows
+                arrays.bm25 = BM25.from_terms(terms, lengths, n_terms)
             return arrays.bm25
 
     def _n_terms(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,14 @@ CATCH_UP_SHARE = 0.5  # more missing than this share of the vectors: a rebuild i
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class VectorFile(IndexReader):
@@ -68,10 +77,9 @@ class VectorFile(IndexReader):
                 self._note(f"{path.name} 不见了，已从数据库中存储的向量重建")
             return self._rebuild_vectors()
         try:
-            data = path.read_bytes()
-            if _sha256(data) != self._meta("vectors_sha256"):
+            if _file_sha256(path) != self._meta("vectors_sha256"):
                 raise ValueError("校验和不符")
-            vectors = VectorIndex.from_bytes(data, dim)
+            vectors = VectorIndex.load(str(path), dim)
             expected = self._int_meta("vectors_ntotal", -1)
             if vectors.ntotal != expected:
                 raise ValueError(f"有 {vectors.ntotal} 个向量，应为 {expected} 个")
