@@ -2,9 +2,10 @@
 
     python -m desktop.smoke OUT_DIR [--generate] [--keep-library DIR] [--open FILE]
 
-It imports the sample corpus into a fresh library, searches with the bundled embedder while the
-background indexing still runs (the status bar shows its progress and time left, the search
-page which results came from keywords), fills a brief (optionally drafts a section with the
+It imports the sample corpus into a fresh library, shows the background indexing's progress and
+time left in the status bar, searches with the bundled embedder while the index is half built
+(indexing paused: the search page says which results came from keywords) and again when it is
+complete, fills a brief (optionally drafts a section with the
 configured model) or opens FILE (a draft, as ``award-writer gui FILE`` does), checks the draft,
 and saves ``01-library.png`` … ``05-settings.png`` in OUT_DIR. Without ``$DISPLAY`` it starts
 its own Xvfb.
@@ -143,7 +144,15 @@ def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | No
     window.library_page.results_box.hide()
     window.library_page.table.selectRow(0)
     status = window.index_status
-    until(app, lambda: "向量索引" in status.label.text() or not window.indexer.running, 300)
+    # the first cases embedded: the status bar shows how far it is and the time left
+    until(
+        app,
+        lambda: (
+            ("向量索引" in status.label.text() and status.bar.value() > 0)
+            or not window.indexer.running
+        ),
+        600,
+    )
     shoot(app, window, 0, out / "01-library.png")
 
     draft = window.draft_page
@@ -154,14 +163,17 @@ def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | No
     else:
         fill_sample_brief(draft)
 
-    print("相似案例: searching while the index is being built")
+    print("相似案例: searching with the index half built (indexing paused for the shot)")
     similar = window.similar_page
     similar.query.setPlainText("环保公益主题的开发者大赛")
     window.show_page(1)
+    job = window.indexer.job
+    window.indexer.pause()  # the 5 seeds index in seconds: pausing keeps the shot half-built
+    wait_for(app, job)
     wait_for(app, similar.start_search())
     similar.copy_exemplar()
     shoot(app, window, 1, out / "02-similar.png")
-    print(f"  (indexing still running: {window.indexer.running}; {status.label.text()})")
+    window.indexer.resume()
     wait_for(app, window.indexer.job, timeout=1800)  # the background indexing finishes
     wait_for(app, similar.start_search())
     shoot(app, window, 1, out / "02b-similar-indexed.png")
