@@ -12,7 +12,8 @@ AwardWriterError            base: the CLI prints ``Name: message`` and exits 1
 │   ├── LibraryBusyError    another process is writing the library and did not finish in time
 │   └── CaseNotFoundError
 ├── IndexError_             the search index is missing, corrupt or built by another model
-│   └── IndexDamaged        index content that cannot be right (also a sqlite3.DatabaseError)
+│   ├── IndexDamaged        index content that cannot be right (also a sqlite3.DatabaseError)
+│   └── IndexBusy           another process is writing the index (and the caller won't wait)
 ├── ModelError              a model folder/file is missing, incomplete or unsupported
 ├── BriefError              a brief file has unknown or malformed fields
 ├── DraftError              a draft, export or report could not be written
@@ -80,6 +81,10 @@ class IndexError_(AwardWriterError):
 class IndexDamaged(IndexError_, sqlite3.DatabaseError):
     """Index content that cannot be right (a garbled number in ``meta``): repaired like a
     database SQLite cannot read (it is one, for every ``except sqlite3.DatabaseError``)."""
+
+
+class IndexBusy(IndexError_):
+    """Another writer holds the index (``analyzer.search.writelock``); its message names it."""
 
 
 class ModelError(AwardWriterError):

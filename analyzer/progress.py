@@ -18,9 +18,19 @@ class Progress:
     done: int
     total: int
     message: str = ""
+    seconds_left: float | None = None  # an estimate, when the job can make one
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+def duration_text(seconds: float) -> str:
+    """A time left for people: ``40 秒``, ``12 分钟``, ``1.5 小时``."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} 秒"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} 分钟"
+    return f"{seconds / 3600:.1f} 小时"
 
 
 def no_progress(_: Progress) -> None:

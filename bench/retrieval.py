@@ -10,17 +10,20 @@
    held-out chunks; and "noise", one Gaussian with the mean and covariance of the e5 vectors of
    the corpus sentences and no structure at all: ~2.5x the real LID, a worst case no library
    looks like, kept to show how the index degrades.
-2. Whole pipeline (read, parse, chunk, embed, store, add) against the bare bundled embedder
-   encoding the same chunks.
+2. Indexing (bench/indexing.py): today's pipeline (the code at 65f9a9c), the new one and the
+   bare embedder in one run: tokens embedded, chunks/s, tokens/s, time for 1,000 real-size
+   cases, recall@1/@3 on the labelled queries; what the tokens are; the embedder's tokens/s by
+   length, batch and threads; disk and memory of a large library.
 3. Query end to end (embed + search + fuse + group by case + snippet) at 10k cases with the
-   bundled embedder. The 10k cases are recombined from the seed sections; their chunk vectors
-   are replayed from real bundled-e5 sentence vectors (embedding 100k chunks would take hours
-   on 2 cores), the query is embedded for real.
+   bundled embedder. The 10k cases are recombined from the seed sections (every sentence
+   marked unique, or it would be boilerplate); their chunk vectors are replayed from real
+   bundled-e5 sentence vectors (embedding 100k chunks would take hours on 2 cores), the query
+   is embedded for real.
 4. Quality on bench/retrieval_queries.json: recall@1/@3 of vector-only, BM25-only and hybrid
    with the bundled embedder, section@1 (the snippet's section is one that answers the query),
    and the fusion variants that were compared.
 
-    .venv/bin/python bench/retrieval.py [--with-1m] [--only data,core,pipeline,e2e,quality]
+    .venv/bin/python bench/retrieval.py [--with-1m] [--only data,core,indexing,e2e,quality]
         [--data passages,noise] [--data-1m passages]
 """
 
@@ -30,7 +33,7 @@ import argparse
 import gc
 import json
 import os
-import random
+import re
 import sys
 import tempfile
 import time
@@ -43,13 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzer.library.parse import parse_file  # noqa: E402
-from analyzer.library.parsed import ParsedDocument, Section  # noqa: E402
 from analyzer.library.store import Library  # noqa: E402
 from analyzer.progress import CancelToken, ProgressCallback, no_progress  # noqa: E402
 from analyzer.search import vectors as V  # noqa: E402
-from analyzer.search.chunking import chunk_case, split_sentences  # noqa: E402
+from analyzer.search.chunking import split_sentences  # noqa: E402
 from analyzer.search.embed import Embedder, get_embedder, normalize_rows  # noqa: E402
-from analyzer.search.index import SearchIndex  # noqa: E402
+from bench.indexing import run as run_indexing  # noqa: E402
+from bench.indexing import synthetic_library  # noqa: E402
 from bench.passages import STAT_NAMES, E5Passages, neighbour_stats  # noqa: E402
 
 SEEDS = sorted((ROOT / "corpus" / "cases").glob("*.txt"))
@@ -282,35 +285,10 @@ def bench_core(n: int, gen: E5Passages | E5LikeGaussian, label: str) -> None:
 # ---------------------------------------------------------------------------------------- 2
 
 
-def bench_pipeline(embedder: Embedder, home: Path) -> None:
-    chunks = [c for i, p in enumerate(SEEDS) for c in chunk_case(parse_file(p), i)]
-    texts = [c.indexed_text for c in chunks]
-    bare, full = [], []
-    for attempt in range(2):
-        t = time.perf_counter()
-        embedder.embed_passages(texts)
-        bare.append(time.perf_counter() - t)
-        lib_home = home if attempt == 0 else Path(tempfile.mkdtemp())
-        t = time.perf_counter()
-        with Library(lib_home) as lib:
-            lib.ingest([ROOT / "corpus" / "cases"])
-            index = SearchIndex(lib.home)
-            index.update(lib, embedder)
-            index.close()
-        full.append(time.perf_counter() - t)
-    b, f = min(bare), min(full)
-    row("pipeline", f"seeds → index, {len(texts)} chunks, s (vs bare embedder)", b, f, f / b)
-    row(
-        "pipeline",
-        "overhead % (read+parse+chunk+tokenize+store+add)",
-        0.0,
-        100 * (f / b - 1),
-        None,
-        ".1f",
-    )
-
-
 # ---------------------------------------------------------------------------------------- 3
+
+
+_UNIQUE = re.compile(r"〔\d+-\d+〕")  # the mark that makes a synthetic sentence unique
 
 
 class ReplayEmbedder:
@@ -334,50 +312,11 @@ class ReplayEmbedder:
     ) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            found = [
-                self.sent_vecs[text[a:b]]
-                for a, b in split_sentences(text)
-                if text[a:b] in self.sent_vecs
-            ]
+            sentences = [_UNIQUE.sub("", text[a:b]) for a, b in split_sentences(text)]
+            found = [self.sent_vecs[s] for s in sentences if s in self.sent_vecs]
             base = np.mean(found, axis=0) if found else self.gen.sample(1)[0]
             out[i] = base + self.rng.normal(0, 0.01, self.dim).astype(np.float32)
         return normalize_rows(out)
-
-
-def synthetic_library(home: Path, n_cases: int) -> Library:
-    """n cases recombined from the seeds' sections (sentences shuffled, mixed across cases)."""
-    rng = random.Random(7)
-    docs = [parse_file(p) for p in SEEDS]
-    pool: dict[str, list[str]] = {}
-    for d in docs:
-        for s in d.sections:
-            pool.setdefault(s.kind, []).extend(s.text[a:b] for a, b in split_sentences(s.text))
-    lib = Library(home)
-    for i in range(n_cases):
-        base = docs[i % len(docs)]
-        text, sections = f"{base.title} #{i}\n", []
-        for s in base.sections:
-            own = [s.text[a:b] for a, b in split_sentences(s.text)]
-            keep = rng.sample(own, max(1, int(len(own) * 0.7)))
-            keep += rng.sample(pool[s.kind], min(3, len(pool[s.kind])))
-            rng.shuffle(keep)
-            body = "\n".join(keep)
-            text += f"{s.title or s.key}\n"
-            sections.append(Section(s.key, s.kind, s.title, body, len(text), len(text) + len(body)))
-            text += body + "\n"
-        doc = ParsedDocument(
-            base.award,
-            base.is_entry,
-            f"{base.title} #{i}",
-            base.fields,
-            tuple(sections),
-            (),
-            text,
-            "",
-            base.field_keys,
-        )
-        lib.add_parsed(f"synthetic/{i:05d}.txt", doc)
-    return lib
 
 
 def bench_e2e(
@@ -388,7 +327,7 @@ def bench_e2e(
 
     home = Path(tempfile.mkdtemp())
     t = time.perf_counter()
-    lib = synthetic_library(home, n_cases)
+    lib = synthetic_library(home, n_cases, unique=True)
     t_lib = time.perf_counter() - t
     t = time.perf_counter()
     report = open_index(home).update(lib, ReplayEmbedder(embedder, sent_vecs, gen))
@@ -490,7 +429,7 @@ def main() -> None:
         action="store_true",
         help="also run the core at 1M vectors (~30 min on 2 cores)",
     )
-    ap.add_argument("--only", default="data,core,pipeline,e2e,quality")
+    ap.add_argument("--only", default="data,core,indexing,e2e,quality")
     ap.add_argument(
         "--data",
         default="passages,noise",
@@ -515,8 +454,8 @@ def main() -> None:
             for label in (args.data_1m if n >= 1_000_000 else args.data).split(","):
                 bench_core(n, sets[label], label)
     home = Path(tempfile.mkdtemp())
-    if "pipeline" in only:
-        bench_pipeline(embedder, home)
+    if "indexing" in only or "pipeline" in only:
+        run_indexing(row)
     if "e2e" in only:
         bench_e2e(embedder, sent_vecs, gen, args.e2e_cases)
     if "quality" in only:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import Store
+from desktop.indexing import BackgroundIndexer, IndexStatus
 from desktop.pages.check import CheckPage
 from desktop.pages.draft import DraftPage
 from desktop.pages.library import LibraryPage
@@ -85,6 +86,10 @@ class MainWindow(QtWidgets.QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(right, 1)
         self.setCentralWidget(central)
+        # Background indexing: its progress and time left, while it runs.
+        self.indexer = BackgroundIndexer(self.session, self)
+        self.index_status = IndexStatus(self.indexer)
+        self.statusBar().addPermanentWidget(self.index_status)
         # Where the library is, always visible (passing messages appear on the left).
         self.home_label = QtWidgets.QLabel()
         self.home_label.setStyleSheet("color:#555; padding:0 8px")
@@ -222,6 +227,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _after_show(self) -> None:
         self.library_page.refresh()
+        self.indexer.start_later()  # cases left unindexed last time (or imported by the CLI)
         if self.draft_page.offer_recovery():  # after a crash, what was typed comes first
             self.show_page(self.pages.index(self.draft_page))
 
@@ -265,6 +271,9 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         self.save_state()
+        if self.indexer.running:
+            self.statusBar().showMessage("正在停止建立索引（已完成的案例会保留）…")
+        self.indexer.shutdown()
         if self.session.runner.busy:
             self.statusBar().showMessage("正在取消后台任务…")
             QtWidgets.QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

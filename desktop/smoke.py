@@ -2,11 +2,14 @@
 
     python -m desktop.smoke OUT_DIR [--generate] [--keep-library DIR] [--open FILE]
 
-It imports the sample corpus into a fresh library, searches with the bundled embedder, fills a
-brief (optionally drafts a section with the configured model) or opens FILE (a draft, as
-``award-writer gui FILE`` does), checks the draft, and saves ``01-library.png`` …
+It imports the sample corpus into a fresh library, shows the background indexing's progress and
+time left in the status bar, searches with the bundled embedder while the index is half built
+(indexing paused: the search page says which results came from keywords) and again when it is
+complete, fills a brief (optionally drafts a section with the configured model) or opens FILE (a
+draft, as ``award-writer gui FILE`` does), checks the draft, and saves ``01-library.png`` …
 ``05-settings.png`` in OUT_DIR, then ``06-settings-check.png`` (a folder that is no embedding
-model, refused under its field) and every page again at 800×600 (``07-…`` to ``11-…``). Without ``$DISPLAY`` it starts its own Xvfb.
+model, refused under its field) and every page again at 800×600 (``07-…`` to ``11-…``). Without
+``$DISPLAY`` it starts its own Xvfb.
 Exit status 1 when a page showed an error.
 """
 
@@ -53,7 +56,7 @@ def cjk_fonts() -> list[str]:
     return sorted({line.split(",")[0] for line in out.stdout.splitlines() if line.strip()})
 
 
-def settle(app: Any, window: Any, seconds: float = 0.3) -> None:
+def settle(app: Any, window: Any = None, seconds: float = 0.3) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         app.processEvents()
@@ -64,6 +67,27 @@ def wait(app: Any, window: Any, timeout: float = 600) -> None:
     if not window.session.runner.wait(int(timeout * 1000)):
         raise SystemExit(f"smoke: a job did not finish within {timeout:.0f} s")
     settle(app, window)
+
+
+def wait_for(app: Any, job: Any, timeout: float = 600) -> None:
+    """Until this one job is over (others, such as the background indexing, go on)."""
+    end = time.monotonic() + timeout
+    while job is not None and not job.is_done:
+        if time.monotonic() > end:
+            raise SystemExit(f"smoke: {job.name} did not finish within {timeout:.0f} s")
+        app.processEvents()
+        time.sleep(0.02)
+    settle(app, None)
+
+
+def until(app: Any, condition: Any, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        app.processEvents()
+        time.sleep(0.05)
+    return True
 
 
 def shoot(app: Any, window: Any, page: int, path: Path) -> None:
@@ -116,11 +140,20 @@ def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | No
         lambda level, text: errors.append(text) if level == "error" else None
     )
 
-    print("案例库: importing corpus/cases")
-    window.library_page.import_paths([str(ROOT / "corpus" / "cases")])
-    wait(app, window)
+    print("案例库: importing corpus/cases (indexing starts in the background)")
+    wait_for(app, window.library_page.import_paths([str(ROOT / "corpus" / "cases")]))
     window.library_page.results_box.hide()
     window.library_page.table.selectRow(0)
+    status = window.index_status
+    # the first cases embedded: the status bar shows how far it is and the time left
+    until(
+        app,
+        lambda: (
+            ("向量索引" in status.label.text() and status.bar.value() > 0)
+            or not window.indexer.running
+        ),
+        600,
+    )
     shoot(app, window, 0, out / "01-library.png")
 
     draft = window.draft_page
@@ -131,14 +164,20 @@ def run(out: Path, *, generate: bool, library: Path | None, open_file: Path | No
     else:
         fill_sample_brief(draft)
 
-    print("相似案例: searching (builds the index on first use)")
+    print("相似案例: searching with the index half built (indexing paused for the shot)")
     similar = window.similar_page
     similar.query.setPlainText("环保公益主题的开发者大赛")
     window.show_page(1)
-    similar.start_search()
-    wait(app, window)
+    job = window.indexer.job
+    window.indexer.pause()  # the 5 seeds index in seconds: pausing keeps the shot half-built
+    wait_for(app, job)
+    wait_for(app, similar.start_search())
     similar.copy_exemplar()
     shoot(app, window, 1, out / "02-similar.png")
+    window.indexer.resume()
+    wait_for(app, window.indexer.job, timeout=1800)  # the background indexing finishes
+    wait_for(app, similar.start_search())
+    shoot(app, window, 1, out / "02b-similar-indexed.png")
 
     if generate:
         print("撰写: drafting 策略与创意 with the configured model")

@@ -32,6 +32,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="where the text read from standard input comes from (default: a URL on its first line)",
     )
+    p.add_argument(
+        "--index",
+        action="store_true",
+        help="then index the library (keyword search at once, vectors case by case; "
+        "search works meanwhile, Ctrl+C keeps what is done)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_ingest)
 
@@ -96,16 +102,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         get_award(args.award)  # an unknown key fails before any file is read
     files = [p for p in args.paths if p != "-"]
     pasted = _stdin_text() if "-" in args.paths else None
-    with open_library(args) as lib, progress_bar("导入") as progress:
-        report = lib.ingest(files, award=args.award, on_progress=progress) if files else None
-        if report is None:
-            from analyzer.library.store import IngestReport
+    with open_library(args) as lib:
+        with progress_bar("导入") as progress:
+            report = lib.ingest(files, award=args.award, on_progress=progress) if files else None
+            if report is None:
+                from analyzer.library.store import IngestReport
 
-            report = IngestReport()
-        if pasted is not None:
-            report.results.append(
-                lib.ingest_text(pasted, source=args.source or "", award=args.award)
-            )
+                report = IngestReport()
+            if pasted is not None:
+                report.results.append(
+                    lib.ingest_text(pasted, source=args.source or "", award=args.award)
+                )
+        indexed = _index_after(lib, report.results) if args.index else None
     failed = report.failed
     if args.json:
         print_json([r.__dict__ for r in report.results])
@@ -120,6 +128,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{len(report.results)} files: {counts or 'nothing to import'} → {lib.path}")
         if failed:
             print(f"{len(failed)} 个文件未能导入（原因见上），其余文件已导入。", file=sys.stderr)
+        if indexed:
+            print(indexed)
     return 1 if failed else 0
 
 
@@ -130,6 +140,19 @@ def _stdin_text() -> str:
 
     data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     return decode_bytes(data)[0]
+
+
+def _index_after(lib: Any, results: list[Any]) -> str:
+    """``ingest --index``: index the library (both phases) right after the import; the
+    summary line, or "" (the import was printed, the index ran) for a quiet report."""
+    from analyzer.cli.search_cmds import run_index, summary
+
+    if not any(r.ok for r in results) and not len(lib):
+        return ""
+    report = run_index(lib)
+    for failed_id, reason in report.failed:
+        print(f"索引失败: case {failed_id}: {reason}", file=sys.stderr)
+    return "索引：" + summary(report)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import (
@@ -20,6 +22,7 @@ from analyzer.cli._common import (
 
 if TYPE_CHECKING:
     from analyzer.library.store import Library
+    from analyzer.progress import ProgressCallback
     from analyzer.search.index import IndexReport
 
 
@@ -29,8 +32,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="build or update the search index (new, changed and removed cases)",
         description=(
-            "Build or update the library's search index. --model switches the embedding model "
-            "(every case is re-embedded); without it the model that built the index is used."
+            "Build or update the library's search index: new and changed cases are filed for "
+            "keyword search first, then embedded case by case (searchable as they finish; "
+            "Ctrl+C keeps what is done). --model switches the embedding model (every case is "
+            "re-embedded); without it the model that built the index is used. A second index "
+            "run waits for the first."
         ),
     )
     p.add_argument(
@@ -58,13 +64,20 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--status",
         action="store_true",
-        help="list each case's index status (indexed, failed, damaged, pending)",
+        help="list each case's index status (indexed, keywords, failed, damaged, pending)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(func=cmd_index)
 
     p = subparsers.add_parser(
-        "search", parents=[common], help="find the past cases most similar to a description"
+        "search",
+        parents=[common],
+        help="find the past cases most similar to a description",
+        description=(
+            "Search the library. Never waits for embeddings: cases without vectors yet are "
+            "searched by keywords (BM25) and marked so; new cases are filed for keyword search "
+            "for a few seconds at most (the rest: `award-writer index`)."
+        ),
     )
     p.add_argument("query", nargs="?", help="what the campaign is about (any length)")
     p.add_argument("--file", metavar="DRAFT", help="search by a whole draft file instead")
@@ -81,29 +94,67 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_search)
 
 
-def _print_messages(messages: list[str] | tuple[str, ...]) -> None:
+def _print_messages(messages: list[str] | tuple[str, ...], shown: set[str] | None = None) -> None:
     for message in messages:
+        if shown is not None:
+            if message in shown:
+                continue
+            shown.add(message)
         print(message, file=sys.stderr)
 
 
-def _update(lib: Library, args: argparse.Namespace) -> IndexReport:
+@contextmanager
+def index_progress() -> Iterator[ProgressCallback]:
+    """The progress bar of an index run, with the job's own estimate of the time left."""
+    from analyzer.progress import Progress, duration_text
+
+    with progress_bar("索引") as bar:
+
+        def show(p: Progress) -> None:
+            left = f" · 约剩 {duration_text(p.seconds_left)}" if p.seconds_left is not None else ""
+            bar(Progress(p.done, p.total, p.message[-40:] + left, p.seconds_left))
+
+        yield show
+
+
+def run_index(
+    lib: Library,
+    *,
+    model: str | None = None,
+    download: bool = False,
+    query_prefix: str | None = None,
+    passage_prefix: str | None = None,
+    rebuild: bool = False,
+) -> IndexReport:
+    """Both phases of indexing in the foreground (``index``, ``ingest --index``): a second
+    writer waits, saying for whom; Ctrl+C keeps every case finished."""
     from analyzer.search.embed import get_embedder
     from analyzer.search.index import open_index, repairing
 
     index = open_index(lib.home)
-    spec = repairing(lib, lambda: args.model or index.embedder_spec or None)
+    spec = repairing(lib, lambda: model or index.embedder_spec or None)
     _print_messages(index.messages)
     index.messages.clear()
     embedder = get_embedder(
-        spec,
-        allow_download=args.download,
-        query_prefix=args.query_prefix,
-        passage_prefix=args.passage_prefix,
+        spec, allow_download=download, query_prefix=query_prefix, passage_prefix=passage_prefix
     )
-    with progress_bar("索引") as progress:
-        report = index.update(lib, embedder, on_progress=progress, rebuild=args.rebuild)
+    with index_progress() as progress:
+        try:
+            report = index.update(
+                lib, embedder, on_progress=progress, rebuild=rebuild, on_wait=_say
+            )
+        except KeyboardInterrupt:
+            print(
+                "已中断：完成的案例都已保存，再次运行 `award-writer index` 会接着做。",
+                file=sys.stderr,
+            )
+            raise
     _print_messages(report.messages)
     return report
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _status(info: Any) -> dict[str, Any]:
@@ -128,34 +179,48 @@ def cmd_index(args: argparse.Namespace) -> int:
                         f"#{i.case_id:<5} {i.status:8} {i.n_chunks:4} chunks  {i.title}{why}"
                     )
             return 0
-        report = _update(lib, args)
+        report = run_index(
+            lib,
+            model=args.model,
+            download=args.download,
+            query_prefix=args.query_prefix,
+            passage_prefix=args.passage_prefix,
+            rebuild=args.rebuild,
+        )
     if args.json:
         print_json(report.__dict__)
     else:
         for case_id, reason in report.failed:
             print(f"failed: case {case_id}: {reason}", file=sys.stderr)
-        print_line(_summary(report))
+        print_line(summary(report))
     return 1 if report.failed and not report.n_cases else 0
 
 
-def _summary(report: IndexReport) -> str:
+def summary(report: IndexReport) -> str:
+    from analyzer.progress import duration_text
+
     changes = [f"{report.added} added", f"{report.updated} updated"]
     if report.reembedded:
         changes.append(f"{report.reembedded} re-embedded (new model)")
     changes += [
         f"{report.removed} removed",
         f"{report.unchanged} unchanged",
-        f"{len(report.failed)} failed",
+        f"{report.embedded} embedded",
     ]
+    if report.reused:
+        changes.append(f"{report.reused} passages reused")
+    changes.append(f"{len(report.failed)} failed")
+    words = f", {report.keywords_only} by keywords only" if report.keywords_only else ""
     return (
-        f"{report.n_cases} cases, {report.n_chunks} chunks ({report.kind}) with "
-        f"{report.embedder_label or report.embedder}: " + ", ".join(changes)
+        f"{report.n_cases} cases{words}, {report.n_chunks} chunks, {report.n_vectors} vectors "
+        f"({report.kind}) with {report.embedder_label or report.embedder} in "
+        f"{duration_text(report.seconds)}: " + ", ".join(changes)
     )
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     from analyzer.search import query as s
-    from analyzer.search.index import open_index, repairing
+    from analyzer.search.index import open_index
 
     given = sum(x is not None for x in (args.query, args.file, args.like))
     if given != 1:
@@ -174,22 +239,23 @@ def cmd_search(args: argparse.Namespace) -> int:
 
         draft = parse_file(args.file)
     with open_library(args) as lib:
+        if args.like is not None:
+            lib.get_case(args.like)  # a case that does not exist is an error before any work
         index = open_index(lib.home)
-        if len(lib) and repairing(lib, index.is_empty):
-            print("还没有搜索索引：正在建立（只需一次）…", file=sys.stderr)
-        with progress_bar("索引") as progress:
+        with progress_bar("关键词索引") as progress:
             prep = s.prepare_index(lib, mode=args.mode, on_progress=progress)
-        _print_messages(prep.messages)
-        if prep.report is not None:
-            print(f"搜索索引已更新：{_summary(prep.report)}", file=sys.stderr)
-        mode = args.mode if prep.embedder is not None else "bm25"
+        shown: set[str] = set()
+        _print_messages(prep.messages, shown)
+        if prep.note:
+            _print_messages([prep.note], shown)
+            print("（运行 `award-writer index` 完成索引）", file=sys.stderr)
         filters = {
             "k": args.k,
             "award": args.award,
             "industry": args.industry,
             "category": args.category,
             "year": args.year,
-            "mode": mode,
+            "mode": args.mode,
             "embedder": prep.embedder,
             "auto_update": False,
         }
@@ -199,7 +265,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             hits = s.search_draft(lib, draft, **filters)
         else:
             hits = s.search(lib, args.query, **filters)
-        _print_messages(index.messages)
+        _print_messages(index.messages, shown)
         index.messages.clear()
     if args.json:
         print_json([h.to_json() for h in hits])
@@ -223,7 +289,10 @@ def _print_table(hits: list[Any]) -> None:
         table.add_row(
             str(rank),
             f"{h.score:.4g}",
-            Text(f"#{h.case_id} {h.title}\n{h.source}"),
+            Text(
+                f"#{h.case_id} {h.title}\n{h.source}"
+                + ("\n（关键词匹配）" if h.keywords_only else "")
+            ),
             Text(h.section_title or h.section),
             snippet,
         )

@@ -171,31 +171,59 @@ def term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
 
 
 class BM25:
-    """Okapi BM25 over documents given as int32 term-id arrays."""
+    """Okapi BM25 over documents given as int32 term-id arrays.
+
+    The postings are built by one stable sort of the term ids (documents stay in order within
+    a term) with int32 throughout: 131k chunks (10k cases) peak at ~0.3 GB where an int64
+    ``np.unique`` over (term, document) keys took 0.8 GB.
+    """
 
     def __init__(
         self, docs: Sequence[np.ndarray], n_terms: int, *, k1: float = K1, b: float = B
     ) -> None:
-        self.n_docs = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.int64)
+        terms = (
+            np.concatenate([np.asarray(d, dtype=np.int32) for d in docs])
+            if len(docs) and lengths.sum()
+            else np.zeros(0, dtype=np.int32)
+        )
+        self._build(terms, lengths, n_terms, k1, b)
+
+    @classmethod
+    def from_terms(
+        cls, terms: np.ndarray, lengths: np.ndarray, n_terms: int, *, k1: float = K1, b: float = B
+    ) -> BM25:
+        """From every document's term ids laid end to end, and each document's length."""
+        out = cls.__new__(cls)
+        out._build(np.asarray(terms, dtype=np.int32), np.asarray(lengths, np.int64), n_terms, k1, b)
+        return out
+
+    def _build(
+        self, terms: np.ndarray, lengths: np.ndarray, n_terms: int, k1: float, b: float
+    ) -> None:
+        self.n_docs = len(lengths)
         self.k1, self.b = k1, b
-        lengths = np.array([len(d) for d in docs], dtype=np.float32)
-        self.avgdl = float(lengths.mean()) if self.n_docs and lengths.sum() else 1.0
+        total = int(lengths.sum()) if self.n_docs else 0
+        self.avgdl = total / self.n_docs if total else 1.0
         self._norm = (k1 * (1.0 - b + b * lengths / self.avgdl)).astype(np.float32)
-        if self.n_docs and lengths.sum():
-            terms = np.concatenate([np.asarray(d, dtype=np.int64) for d in docs])
-            doc_of = np.repeat(np.arange(self.n_docs, dtype=np.int64), lengths.astype(np.int64))
-            pair = np.unique(terms * self.n_docs + doc_of, return_counts=True)
-            keys, counts = pair
-            term_of, self._docs = np.divmod(keys, self.n_docs)
-            self._tf = counts.astype(np.float32)
-            size = max(n_terms, int(term_of.max()) + 1)
-            self._offsets = np.searchsorted(term_of, np.arange(size + 1)).astype(np.int64)
+        size = max(n_terms, int(terms.max()) + 1 if total else 0, 0)
+        if total:
+            order = np.argsort(terms, kind="stable")
+            by_term = terms[order]
+            doc_of = np.repeat(np.arange(self.n_docs, dtype=np.int32), lengths)[order]
+            del order
+            first = np.ones(len(by_term), dtype=bool)  # the first posting of a (term, document)
+            first[1:] = (by_term[1:] != by_term[:-1]) | (doc_of[1:] != doc_of[:-1])
+            starts = np.flatnonzero(first)
+            self._docs = doc_of[starts]
+            self._tf = np.diff(np.append(starts, len(by_term))).astype(np.float32)
+            self._offsets = np.searchsorted(by_term[starts], np.arange(size + 1)).astype(np.int64)
             df = np.diff(self._offsets).astype(np.float32)
         else:
-            self._docs = np.zeros(0, dtype=np.int64)
+            self._docs = np.zeros(0, dtype=np.int32)
             self._tf = np.zeros(0, dtype=np.float32)
-            self._offsets = np.zeros(max(n_terms, 0) + 1, dtype=np.int64)
-            df = np.zeros(max(n_terms, 0), dtype=np.float32)
+            self._offsets = np.zeros(size + 1, dtype=np.int64)
+            df = np.zeros(size, dtype=np.float32)
         # Lucene's idf: never negative, so a term in most documents still counts a little
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
 

@@ -1,124 +1,97 @@
-"""Writing the search index: embed new and changed cases, drop removed ones, keep the rest.
+"""Phase 2 of indexing: embed what the catalog filed, case by case, as a job of its own.
 
-Each case is written in one transaction, so an interrupted build keeps every finished case and
-resumes after it. Changing the embedder re-embeds everything: vectors of two models never mix.
+:meth:`IndexBuilder.update` holds the index's writer lock (a second writer waits, saying for whom)
+and brings the index in line with the library: it files new and changed cases for keyword search
+first (:mod:`analyzer.search.catalog`, seconds for hundreds), then embeds the passages meant to
+have vectors, oldest case first, in batches of about ``BATCH_CHARS``. Each case's vectors are
+written in one transaction, and from then on vector search finds it: the cases become
+searchable one by one, and an interrupted run resumes after the last case it finished. Between
+batches the library is looked at again: cases imported meanwhile are filed at once.
+
+A passage already embedded (the same text in another case, or a case filed again after its file
+changed) is not embedded again: its vector is reused. Changing the embedder clears every vector
+(the chunks stay): vectors of two models never mix. The model runs with as many threads as
+there are free cores when the job starts.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from analyzer.errors import AwardWriterError, Cancelled, CaseNotFoundError, IndexError_
+from analyzer.errors import AwardWriterError, Cancelled, IndexError_
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
-from analyzer.search.bm25 import tokenize
-from analyzer.search.chunking import Chunk, chunk_case
-from analyzer.search.indexstore import VECTORS_NAME, CaseInfo, run_repairing
-from analyzer.search.vectorfile import VectorFile
+from analyzer.search.catalog import CatalogResult, IndexCatalog, _library_marker
+from analyzer.search.chunking import HEADER_KEY, embedded_text, passage_key
+from analyzer.search.indexstore import FAILED, INDEXED, KEYWORDS, VECTORS_NAME, run_repairing
 from analyzer.search.vectors import FLAT_LIMIT, kind_for
 
 if TYPE_CHECKING:
-    from analyzer.library.store import CaseRecord, Library
+    from analyzer.library.store import Library
     from analyzer.search.embed import Embedder
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 16  # chunks per embedding call: one model batch, so a cancel loses at most one
+BATCH_CHARS = 2500  # characters per embedding call (~1 case): progress and cancel at that pace
 TOMBSTONE_LIMIT = 0.2  # HNSW is rebuilt when this share of its vectors are deleted ones
+SAVE_EVERY_S = 120.0  # the vectors file is saved this often during a long run
+LIBRARY_LOOK_S = 2.0  # how often a run looks for cases imported meanwhile (100k cases: 0.1 s)
+_ID_BATCH = 900
 
 
 @dataclass
 class IndexReport:
     embedder: str
     embedder_label: str = ""
-    added: int = 0
-    updated: int = 0
-    reembedded: int = 0  # every case, embedded again because the model changed
+    added: int = 0  # cases filed for the first time
+    updated: int = 0  # cases filed again (their file changed)
+    reembedded: int = 0  # cases embedded again because the model changed
     removed: int = 0
     unchanged: int = 0
+    embedded: int = 0  # cases that got their vectors in this run
+    reused: int = 0  # passages whose vector was reused instead of embedded
+    passages: int = 0  # passages embedded
     failed: list[tuple[int, str]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
-    n_cases: int = 0
+    n_cases: int = 0  # cases with vectors
+    keywords_only: int = 0  # filed cases without vectors (failed, or the run was stopped)
     n_chunks: int = 0
+    n_vectors: int = 0
     kind: str = "flat"
+    seconds: float = 0.0
 
 
-def _library_marker(library: Library) -> object | None:
-    """The library's cheap change marker, when it has one (``Library.generation()``)."""
-    marker = getattr(library, "generation", None)
-    return marker() if callable(marker) else None
+@dataclass
+class _Todo:
+    case_id: int
+    title: str
+    rows: list[tuple[int, str]]  # (chunk id, text to embed)
 
 
-class IndexBuilder(VectorFile):
+class _Eta:
+    """Seconds left, from the characters embedded so far and those still to come."""
+
+    def __init__(self, total_chars: int) -> None:
+        self.left = total_chars
+        self.done = 0
+        self.start = time.monotonic()
+
+    def step(self, chars: int) -> float | None:
+        self.left = max(0, self.left - chars)
+        self.done += chars
+        spent = time.monotonic() - self.start
+        if self.done < BATCH_CHARS or spent < 1.0:
+            return None  # too early to say
+        return self.left * spent / self.done
+
+
+class IndexBuilder(IndexCatalog):
     """The index with what brings it in line with the library."""
-
-    def statuses(self, library: Library | None = None) -> list[CaseInfo]:
-        """Each case's index status. With the library, its cases not indexed yet (new, or
-        changed since) are listed too, as ``pending``."""
-        known = self.cases()
-        if library is None:
-            return list(known.values())
-        hashes = library.case_hashes()
-        out = [info for cid, info in known.items() if cid in hashes and info.sha256 == hashes[cid]]
-        for summary in library.list_cases():
-            info = known.get(summary.id)
-            if info is not None and info.sha256 == hashes.get(summary.id):
-                continue
-            reason = "尚未建立索引" if info is None else "内容已改变，待重新索引"
-            out.append(
-                CaseInfo(
-                    summary.id,
-                    hashes.get(summary.id, ""),
-                    "pending",
-                    reason,
-                    0,
-                    summary.title,
-                    summary.source,
-                    summary.award,
-                    summary.industry,
-                    summary.category,
-                    summary.year,
-                    summary.brand,
-                )
-            )
-        return sorted(out, key=lambda i: i.case_id)
-
-    def stale_cases(self, library: Library, *, include_failed: bool = True) -> int:
-        """How many cases of the library are new, changed, removed or damaged since indexing
-        (and, with ``include_failed``, failed last time).
-
-        Without ``include_failed`` (the check before every search) the answer is remembered
-        with the library's change marker (``Library.generation()``) and the index generation:
-        while neither moved, no case is looked at again.
-        """
-        marker = _library_marker(library)
-        if not include_failed and marker is not None and self._fresh is not None:
-            ref, seen, generation = self._fresh
-            if ref() is library and seen == marker and generation == self.generation:
-                return 0
-        hashes = library.case_hashes()
-        arrays = self.arrays()
-        if not include_failed and not arrays.damaged and hashes == arrays.hashes:
-            if marker is not None:
-                self._fresh = (weakref.ref(library), marker, self.generation)
-            return 0  # the common case: no per-case work
-        known = self.cases()
-        todo = 0
-        for cid, sha in hashes.items():
-            info = known.get(cid)
-            if (
-                info is None
-                or info.sha256 != sha
-                or info.status == "damaged"
-                or (include_failed and info.status != "indexed")
-            ):
-                todo += 1
-        return todo + sum(1 for cid in known if cid not in hashes)
 
     def update(
         self,
@@ -128,12 +101,16 @@ class IndexBuilder(VectorFile):
         on_progress: ProgressCallback = no_progress,
         cancel: CancelToken | None = None,
         rebuild: bool = False,
+        on_wait: Callable[[str], None] | None = None,
+        threads: int | None = None,
     ) -> IndexReport:
-        """Bring the index in line with the library: embed new and changed cases, drop removed
-        ones, retry failed ones; the rest keep their vectors."""
-        return run_repairing(
-            self, lambda: self._update(library, embedder, on_progress, cancel, rebuild)
-        )
+        """File new and changed cases, drop removed ones, embed what has no vectors yet (and
+        retry failed cases). Waits for another writer (``on_wait`` hears whom for)."""
+        with self.writer().hold(on_wait=on_wait, cancel=cancel):
+            self.refresh()
+            return run_repairing(
+                self, lambda: self._update(library, embedder, on_progress, cancel, rebuild, threads)
+            )
 
     def _update(
         self,
@@ -142,275 +119,261 @@ class IndexBuilder(VectorFile):
         on_progress: ProgressCallback,
         cancel: CancelToken | None,
         rebuild: bool,
+        threads: int | None,
     ) -> IndexReport:
-        from analyzer.search.embed import embedder_label, embedder_spec
+        from analyzer.search.embed import embedder_label, embedder_spec, use_threads
 
-        with self._update_lock:
-            with self._lock:
-                label = embedder_label(embedder)
-                report = IndexReport(
-                    embedder=embedder.name, embedder_label=label, messages=list(self.messages)
-                )
-                self.messages.clear()
-                old, old_label = self.embedder_name, self.embedder_label
-                switched = bool(old) and (old != embedder.name or self.dim != embedder.dim)
-                prior: set[int] = set()
-                if rebuild or switched:
-                    prior = set(self.cases())
-                    if switched:
-                        report.messages.append(
-                            f"索引原由 {old_label} 建立；正在用 {label} 重新嵌入全部案例"
-                        )
-                    self._clear()
-                self._embedder_meta = {
-                    "embedder_name": embedder.name,
-                    "embedder_spec": embedder_spec(embedder),
-                    "embedder_label": label,
-                    "dim": str(embedder.dim),
-                }
-                with self._db:
-                    self._set_meta(**self._embedder_meta)
-                self.refresh()
-                known = self.cases()
-                hashes = library.case_hashes()
-                gone = [cid for cid in known if cid not in hashes]
-                if gone:
-                    self._delete_cases(gone)
-                    report.removed = len(gone)
-            todo = [
-                cid
-                for cid, sha in sorted(hashes.items())
-                if cid not in known or (known[cid].sha256, known[cid].status) != (sha, "indexed")
-            ]
-            report.unchanged = len(hashes) - len(todo)
-            on_progress(Progress(0, len(todo), "正在建立索引"))
-            try:
-                self._embed_cases(library, embedder, todo, known, report, on_progress, cancel)
-            finally:
-                with self._lock:
-                    self._finish(report)
-            if prior:  # cases indexed before the model changed were embedded again, not "added"
-                indexed = {c.case_id for c in self.statuses() if c.status == "indexed"}
-                report.reembedded = min(len(prior & indexed), report.added)
-                report.added -= report.reembedded
-            return report
+        started = time.monotonic()
+        label = embedder_label(embedder)
+        report = IndexReport(embedder=embedder.name, embedder_label=label)
+        report.messages += self.messages
+        self.messages.clear()
+        old, old_label = self.embedder_name, self.embedder_label
+        switched = bool(old) and (old != embedder.name or self.dim != embedder.dim)
+        prior = set(self.cases()) if rebuild else set()
+        if rebuild:
+            self._clear()
+        elif switched:
+            report.messages.append(f"索引原由 {old_label} 建立；正在用 {label} 重新嵌入全部案例")
+            self._clear_vectors()
+        with self._lock, self._db:
+            self._embedder_meta = {
+                "embedder_name": embedder.name,
+                "embedder_spec": embedder_spec(embedder),
+                "embedder_label": label,
+                "dim": str(embedder.dim),
+            }
+            self._set_meta(**self._embedder_meta)
+        filed = self.catalog(library, on_progress=on_progress, cancel=cancel)
+        self._count(report, filed)
+        hashes = library.case_hashes()
+        report.unchanged = len(hashes) - report.added - report.updated
+        if prior:  # filed again on purpose, not new
+            report.reembedded = len(prior & hashes.keys())
+            report.added -= report.reembedded
+        use_threads(embedder, threads)
+        try:
+            self._embed_pending(library, embedder, report, on_progress, cancel)
+        finally:
+            self._finish(report)
+            report.seconds = time.monotonic() - started
+        if switched and not rebuild:
+            report.reembedded, report.unchanged = report.embedded, 0
+        return report
 
-    def _clear(self) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM chunks")
-            self._db.execute("DELETE FROM cases")
-            self._db.execute("DELETE FROM terms")
-            self._bump()
-        self._vocab = None
-        self._vectors = None
-        self._remove_vectors_file()
+    @staticmethod
+    def _count(report: IndexReport, filed: CatalogResult) -> None:
+        report.added += filed.added
+        report.updated += filed.updated
+        report.removed += filed.removed
+        if filed.kept:
+            report.messages.append(
+                f"案例库中没有任何案例：索引保留原有的 {filed.kept} 个案例，未删除"
+                "（若确实清空了案例库，运行 `award-writer index --rebuild`）"
+            )
 
-    def drop_removed(self, library: Library) -> int:
-        """Remove the cases the library no longer has (needs no model); how many there were."""
-        with self._update_lock, self._lock:
-            hashes = library.case_hashes()
-            gone = [cid for cid in self.cases() if cid not in hashes]
-            if gone:
-                self._delete_cases(gone)
-                self._save_vectors()
-            return len(gone)
+    # ------------------------------------------------------------------ embedding
 
-    def _delete_cases(self, case_ids: list[int]) -> None:
-        vectors = self.vectors()
-        marks = ",".join("?" * len(case_ids))
-        with self._db:
-            ids = [
-                r[0]
-                for r in self._db.execute(
-                    f"SELECT id FROM chunks WHERE case_id IN ({marks})", case_ids
-                )
-            ]
-            self._db.execute(f"DELETE FROM chunks WHERE case_id IN ({marks})", case_ids)
-            self._db.execute(f"DELETE FROM cases WHERE case_id IN ({marks})", case_ids)
-            self._bump()
-        vectors.remove(np.array(ids, dtype=np.int64))
-        self._vectors_dirty = True
+    def _pending(self) -> list[tuple[int, str]]:
+        with self._lock:
+            return self._db.execute(
+                "SELECT case_id, title FROM cases WHERE status IN (?, ?) ORDER BY case_id",
+                (KEYWORDS, FAILED),
+            ).fetchall()
 
-    def _embed_cases(
+    def _pending_chars(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sum(length(text)) FROM chunks WHERE embed=1 AND vector IS NULL"
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def _gather(self, case_id: int, title: str, common: frozenset[int]) -> _Todo:
+        """A case's passages still to embed, boilerplate taken out (the index's policy,
+        ``chunking.DEFAULT``, embeds a chunk's text without its context line)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, section, text FROM chunks"
+                " WHERE case_id=? AND embed=1 AND vector IS NULL ORDER BY ordinal",
+                (case_id,),
+            ).fetchall()
+        todo = []
+        for chunk_id, section, text in rows:
+            todo.append((chunk_id, embedded_text(text, common if section != HEADER_KEY else set())))
+        return _Todo(case_id, title, todo)
+
+    def _embed_pending(
         self,
         library: Library,
         embedder: Embedder,
-        todo: list[int],
-        known: dict[int, CaseInfo],
         report: IndexReport,
         on_progress: ProgressCallback,
         cancel: CancelToken | None,
     ) -> None:
-        batch: list[tuple[CaseRecord, list[Chunk]]] = []
-        done = 0
-
-        def flush() -> None:
-            nonlocal done
-            self._embed_batch(batch, embedder, known, report, cancel)
-            done += len(batch)
-            on_progress(Progress(done, len(todo), f"已索引：{batch[-1][0].title}"))
-            batch.clear()
-
-        for case_id in todo:
+        pending = self._pending()
+        if not pending:
+            return
+        common = self.common_sentences()
+        eta = _Eta(self._pending_chars())
+        attempted: set[int] = set()
+        marker = (_library_marker(library), library.case_hashes())
+        last_save = last_look = time.monotonic()
+        on_progress(Progress(0, len(pending), "正在建立向量索引"))
+        queue = list(pending)
+        while queue:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            try:
-                case = library.get_case(case_id)
-            except CaseNotFoundError:  # removed while we were indexing
-                done += 1
+            batch: list[_Todo] = []
+            chars = 0
+            while queue and chars < BATCH_CHARS:
+                item = self._gather(*queue.pop(0), common)
+                batch.append(item)
+                chars += sum(len(t) for _, t in item.rows)
+            attempted |= {item.case_id for item in batch}
+            self._embed_batch(batch, embedder, report, cancel)
+            seconds_left = eta.step(chars)
+            total = len(attempted) + len(queue)
+            message = f"已建立索引：{batch[-1].title}"
+            on_progress(Progress(len(attempted), total, message, seconds_left))
+            if time.monotonic() - last_save > SAVE_EVERY_S:
+                self._save_vectors()
+                last_save = time.monotonic()
+            if queue and time.monotonic() - last_look < LIBRARY_LOOK_S:
                 continue
-            chunks = chunk_case(case, case_id)
-            if not chunks:
-                self._store_failed(case, "没有可索引的文字", report)
-                done += 1
-                continue
-            batch.append((case, chunks))
-            if sum(len(c) for _, c in batch) >= EMBED_BATCH:
-                flush()
-        if batch:
-            flush()
+            last_look = time.monotonic()
+            now = (_library_marker(library), library.case_hashes())
+            if now != marker:  # imported (or removed) while we embed: file them at once
+                marker = now
+                self._count(report, self.catalog(library, cancel=cancel))
+                queue = [p for p in self._pending() if p[0] not in attempted]
+                eta.left = self._pending_chars()
 
     def _embed_batch(
         self,
-        batch: list[tuple[CaseRecord, list[Chunk]]],
+        batch: list[_Todo],
         embedder: Embedder,
-        known: dict[int, CaseInfo],
         report: IndexReport,
         cancel: CancelToken | None,
     ) -> None:
-        texts = [c.indexed_text for _, chunks in batch for c in chunks]
+        keys = {cid: passage_key(text) for item in batch for cid, text in item.rows if text}
+        known = self._stored_vectors(set(keys.values()))
+        texts = list(
+            dict.fromkeys(
+                text for item in batch for cid, text in item.rows if text and keys[cid] not in known
+            )
+        )
         try:
-            vecs = embedder.embed_passages(texts, cancel=cancel)
-            vecs = np.asarray(vecs, dtype=np.float32)
-            if vecs.shape != (len(texts), embedder.dim) or not np.isfinite(vecs).all():
-                raise IndexError_(f"嵌入模型返回的向量形状不对：{vecs.shape}")
+            vecs = embedder.embed_passages(texts, cancel=cancel) if texts else None
+            if vecs is not None:
+                vecs = np.asarray(vecs, dtype=np.float32)
+                if vecs.shape != (len(texts), embedder.dim) or not np.isfinite(vecs).all():
+                    raise IndexError_(f"嵌入模型返回的向量形状不对：{vecs.shape}")
         except (Cancelled, KeyboardInterrupt):
             raise
         except Exception as exc:
-            if len(batch) > 1:  # find the case that fails; the others still get indexed
+            if len(batch) > 1:  # find the case that fails; the others still get their vectors
                 for item in batch:
-                    self._embed_batch([item], embedder, known, report, cancel)
+                    self._embed_batch([item], embedder, report, cancel)
                 return
             reason = str(exc) if isinstance(exc, AwardWriterError) else repr(exc)
-            self._store_failed(batch[0][0], f"嵌入失败：{reason}", report)
+            self._store_failed(batch[0], f"嵌入失败：{reason}", report)
             return
-        pos = 0
-        for case, chunks in batch:
-            self._store_case(case, chunks, vecs[pos : pos + len(chunks)])
-            pos += len(chunks)
-            if case.id in known:
-                report.updated += 1
-            else:
-                report.added += 1
+        fresh = {passage_key(t): vecs[i] for i, t in enumerate(texts)} if vecs is not None else {}
+        report.passages += len(texts)
+        for item in batch:
+            rows: list[tuple[int, str | None, np.ndarray | None]] = []
+            for chunk_id, text in item.rows:
+                if not text:
+                    rows.append((chunk_id, None, None))
+                    continue
+                key = keys[chunk_id]
+                if key in known:
+                    report.reused += 1
+                rows.append((chunk_id, key, known.get(key, fresh.get(key))))
+            self._store_vectors(item.case_id, rows)
+            report.embedded += 1
 
-    def _intern(self, tokens: list[str]) -> np.ndarray:
-        vocab = self.vocab()
-        ids = []
-        for token in tokens:
-            term = vocab.get(token)
-            if term is None:
-                cur = self._db.execute("INSERT INTO terms(term) VALUES (?)", (token,))
-                term = vocab[token] = int(cur.lastrowid or 0)
-            ids.append(term)
-        return np.array(ids, dtype=np.int32)
-
-    def _store_case(self, case: CaseRecord, chunks: list[Chunk], vecs: np.ndarray) -> None:
-        tokens = [tokenize(chunk.indexed_text) for chunk in chunks]
+    def _stored_vectors(self, keys: set[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for these passage keys (the same text embedded before)."""
+        out: dict[str, np.ndarray] = {}
+        wanted = sorted(keys)
+        dim = self.dim
         with self._lock:
-            vectors = self.vectors()
-            try:
-                old, new_ids = self._write_case(case, chunks, vecs, tokens)
-            except BaseException:
-                self._vocab = None  # the transaction rolled back the new terms
-                raise
-            vectors.remove(np.array(old, dtype=np.int64))
-            vectors.add(np.array(new_ids, dtype=np.int64), vecs)
-            self._vectors_dirty = True
+            for start in range(0, len(wanted), _ID_BATCH):
+                part = wanted[start : start + _ID_BATCH]
+                marks = ",".join("?" * len(part))
+                for key, blob in self._db.execute(
+                    f"SELECT vkey, vector FROM chunks WHERE vkey IN ({marks})"
+                    " AND vector IS NOT NULL",
+                    part,
+                ):
+                    if len(blob) == dim * 4:
+                        out[key] = np.frombuffer(blob, dtype=np.float32)
+        return out
 
-    def _write_case(
-        self, case: CaseRecord, chunks: list[Chunk], vecs: np.ndarray, tokens: list[list[str]]
-    ) -> tuple[list[int], list[int]]:
-        new_ids = []
-        with self._db:  # one transaction per case: an interruption never leaves half a case
-            old = [
-                r[0] for r in self._db.execute("SELECT id FROM chunks WHERE case_id=?", (case.id,))
-            ]
-            self._db.execute("DELETE FROM chunks WHERE case_id=?", (case.id,))
-            for chunk, vec, toks in zip(chunks, vecs, tokens, strict=True):
-                terms = self._intern(toks)
-                cur = self._db.execute(
-                    "INSERT INTO chunks (case_id, ordinal, section, kind, section_title, text,"
-                    ' start, "end", terms, vector) VALUES (?,?,?,?,?,?,?,?,?,?)',
-                    (
-                        case.id,
-                        chunk.ordinal,
-                        chunk.section,
-                        chunk.kind,
-                        chunk.section_title,
-                        chunk.text,
-                        chunk.start,
-                        chunk.end,
-                        terms.tobytes(),
-                        np.ascontiguousarray(vec, dtype=np.float32).tobytes(),
-                    ),
-                )
-                new_ids.append(int(cur.lastrowid or 0))
-            self._upsert_case(case, "indexed", "", len(chunks))
-            self._bump()
-        return old, new_ids
-
-    def _store_failed(self, case: CaseRecord, reason: str, report: IndexReport) -> None:
-        log.info("case %s (%s) not indexed: %s", case.id, case.title, reason)
-        report.failed.append((case.id, reason))
+    def _store_vectors(
+        self, case_id: int, rows: list[tuple[int, str | None, np.ndarray | None]]
+    ) -> None:
+        """One case's vectors in one transaction: from now on vector search finds it."""
         with self._lock:
             vectors = self.vectors()
             with self._db:
-                old = [
-                    r[0]
-                    for r in self._db.execute("SELECT id FROM chunks WHERE case_id=?", (case.id,))
-                ]
-                self._db.execute("DELETE FROM chunks WHERE case_id=?", (case.id,))
-                self._upsert_case(case, "failed", reason, 0)
-                self._bump()
-            vectors.remove(np.array(old, dtype=np.int64))
-            self._vectors_dirty = True
+                self._db.executemany(
+                    "UPDATE chunks SET embed=?, vkey=?, vector=? WHERE id=?",
+                    [
+                        (
+                            int(vec is not None),
+                            key,
+                            None
+                            if vec is None
+                            else np.ascontiguousarray(vec, np.float32).tobytes(),
+                            chunk_id,
+                        )
+                        for chunk_id, key, vec in rows
+                    ],
+                )
+                self._db.execute(
+                    "UPDATE cases SET status=?, reason='', indexed_at=? WHERE case_id=?",
+                    (INDEXED, time.time(), case_id),
+                )
+                self._bump_vectors()
+            done = [(i, v) for i, _, v in rows if v is not None]
+            if done:
+                vectors.add(
+                    np.array([i for i, _ in done], dtype=np.int64), np.vstack([v for _, v in done])
+                )
+                self._vectors_dirty = True
 
-    def _upsert_case(self, case: CaseRecord, status: str, reason: str, n_chunks: int) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                case.id,
-                case.sha256,
-                status,
-                reason,
-                n_chunks,
-                case.title,
-                case.source,
-                case.award,
-                case.industry,
-                case.category,
-                case.year,
-                case.brand,
-                time.time(),
-            ),
-        )
+    def _store_failed(self, item: _Todo, reason: str, report: IndexReport) -> None:
+        log.info("case %s (%s) not embedded: %s", item.case_id, item.title, reason)
+        report.failed.append((item.case_id, reason))
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE cases SET status=?, reason=? WHERE case_id=?",
+                (FAILED, reason, item.case_id),
+            )
+            self._bump_vectors()
 
     def _finish(self, report: IndexReport) -> None:
         """Pick flat or HNSW for the new size, drop tombstones, save the vectors file."""
-        vectors = self.vectors()
-        n_live = self.n_chunks()
-        wanted = kind_for(n_live)
-        tombstones = vectors.ntotal - n_live
-        if wanted != vectors.kind or (
-            vectors.kind == "hnsw" and tombstones > TOMBSTONE_LIMIT * max(n_live, 1)
-        ):
-            if wanted != vectors.kind:
-                report.messages.append(
-                    f"{n_live} 个片段：向量索引改用 {wanted}（{FLAT_LIMIT} 个以内用精确检索）"
-                )
-            self._rebuild_vectors()
-        elif self._vectors_dirty or not (self.dir / VECTORS_NAME).exists():
-            self._save_vectors()
-        report.n_chunks = n_live
-        report.n_cases = sum(1 for c in self.cases().values() if c.status == "indexed")
-        report.kind = self.vectors().kind
+        with self._lock:
+            vectors = self.vectors()
+            n_live = self.n_vectors()
+            wanted = kind_for(n_live)
+            tombstones = vectors.ntotal - n_live
+            if wanted != vectors.kind or (
+                vectors.kind == "hnsw" and tombstones > TOMBSTONE_LIMIT * max(n_live, 1)
+            ):
+                if wanted != vectors.kind:
+                    report.messages.append(
+                        f"{n_live} 个向量：向量索引改用 {wanted}（{FLAT_LIMIT} 个以内用精确检索）"
+                    )
+                self._rebuild_vectors()
+            elif self._vectors_dirty or not (self.dir / VECTORS_NAME).exists():
+                self._save_vectors()
+            cases = self.cases().values()
+            report.n_chunks = self.n_chunks()
+            report.n_vectors = n_live
+            report.n_cases = sum(1 for c in cases if c.status == INDEXED)
+            report.keywords_only = sum(1 for c in cases if c.status in (KEYWORDS, FAILED))
+            report.kind = self.vectors().kind

@@ -82,26 +82,31 @@ class _Stats:
 
 
 # index → ((its generation, its passages), their statistics)
-_STATS: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], _Stats | None]] = (
+_STATS: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int, int], _Stats | None]] = (
     weakref.WeakKeyDictionary()
 )
 _STATS_LOCK = threading.Lock()
 
 
 def _library_stats(index: SearchIndex) -> _Stats | None:
-    # a database set aside and rebuilt starts its generations again: the size tells them apart
-    state = (index.generation, len(index.arrays().ids))
+    # a database set aside and rebuilt starts its generations again: the size tells them apart.
+    # While the background indexing adds vectors case by case, the statistics are sampled again
+    # only when the embedded cases grew by a tenth (a sample of the library is what they are).
+    embedded = len(index.embedded_cases())
+    state = (index.generation, len(index.arrays().ids), embedded)
     with _STATS_LOCK:
         cached = _STATS.get(index)
-        if cached is not None and cached[0] == state:
-            return cached[1]
+        if cached is not None and cached[0][:2] == state[:2]:
+            then = cached[0][2]
+            if embedded == then or (then and abs(embedded - then) * 10 < then):
+                return cached[1]
     case_ids = sorted(index.cases())
     if len(case_ids) > SAMPLE_CASES:  # a fixed sample: the same statistics every time
         picked = np.random.default_rng(0).choice(len(case_ids), SAMPLE_CASES, replace=False)
         case_ids = [case_ids[i] for i in sorted(picked)]
     n, total, outer, by_case = 0, None, None, {}
     for case_id in case_ids:
-        _, vectors, _ = index.case_chunks(case_id)
+        _, vectors, _, _ = index.case_chunks(case_id)
         if not len(vectors):
             continue
         v = vectors.astype(np.float64)
@@ -165,7 +170,7 @@ def evidence(
     wanted = set(terms) - {-1}
     out: dict[int, Evidence] = {}
     for case_id in case_ids:
-        chunks, chunk_vectors, chunk_terms = index.case_chunks(case_id)
+        chunks, chunk_vectors, chunk_terms, with_vector = index.case_chunks(case_id)
         if not chunks:
             continue
         coverage = np.zeros(len(chunks))
@@ -180,10 +185,11 @@ def evidence(
             sims = chunk_vectors @ queries.T
             scores = _z_scores(stats, case_id, queries, sims)
             if scores is not None:
-                best = int(np.unravel_index(int(np.argmax(scores)), scores.shape)[0])
+                row = int(np.unravel_index(int(np.argmax(scores)), scores.shape)[0])
                 z = float(scores.max())
             else:
-                best = int(np.unravel_index(int(np.argmax(sims)), sims.shape)[0])
+                row = int(np.unravel_index(int(np.argmax(sims)), sims.shape)[0])
+            best = with_vector[row]  # the vector's chunk (a case's tails have no vectors)
             cosine = float(sims.max())
         chunk = chunks[best]
         shared = index.shared_terms(chunk.id, wanted, limit=3 * SHOWN_TERMS) if wanted else []

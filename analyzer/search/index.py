@@ -1,10 +1,13 @@
 """The search index of a library, in ``paths.index_dir(home)``.
 
-Two files, each with its module: ``index.sqlite3``, the truth (:mod:`analyzer.search.indexstore`),
-and ``vectors.faiss``, derived from it (:mod:`analyzer.search.vectorfile`); updating both is
-:mod:`analyzer.search.build`. Damage is never fatal: :func:`repairing` runs an operation again
-after setting a damaged database aside, and every repair leaves a message in
-``SearchIndex.messages`` (the desktop app shows them).
+Two files, each with its module: ``index.sqlite3``, the truth (:mod:`analyzer.search.indexstore`,
+read by :mod:`analyzer.search.indexread`), and ``vectors.faiss``, derived from it
+(:mod:`analyzer.search.vectorfile`). Cases enter in two phases: filed for keyword search at once
+(:mod:`analyzer.search.catalog`), embedded case by case by a job of its own
+(:mod:`analyzer.search.build`); one writer at a time (:mod:`analyzer.search.writelock`), readers
+never wait. Damage is never fatal: :func:`repairing` runs an operation again after setting a
+damaged database aside, and every repair leaves a message in ``SearchIndex.messages`` (the
+desktop app shows them).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from analyzer.progress import CancelToken, ProgressCallback, no_progress
 from analyzer.search.build import IndexBuilder, IndexReport
-from analyzer.search.indexstore import DB_NAME, VECTORS_NAME, CaseInfo, StoredChunk, run_repairing
+from analyzer.search.indexread import StoredChunk
+from analyzer.search.indexstore import DB_NAME, VECTORS_NAME, CaseInfo, run_repairing
 
 if TYPE_CHECKING:
     from analyzer.library.store import Library
@@ -78,12 +82,15 @@ def update(
     on_progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     rebuild: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IndexReport:
-    """Build or update the library's index. Without an embedder, the one that built the index
-    is used (the bundled one for a new index)."""
+    """Build or update the library's index (both phases). Without an embedder, the one that
+    built the index is used (the bundled one for a new index)."""
     from analyzer.search.embed import get_embedder
 
     index = open_index(library.home)
     if embedder is None:
-        embedder = get_embedder(index.embedder_spec or None)
-    return index.update(library, embedder, on_progress=on_progress, cancel=cancel, rebuild=rebuild)
+        embedder = get_embedder(repairing(index, lambda: index.embedder_spec) or None)
+    return index.update(
+        library, embedder, on_progress=on_progress, cancel=cancel, rebuild=rebuild, on_wait=on_wait
+    )

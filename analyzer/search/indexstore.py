@@ -1,15 +1,26 @@
 """The database side of a library's search index: ``index.sqlite3``, the truth.
 
-Every chunk (text, section, offsets, jieba term ids and its vector), a per-case status (indexed /
-failed and why / damaged, with the content hash it was built from), the vocabulary and, in
-``meta``, the embedder that built it. A database SQLite cannot read (or an empty file, or garbled
-numbers in ``meta``) is set aside (``*.corrupt``) and the index starts over, keeping the embedder
-it was built with; stored blobs that cannot be right (term ids beyond the vocabulary, a vector of
-the wrong length or not finite) mark only their case ``damaged``, and the next update re-embeds
-it. Every repair leaves a message (in Chinese) in ``messages``.
+Every chunk (text, section, offsets, jieba term ids and, once embedded, its vector), a per-case
+status, the vocabulary and, in ``meta``, the embedder that built it. A case goes through two
+phases (:mod:`analyzer.search.catalog`, :mod:`analyzer.search.build`):
 
-:class:`IndexStore` reads; :mod:`analyzer.search.vectorfile` adds the FAISS file,
-:mod:`analyzer.search.build` the writing, :mod:`analyzer.search.index` the shared instance.
+* ``keywords``: chunked and tokenized — searchable by BM25 at once, its vectors pending;
+* ``indexed``: every chunk meant to have a vector has one;
+* ``failed``: the model failed on it (searchable by keywords; the next ``index`` retries);
+* ``damaged``: its stored data could not be right; filed again by the next update.
+
+``generation`` in ``meta`` moves when chunks change (BM25 and the per-chunk arrays are rebuilt),
+``vgeneration`` when only vectors were added (another process then catches its vectors up
+without rebuilding BM25).
+
+Damage is repaired, never guessed: a database SQLite cannot read (or an empty file, or garbled
+numbers in ``meta``) is set aside (``*.corrupt``) and the index starts over, keeping the
+embedder it was built with; but an error that is not damage (a database locked by another
+writer, a constraint, a closed library) is reported as it is, and an error whose cause is
+unclear is set aside only when SQLite's own ``quick_check`` of the index file fails. Stored
+blobs that cannot be right (term ids beyond the vocabulary, a vector of the wrong length or not
+finite) mark only their case ``damaged``. Every repair leaves a message (in Chinese) in
+``messages``. Reading helpers are in :mod:`analyzer.search.indexread`.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,20 +40,22 @@ import numpy as np
 
 from analyzer.errors import IndexDamaged, IndexError_
 from analyzer.paths import index_dir
-from analyzer.search.bm25 import BM25
-from analyzer.search.chunking import HEADER_KEY
 
 if TYPE_CHECKING:
+    from analyzer.search.indexread import _Arrays
     from analyzer.search.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-INDEX_VERSION = 1  # chunking + tokenizing + layout; a change re-embeds every case
+INDEX_VERSION = 2  # chunking + tokenizing + layout; a change files every case again
 DB_NAME = "index.sqlite3"
 VECTORS_NAME = "vectors.faiss"
-_INT_META = ("generation", "dim", "vectors_ntotal", "vectors_generation")
+KEYWORDS, INDEXED, FAILED, DAMAGED = "keywords", "indexed", "failed", "damaged"
+_INT_META = ("generation", "vgeneration", "dim", "vectors_ntotal")
 _EMBEDDER_META = ("embedder_name", "embedder_spec", "embedder_label", "dim")
+_DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_TABLES = ("meta", "cases", "chunks", "terms")
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,16 +64,24 @@ CREATE TABLE IF NOT EXISTS cases (
     reason TEXT NOT NULL DEFAULT '', n_chunks INTEGER NOT NULL DEFAULT 0,
     title TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', award TEXT,
     industry TEXT NOT NULL DEFAULT '', category TEXT NOT NULL DEFAULT '', year INTEGER,
-    brand TEXT NOT NULL DEFAULT '', indexed_at REAL NOT NULL DEFAULT 0
+    brand TEXT NOT NULL DEFAULT '', indexed_at REAL NOT NULL DEFAULT 0,
+    sentences BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, case_id INTEGER NOT NULL, ordinal INTEGER NOT NULL,
     section TEXT NOT NULL, kind TEXT NOT NULL, section_title TEXT NOT NULL, text TEXT NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, terms BLOB NOT NULL, vector BLOB NOT NULL
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, terms BLOB NOT NULL,
+    embed INTEGER NOT NULL DEFAULT 1, vkey TEXT, vector BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_case ON chunks(case_id);
+CREATE INDEX IF NOT EXISTS chunks_vkey ON chunks(vkey) WHERE vkey IS NOT NULL;
+CREATE INDEX IF NOT EXISTS chunks_embedded ON chunks(case_id) WHERE vector IS NOT NULL;
 CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
 """
+CASE_COLUMNS = (
+    "case_id, sha256, status, reason, n_chunks, title, source, award, industry, category, year,"
+    " brand"
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +90,7 @@ class CaseInfo:
 
     case_id: int
     sha256: str
-    status: str  # indexed | failed | damaged (| pending, only in statuses(library))
+    status: str  # keywords | indexed | failed | damaged (| pending, only in statuses(library))
     reason: str
     n_chunks: int
     title: str
@@ -80,40 +101,9 @@ class CaseInfo:
     year: int | None
     brand: str
 
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    case_id: int
-    ordinal: int
-    section: str
-    kind: str
-    section_title: str
-    text: str
-    start: int
-    end: int
-
-
-@dataclass
-class _Arrays:
-    """Per-chunk columns in memory, in chunk-id order (BM25 documents use the same order)."""
-
-    ids: np.ndarray
-    case_of: np.ndarray
-    section: np.ndarray
-    kind: np.ndarray
-    headers: frozenset[int] = frozenset()
-    hashes: dict[int, str] = field(default_factory=dict)  # case id → hash (not damaged ones)
-    damaged: int = 0  # cases whose stored data was found damaged (re-embedded next update)
-    bm25: BM25 | None = None
-    dead: np.ndarray | None = None  # ids still in an HNSW graph but no longer in the index
-
-    def case_ids(self, chunk_ids: np.ndarray) -> np.ndarray:
-        """The case of each chunk id (-1 for an id not in the index)."""
-        if len(self.ids) == 0:
-            return np.full(len(chunk_ids), -1, dtype=np.int64)
-        pos = np.clip(np.searchsorted(self.ids, chunk_ids), 0, len(self.ids) - 1)
-        return np.where(self.ids[pos] == chunk_ids, self.case_of[pos], -1)
+    @property
+    def has_vectors(self) -> bool:
+        return self.status == INDEXED
 
 
 def _is_int(value: str) -> bool:
@@ -146,8 +136,8 @@ class IndexStore:
         self.dir = index_dir(Path(home))
         self.messages: list[str] = []  # repairs made while opening, for the user to read
         self._lock = threading.RLock()  # the connection and the in-memory structures
-        self._update_lock = threading.Lock()  # one update at a time; searches go on meanwhile
         self._seen_generation = -1
+        self._seen_vgeneration = -1
         self._arrays: _Arrays | None = None
         self._vocab: dict[str, int] | None = None
         self._vectors: VectorIndex | None = None
@@ -161,7 +151,7 @@ class IndexStore:
         except OSError as exc:
             raise IndexError_(f"{self.dir}：无法创建索引文件夹（{exc}）") from exc
         self._db = self._connect()
-        self._seen_generation = self.generation
+        self._seen_generation, self._seen_vgeneration = self.generation, self.vgeneration
 
     # ------------------------------------------------------------------ database
 
@@ -172,6 +162,8 @@ class IndexStore:
                 raise IndexDamaged("文件为空（0 字节）")
             return self._try_connect(path)
         except sqlite3.DatabaseError as exc:
+            if not isinstance(exc, IndexDamaged) and not self._fails_check(path, exc):
+                raise IndexError_(f"{path}：索引数据库暂时无法打开（{exc}）") from exc
             return self._set_aside(exc)
 
     def _set_aside(self, exc: Exception) -> sqlite3.Connection:
@@ -190,6 +182,35 @@ class IndexStore:
                 )
         return db
 
+    def is_damage(self, exc: sqlite3.DatabaseError) -> bool:
+        """Whether ``exc`` means the index database is damaged. A locked database, a
+        constraint, a closed connection are not; when unsure, SQLite checks the file."""
+        if isinstance(exc, IndexDamaged):
+            return True
+        return self._fails_check(self.dir / DB_NAME, exc)
+
+    @staticmethod
+    def _fails_check(path: Path, exc: sqlite3.DatabaseError) -> bool:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF not in _DAMAGE_CODES:
+            return False  # busy/locked, constraint, misuse: the file is fine
+        if isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError):
+            return False
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error:
+            return True
+        try:
+            ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            return not ok or not set(_TABLES) <= names
+        except sqlite3.OperationalError as check_exc:  # busy: a writer, not damage
+            return (getattr(check_exc, "sqlite_errorcode", 0) or 0) & 0xFF in _DAMAGE_CODES
+        except sqlite3.Error:
+            return True
+        finally:
+            db.close()
+
     def discard(self, exc: Exception) -> None:
         """The database failed mid-use: set it aside and start empty (the next update rebuilds)."""
         with self._lock:
@@ -199,7 +220,7 @@ class IndexStore:
             self._arrays, self._vocab, self._vectors = None, None, None
             self._vectors_dirty = False
             self._fresh = None
-            self._seen_generation = self.generation
+            self._seen_generation, self._seen_vgeneration = self.generation, self.vgeneration
 
     def _try_connect(self, path: Path) -> sqlite3.Connection:
         existed = path.exists()
@@ -207,24 +228,28 @@ class IndexStore:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_DDL)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            db.execute("SELECT count(*), sum(length(terms)), sum(length(vector)) FROM chunks")
-            db.execute("SELECT count(*), max(id) FROM terms").fetchone()
             if existed and not meta:
                 raise IndexDamaged("数据库里没有索引的记录")
+            if meta.get("version") not in (None, str(INDEX_VERSION)):
+                self._note("索引由另一版本的 Award Writer 建立，正在重新建立")
+                with db:  # another layout: the old tables go, the embedder choice stays
+                    for table in ("chunks", "cases", "terms"):
+                        db.execute(f"DROP TABLE IF EXISTS {table}")
+                    db.execute("DELETE FROM meta WHERE key NOT IN (?, ?, ?, ?)", _EMBEDDER_META)
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            db.executescript(_DDL)
+            db.execute("SELECT count(*), sum(length(terms)), sum(length(vector)) FROM chunks")
+            db.execute("SELECT count(*), max(id) FROM terms").fetchone()
             for key in _INT_META:
                 if key in meta and not _is_int(meta[key]):
                     raise IndexDamaged(f"meta 中的 {key} 不是整数：{meta[key][:40]!r}")
         except sqlite3.DatabaseError:
             db.close()
             raise
-        if meta.get("version") not in (None, str(INDEX_VERSION)):
-            self._note("索引由另一版本的 Award Writer 建立，正在重建")
-            with db:
-                db.execute("DELETE FROM chunks")
-                db.execute("DELETE FROM cases")
-                db.execute("DELETE FROM terms")
         with db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
         kept = {k: meta[k] for k in _EMBEDDER_META if meta.get(k)}
@@ -259,17 +284,39 @@ class IndexStore:
         self._set_meta(generation=self._seen_generation)
         self._arrays = None
 
+    def _bump_vectors(self) -> None:
+        """Inside a transaction that only added vectors (BM25 and the arrays still hold)."""
+        self._seen_vgeneration = self._int_meta("vgeneration") + 1
+        self._set_meta(vgeneration=self._seen_vgeneration)
+        if self._arrays is not None:
+            self._arrays.embedded = None
+
     def refresh(self) -> None:
         """Drop what another process made stale (it changed the index since we loaded it)."""
         with self._lock:
-            if self.generation != self._seen_generation and not self._vectors_dirty:
+            generation, vgeneration = self.generation, self.vgeneration
+            if generation != self._seen_generation and not self._vectors_dirty:
                 self._arrays, self._vocab, self._vectors = None, None, None
-                self._seen_generation = self.generation
+                self._seen_generation, self._seen_vgeneration = generation, vgeneration
+            elif vgeneration != self._seen_vgeneration and not self._vectors_dirty:
+                self._catch_up_vectors()
+                self._seen_vgeneration = vgeneration
+
+    def _catch_up_vectors(self) -> None:
+        """Another process added vectors (its chunks are the ones we know): add them too."""
+        if self._arrays is not None:
+            self._arrays.embedded = None
+        self._vectors = None  # loaded again with the file and what came after it
 
     @property
     def generation(self) -> int:
         with self._lock:
             return self._int_meta("generation")
+
+    @property
+    def vgeneration(self) -> int:
+        with self._lock:
+            return self._int_meta("vgeneration")
 
     @property
     def embedder_name(self) -> str:
@@ -295,134 +342,29 @@ class IndexStore:
         with self._lock:
             self._db.close()
 
-    # ------------------------------------------------------------------ reading
+    # ------------------------------------------------------------------ counts
 
     def cases(self) -> dict[int, CaseInfo]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT case_id, sha256, status, reason, n_chunks, title, source, award, industry,"
-                " category, year, brand FROM cases ORDER BY case_id"
-            ).fetchall()
+            rows = self._db.execute(f"SELECT {CASE_COLUMNS} FROM cases ORDER BY case_id").fetchall()
         return {r[0]: CaseInfo(*r) for r in rows}
 
     def n_chunks(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
+    def n_vectors(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM chunks WHERE vector IS NOT NULL")
+            return int(row.fetchone()[0])
+
     def is_empty(self) -> bool:
         return self.n_chunks() == 0
 
-    def arrays(self) -> _Arrays:
-        with self._lock:
-            if self._arrays is None:
-                rows = self._db.execute(
-                    "SELECT id, case_id, section, kind FROM chunks ORDER BY id"
-                ).fetchall()
-                cases = self._db.execute("SELECT case_id, sha256, status FROM cases").fetchall()
-                self._arrays = _Arrays(
-                    ids=np.array([r[0] for r in rows], dtype=np.int64),
-                    case_of=np.array([r[1] for r in rows], dtype=np.int64),
-                    section=np.array([r[2] for r in rows], dtype=object),
-                    kind=np.array([r[3] for r in rows], dtype=object),
-                    headers=frozenset(r[0] for r in rows if r[2] == HEADER_KEY),
-                    hashes={c: sha for c, sha, status in cases if status != "damaged"},
-                    damaged=sum(1 for *_, status in cases if status == "damaged"),
-                )
-            return self._arrays
-
-    def bm25(self) -> BM25:
-        with self._lock:
-            arrays = self.arrays()
-            if arrays.bm25 is None:
-                n_terms = self._n_terms()
-                rows = self._db.execute("SELECT case_id, terms FROM chunks ORDER BY id").fetchall()
-                # term ids are 1..count: anything else (or a ragged blob) is damage, and BM25
-                # must not size its postings by a garbled id
-                bad = {case for case, blob in rows if not _valid_terms(blob, n_terms)}
-                if bad:
-                    self._mark_damaged(bad, "存储的分词数据损坏")
-                    arrays = self.arrays()
-                    rows = [r for r in rows if r[0] not in bad]
-                docs = [np.frombuffer(blob, dtype=np.int32) for _, blob in rows]
-                arrays.bm25 = BM25(docs, n_terms)
-            return arrays.bm25
-
-    def _n_terms(self) -> int:
-        """The size of the term-id space: ids run from 1 to the number of terms."""
-        return int(self._db.execute("SELECT count(*) FROM terms").fetchone()[0]) + 1
-
-    def vocab(self) -> dict[str, int]:
-        with self._lock:
-            if self._vocab is None:
-                self._vocab = dict(self._db.execute("SELECT term, id FROM terms").fetchall())
-            return self._vocab
-
-    def term_ids(self, tokens: list[str]) -> list[int]:
-        vocab = self.vocab()
-        return [vocab[t] for t in tokens if t in vocab]
-
-    def shared_terms(self, chunk_id: int, terms: set[int], limit: int = 30) -> list[str]:
-        """The rarest terms a chunk shares with ``terms`` (to highlight "more like this")."""
-        with self._lock:
-            row = self._db.execute("SELECT terms FROM chunks WHERE id=?", (chunk_id,)).fetchone()
-            if row is None or len(row[0]) % 4:
-                return []
-            common = sorted(set(np.frombuffer(row[0], dtype=np.int32).tolist()) & terms)
-            idf = self.bm25().idf
-            common.sort(key=lambda t: -float(idf[t]) if 0 <= t < len(idf) else 0.0)
-            marks = ",".join("?" * len(common[:limit]))
-            return [
-                r[0]
-                for r in self._db.execute(
-                    f"SELECT term FROM terms WHERE id IN ({marks})", common[:limit]
-                )
-            ]
-
-    def case_infos(self, case_ids: list[int]) -> dict[int, CaseInfo]:
-        if not case_ids:
-            return {}
-        marks = ",".join("?" * len(case_ids))
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT case_id, sha256, status, reason, n_chunks, title, source, award, industry,"
-                f" category, year, brand FROM cases WHERE case_id IN ({marks})",
-                [int(c) for c in case_ids],
-            ).fetchall()
-        return {r[0]: CaseInfo(*r) for r in rows}
-
-    def get_chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._db.execute(
-                'SELECT id, case_id, ordinal, section, kind, section_title, text, start, "end"'
-                f" FROM chunks WHERE id IN ({marks})",
-                [int(i) for i in ids],
-            ).fetchall()
-        return {r[0]: StoredChunk(*r) for r in rows}
-
-    def case_chunks(self, case_id: int) -> tuple[list[StoredChunk], np.ndarray, list[np.ndarray]]:
-        """A case's chunks with their stored vectors and term ids (for "more like this"); none
-        when they are damaged (the case is then marked for re-embedding)."""
-        with self._lock:
-            rows = self._db.execute(
-                'SELECT id, case_id, ordinal, section, kind, section_title, text, start, "end",'
-                " vector, terms FROM chunks WHERE case_id=? ORDER BY ordinal",
-                (case_id,),
-            ).fetchall()
-            dim, n_terms = self.dim, self._n_terms()
-            if any(not _valid_vector(r[9], dim) or not _valid_terms(r[10], n_terms) for r in rows):
-                self._mark_damaged({case_id}, "存储的向量或分词数据损坏")
-                return [], np.zeros((0, dim), dtype=np.float32), []
-        vecs = np.array([np.frombuffer(r[9], dtype=np.float32) for r in rows], dtype=np.float32)
-        terms = [np.frombuffer(r[10], dtype=np.int32) for r in rows]
-        return [StoredChunk(*r[:9]) for r in rows], vecs.reshape(len(rows), dim), terms
-
     def _mark_damaged(self, case_ids: set[int], reason: str) -> None:
-        """Drop the chunks of cases whose stored data is damaged; the next update re-embeds
-        them (their status says so meanwhile)."""
-        self._note(f"{len(case_ids)} 个案例的{reason}，已从索引中移除，下次更新时重新嵌入")
+        """Drop the chunks of cases whose stored data is damaged; the next update files them
+        again (their status says so meanwhile)."""
+        self._note(f"{len(case_ids)} 个案例的{reason}，已从索引中移除，下次更新时重新建立")
         marks = ",".join("?" * len(case_ids))
         ids = sorted(case_ids)
         with self._db:
@@ -453,11 +395,15 @@ class IndexStore:
 
 
 def run_repairing(store: IndexStore, operation: Callable[[], T]) -> T:
-    """Run ``operation``; if the database turns out damaged (SQLite cannot read it, or
-    :class:`IndexDamaged`), set it aside and run it once more on a fresh index."""
+    """Run ``operation``; if the index database turns out damaged (SQLite cannot read it, or
+    :class:`IndexDamaged`), set it aside and run it once more on a fresh index. Any other
+    database error (locked by a writer, a library that cannot be read …) is reported as it
+    is: nothing is set aside for it."""
     try:
         return operation()
     except sqlite3.DatabaseError as exc:
+        if not store.is_damage(exc):
+            raise IndexError_(f"数据库出错（{exc}）；索引未作改动，请稍后再试") from exc
         store.discard(exc)
     try:
         return operation()

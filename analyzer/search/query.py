@@ -1,8 +1,9 @@
 """Similar-case search: free text, a whole draft, or "more like this case".
 
-The index is made ready by :mod:`analyzer.search.prepare`, cases are ranked by
-:mod:`analyzer.search.ranking`; a hit shows the case's best chunk (again by RRF, at chunk level)
-as a snippet with the matched query terms' spans.
+The index is made ready by :mod:`analyzer.search.prepare` (never waiting for embeddings),
+cases are ranked by :mod:`analyzer.search.ranking`; a hit shows the case's best chunk (again by
+RRF, at chunk level) as a snippet with the matched query terms' spans, and says when its case
+was found by keywords only (its vectors were not there yet).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class SearchHit:
     highlights: list[tuple[int, int]]  # spans of matched query terms in ``snippet``
     award: str | None
     evidence: Evidence | None = None  # what the match rests on (analyzer.search.calibration)
+    keywords_only: bool = False  # found by BM25 alone: the case had no vectors yet
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class SearchHit:
             "score": round(float(self.score), 6),
             "section": self.section,
             "snippet": self.snippet,
+            "keywords_only": self.keywords_only,
         }
 
 
@@ -118,9 +121,14 @@ def _snippet(text: str, terms: list[str]) -> tuple[str, list[tuple[int, int]]]:
     return prefix + text[start:end] + suffix, inside
 
 
-def _hits(index: SearchIndex, ranked: list[RankedCase], terms_for: Any) -> list[SearchHit]:
+def _hits(
+    index: SearchIndex, ranked: list[RankedCase], terms_for: Any, vectors: bool
+) -> list[SearchHit]:
+    """``vectors``: the search asked for vectors (a hit of a case without any is marked as
+    found by keywords only)."""
     chunks = index.get_chunks([r.chunk_id for r in ranked])
     cases = index.case_infos([r.case_id for r in ranked])
+    embedded = index.embedded_cases() if vectors else frozenset()
     out = []
     for r in ranked:
         chunk: StoredChunk | None = chunks.get(r.chunk_id)
@@ -139,6 +147,7 @@ def _hits(index: SearchIndex, ranked: list[RankedCase], terms_for: Any) -> list[
                 snippet=snippet,
                 highlights=spans,
                 award=info.award,
+                keywords_only=vectors and r.case_id not in embedded,
             )
         )
     return out
@@ -163,20 +172,27 @@ def search(
     """The ``k`` cases most similar to ``query`` (a phrase, a description or a whole draft;
     ``sections``: a draft's section texts, to pick the passages that get embedded).
 
-    The index is updated first when the library changed (``auto_update``). An unknown
+    New and changed cases are filed for keyword search first (``auto_update``, seconds at
+    most); a case without vectors yet is found by keywords (its hit says so). An unknown
     ``award`` key raises :class:`~analyzer.errors.UnknownAwardError`.
     """
     check_query(k, mode, award)
-    index, embedder = ready_index(library, embedder, mode, auto_update)
+    index, prep = ready_index(library, embedder, mode, auto_update)
+    embedder = prep.embedder
     parts = text_parts(index, query, embedder, mode, sections)
     if not parts:
         return []
     allowed = allowed_chunks(
-        index, award=award, industry=industry, category=category, year=year, exclude=exclude
+        index,
+        award=award,
+        industry=industry,
+        category=category,
+        year=year,
+        exclude=(*exclude, *prep.hidden),
     )
     ranked = rank_cases(index, parts, mode, k, allowed)
     terms = sorted({t for p in parts for t in p.tokens})
-    return attach(index, parts, _hits(index, ranked, lambda _chunk: terms))
+    return attach(index, parts, _hits(index, ranked, lambda _chunk: terms, mode != "bm25"))
 
 
 def search_draft(library: Library, draft: Any, **kwargs: Any) -> list[SearchHit]:
@@ -204,12 +220,14 @@ def more_like(
 ) -> list[SearchHit]:
     """Cases like ``case_id`` (which is left out), from its stored chunk vectors and terms:
     up to ``MAX_PARTS`` chunk vectors (spread over its sections) and all its terms as one
-    BM25 query."""
+    BM25 query. A case id the library does not have raises
+    :class:`~analyzer.errors.CaseNotFoundError` before any work."""
     check_query(k, mode, award)
-    index, embedder = ready_index(library, embedder, mode, auto_update)
-    chunks, vectors, terms = index.case_chunks(case_id)
-    if not chunks:  # not indexed (failed, or no text): fall back to embedding its text
-        case = library.get_case(case_id)
+    case = library.get_case(case_id)
+    index, prep = ready_index(library, embedder, mode, auto_update)
+    embedder = prep.embedder
+    chunks, vectors, terms, with_vector = index.case_chunks(case_id)
+    if not chunks:  # not filed yet (or no text): search by its text instead
         return search(
             library,
             case.text,
@@ -224,11 +242,12 @@ def more_like(
             auto_update=False,
         )
     by_section: dict[str, list[int]] = defaultdict(list)
-    for i, chunk in enumerate(chunks):
-        by_section[chunk.section].append(i)
+    for row, i in enumerate(with_vector):
+        by_section[chunks[i].section].append(row)
     picked = representative([[str(i) for i in g] for g in by_section.values()], MAX_PARTS)
     parts: list[QueryPart] = []
-    if mode != "bm25":
+    use_vectors = mode != "bm25" and embedder is not None and bool(picked)
+    if use_vectors:
         parts = [
             QueryPart(vector=vectors[int(i)], terms=None, weight=1 / len(picked)) for i in picked
         ]
@@ -241,11 +260,18 @@ def more_like(
         )
     )
     allowed = allowed_chunks(
-        index, award=award, industry=industry, category=category, year=year, exclude=(case_id,)
+        index,
+        award=award,
+        industry=industry,
+        category=category,
+        year=year,
+        exclude=(case_id, *prep.hidden),
     )
     ranked = rank_cases(index, parts, mode, k, allowed)
     source_terms = {int(t) for arr in terms for t in arr}
-    hits = _hits(index, ranked, lambda chunk: index.shared_terms(chunk.id, source_terms))
+    hits = _hits(
+        index, ranked, lambda chunk: index.shared_terms(chunk.id, source_terms), mode != "bm25"
+    )
     return attach(index, parts, hits)
 
 
@@ -282,8 +308,8 @@ def find_exemplars(
             kinds = get_award(award).section(section_key).kinds
         except KeyError:
             kinds = ()
-    index, embedder = ready_index(library, embedder, "hybrid", True)
-    parts = text_parts(index, text, embedder, "hybrid")
+    index, prep = ready_index(library, embedder, "hybrid", True)
+    parts = text_parts(index, text, prep.embedder, "hybrid")
     if not parts:
         return []
     ranked: list[RankedCase] = []
@@ -296,7 +322,7 @@ def find_exemplars(
         rounds.append({})
     for filters in rounds:
         taken = tuple(r.case_id for r in ranked)
-        allowed = allowed_chunks(index, exclude=taken, **filters)
+        allowed = allowed_chunks(index, exclude=(*taken, *prep.hidden), **filters)
         ranked += rank_cases(index, parts, "hybrid", k - len(ranked), allowed)
         if len(ranked) >= k:
             break

@@ -8,6 +8,11 @@ representative passages (one per section, longest sections first), each ranking 
 weight ``1 / parts``; BM25 takes the whole draft as one query. ``RRF_K`` was chosen on the
 quality bench with distractor cases (``bench/retrieval.py --only quality``).
 
+A case still waiting for its vectors (filed for keyword search, its embedding job not there
+yet) has no vector rank; in hybrid mode its BM25 rank stands in for it (its BM25 contribution
+counts for both modalities), so a library half embedded ranks its cases by what each has rather
+than pushing the unembedded ones down for what they lack.
+
 In ``vector`` or ``bm25`` mode with a short query the score is the raw cosine / BM25 score.
 """
 
@@ -23,6 +28,7 @@ import numpy as np
 from analyzer.search.bm25 import tokenize
 from analyzer.search.chunking import MAX_CHARS, chunk_spans
 from analyzer.search.index import SearchIndex
+from analyzer.search.indexread import _Arrays
 
 if TYPE_CHECKING:
     from analyzer.search.embed import Embedder
@@ -86,11 +92,15 @@ def allowed_chunks(
 
 
 def _chunk_lists(
-    index: SearchIndex, parts: list[QueryPart], mode: str, n: int, allowed: np.ndarray | None
-) -> list[tuple[float, list[tuple[int, float]]]]:
-    """Per part and modality: (weight, [(chunk id, score)] best first)."""
-    arrays = index.arrays()
-    out: list[tuple[float, list[tuple[int, float]]]] = []
+    index: SearchIndex,
+    arrays: _Arrays,
+    parts: list[QueryPart],
+    mode: str,
+    n: int,
+    allowed: np.ndarray | None,
+) -> list[tuple[float, list[tuple[int, float]], bool]]:
+    """Per part and modality: (weight, [(chunk id, score)] best first, is it the vectors')."""
+    out: list[tuple[float, list[tuple[int, float]], bool]] = []
     if mode in ("hybrid", "vector"):
         with_vector = [p for p in parts if p.vector is not None]
         if with_vector:
@@ -98,9 +108,10 @@ def _chunk_lists(
             scores, ids = index.search_vectors(queries, n, allowed)
             for part, row_s, row_i in zip(with_vector, scores, ids, strict=True):
                 found = [(int(i), float(s)) for s, i in zip(row_s, row_i, strict=True) if i >= 0]
-                out.append((part.weight, found))
+                out.append((part.weight, found, True))
     if mode in ("hybrid", "bm25"):
-        bm25 = index.bm25()
+        bm25 = arrays.bm25
+        assert bm25 is not None  # index.lexical() built it
         mask = None if allowed is None else np.isin(arrays.ids, allowed)
         for part in parts:
             if part.terms is None:
@@ -112,43 +123,51 @@ def _chunk_lists(
             if len(hits) > n:  # common terms match most chunks: select before sorting
                 hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
             top = hits[np.argsort(-scores[hits], kind="stable")]
-            out.append((part.weight, [(int(arrays.ids[i]), float(scores[i])) for i in top]))
+            found = [(int(arrays.ids[i]), float(scores[i])) for i in top]
+            out.append((part.weight, found, False))
     return out
 
 
 def rank_cases(
     index: SearchIndex, parts: list[QueryPart], mode: str, k: int, allowed: np.ndarray | None
 ) -> list[RankedCase]:
-    arrays = index.arrays()
+    arrays = index.lexical()
     total = len(arrays.ids) if allowed is None else len(allowed)
     if total == 0 or not parts:
         return []
     n = min(total, max(20 * k, 200))
     while True:
-        lists = _chunk_lists(index, parts, mode, n, allowed)
+        lists = _chunk_lists(index, arrays, parts, mode, n, allowed)
         cases = [
-            arrays.case_ids(np.array([c for c, _ in chunks], dtype=np.int64)) for _, chunks in lists
+            arrays.case_ids(np.array([c for c, _ in chunks], dtype=np.int64))
+            for _, chunks, _ in lists
         ]
         found = {int(c) for row in cases for c in row if c >= 0}
         if len(found) >= k or n >= total:
             break
         n = min(total, n * 4)
     raw = len(lists) == 1
+    vector_weight = sum(w for w, _, is_vector in lists if is_vector)
+    lexical_weight = sum(w for w, _, is_vector in lists if not is_vector)
+    # a case without vectors: its BM25 rank stands in for the vector rank it cannot have
+    stand_in = 1.0 + vector_weight / lexical_weight if vector_weight and lexical_weight else 1.0
+    embedded = index.embedded_cases() if stand_in > 1.0 else frozenset()
     case_score: dict[int, float] = defaultdict(float)
     chunk_score: dict[int, float] = defaultdict(float)
     case_of: dict[int, int] = {}
-    for (weight, chunks), owners in zip(lists, cases, strict=True):
+    for (weight, chunks, is_vector), owners in zip(lists, cases, strict=True):
         seen: set[int] = set()
         for rank, ((chunk_id, score), owner) in enumerate(
             zip(chunks, owners.tolist(), strict=True)
         ):
             if owner < 0:
                 continue
+            w = weight if is_vector or owner in embedded or stand_in == 1.0 else weight * stand_in
             case_of[chunk_id] = owner
-            chunk_score[chunk_id] += score if raw else weight / (RRF_K + rank + 1)
+            chunk_score[chunk_id] += score if raw else w / (RRF_K + rank + 1)
             if owner not in seen:
                 seen.add(owner)
-                case_score[owner] += score if raw else weight / (RRF_K + len(seen))
+                case_score[owner] += score if raw else w / (RRF_K + len(seen))
     best: dict[int, tuple[bool, float, int]] = {}
     for chunk_id, score in chunk_score.items():
         # the header chunk (title + fields) makes a poor snippet: any section chunk goes first
@@ -156,7 +175,11 @@ def rank_cases(
         owner = case_of[chunk_id]
         if owner not in best or key > best[owner]:
             best[owner] = key
-    ranked = sorted(case_score.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    # a tie (ranks swapped between the two modalities) goes to the case one passage of which
+    # both found; sums are rounded so that the order of additions cannot decide it
+    ranked = sorted(case_score.items(), key=lambda kv: (-round(kv[1], 12), -best[kv[0]][1], kv[0]))[
+        :k
+    ]
     return [RankedCase(c, s, -best[c][2]) for c, s in ranked]
 
 

@@ -202,7 +202,16 @@ class VectorIndex:
     @classmethod
     def from_bytes(cls, data: bytes, dim: int) -> VectorIndex:
         faiss = _faiss()
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        return cls._checked(faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)), dim)
+
+    @classmethod
+    def load(cls, path: str, dim: int) -> VectorIndex:
+        """From a file, without holding its bytes and the index in memory at once."""
+        return cls._checked(_faiss().read_index(path), dim)
+
+    @classmethod
+    def _checked(cls, index: Any, dim: int) -> VectorIndex:
+        faiss = _faiss()
         if int(index.d) != dim:
             raise ValueError(f"vectors have {index.d} dimensions, expected {dim}")
         if not isinstance(index, faiss.IndexIDMap2):

@@ -1,8 +1,10 @@
 """相似案例: search past cases by a description or the current draft; copy passages as exemplars.
 
-A search runs in a worker: it loads the embedder (first time), brings the index up to date with
-progress and cancel (new cases, or another embedding model chosen in 设置), then ranks the cases.
-Nothing of the search stack (numpy, faiss, the embedder) is imported before the first search.
+A search runs in a worker: it loads the embedder (first time), files cases the index does not
+know yet for keyword search (seconds at most; embedding them is the background indexing's job,
+``desktop.indexing``), then ranks the cases. It never waits for embeddings: cases without
+vectors yet are found by keywords, and the page says so. Nothing of the search stack (numpy,
+faiss, the embedder) is imported before the first search.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from analyzer.progress import Progress
+from desktop.indexing import query_embedder
 from desktop.models import (
     RECORD_ROLE,
     RecordTableModel,
@@ -46,30 +49,27 @@ class SearchRequest:
     year: int | None = None
 
 
-def embedder_spec(session: Session) -> str | None:
-    s = session.settings
-    return s.embedder_path or None if s.embedder == "folder" else None
+@dataclass(frozen=True)
+class SearchOutcome:
+    hits: list[SearchHit]
+    note: str  # what the search covered when not every case by every means ("" then)
 
 
-def run_search(session: Session, request: SearchRequest, job: Job) -> list[SearchHit]:
-    """In a worker: embedder, index update (with progress and cancel), then the search. What
-    the index repaired on the way (a damaged file rebuilt …) is shown in the message bar."""
+def run_search(session: Session, request: SearchRequest, job: Job) -> SearchOutcome:
+    """In a worker: embedder, new cases filed for keyword search, then the search. What the
+    index repaired on the way (a damaged file rebuilt …) is shown in the message bar."""
     library = session.library
-    embedder = session.models.get("embedder")
     # The first search loads numpy, faiss, jieba's dictionary and the embedder: big one-time
     # loads that must not trigger long garbage collections while the GUI waits for the GIL.
     with gc_paused():
         from analyzer.search.bm25 import ensure_jieba
-        from analyzer.search.embed import get_embedder
         from analyzer.search.query import more_like, prepare_index, search
 
         ensure_jieba()
-        if embedder is None:
-            job.report(Progress(0, 0, "正在加载嵌入模型…"))
-            embedder = get_embedder(embedder_spec(session))
-            session.models["embedder"] = embedder
+    embedder = query_embedder(session, job)
     job.token.raise_if_cancelled()
-    # the embedder is the one chosen in 设置: another model's index is re-embedded with it
+    # the embedder is the one chosen in 设置; the background job re-embeds with it when the
+    # index was built with another (keywords meanwhile)
     prep = prepare_index(
         library, embedder, switch_model=True, on_progress=job.report, cancel=job.token
     )
@@ -82,12 +82,14 @@ def run_search(session: Session, request: SearchRequest, job: Job) -> list[Searc
         "industry": request.industry,
         "category": request.category,
         "year": request.year,
-        "embedder": embedder,
+        "embedder": prep.embedder,
         "auto_update": False,
     }
     if request.like_case is not None:
-        return more_like(library, request.like_case, **filters)
-    return search(library, request.query, **filters)
+        hits = more_like(library, request.like_case, **filters)
+    else:
+        hits = search(library, request.query, **filters)
+    return SearchOutcome(hits, prep.note)
 
 
 class SimilarPage(QtWidgets.QWidget):
@@ -210,8 +212,9 @@ class SimilarPage(QtWidgets.QWidget):
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.status = QtWidgets.QLabel("输入描述后搜索；第一次搜索会建立索引。")
+        self.status = QtWidgets.QLabel("输入描述后搜索；导入后即可搜索，向量索引在后台建立。")
         self.status.setStyleSheet("color:#555")
+        self.status.setWordWrap(True)
         self.job_bar = JobBar()
 
         layout = QtWidgets.QVBoxLayout(self)
@@ -265,7 +268,7 @@ class SimilarPage(QtWidgets.QWidget):
         self._job = job
         self.job_bar.attach(job, "正在搜索…")
         job.signals.progress.connect(self._progress)
-        job.signals.finished.connect(lambda hits: self.show_results(hits, request))
+        job.signals.finished.connect(lambda outcome: self._outcome(outcome, request))
         job.signals.error.connect(self._failed)
         job.signals.cancelled.connect(self._cancelled)
         job.signals.done.connect(self._done)
@@ -273,7 +276,7 @@ class SimilarPage(QtWidgets.QWidget):
 
     def _progress(self, p: Progress) -> None:
         if p.total:
-            self.status.setText(f"正在更新索引：{p.done}/{p.total} 个案例")
+            self.status.setText(f"正在建立关键词索引：{p.done}/{p.total} 个案例")
         elif p.message:
             self.status.setText(p.message)
 
@@ -291,6 +294,17 @@ class SimilarPage(QtWidgets.QWidget):
             return
         if request != self._shown:
             self.start_search(request)
+
+    def _outcome(self, outcome: SearchOutcome, request: SearchRequest) -> None:
+        self.show_results(outcome.hits, request)
+        words = sum(1 for h in outcome.hits if h.keywords_only)
+        if outcome.note:
+            mark = f"其中 {words} 个结果来自关键词检索。" if words else ""
+            self.status.setText(
+                f"{self.status.text()}部分结果来自关键词检索：{outcome.note}。{mark}"
+                "索引在后台建立，完成后再搜索可得完整结果。"
+            )
+            self.status.setToolTip(outcome.note)
 
     def _cancelled(self) -> None:
         if self._pending is None:  # else the next search is about to start: say that instead

@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 
 from analyzer.library.parse import parse_file
 from analyzer.library.parsed import Section
-from analyzer.search.chunking import HEADER_KEY, chunk_case, chunk_spans, split_sentences
+from analyzer.search.chunking import (
+    BASELINE,
+    DEFAULT,
+    HEADER_KEY,
+    chunk_case,
+    chunk_spans,
+    embedded_text,
+    passage_key,
+    sentence_keys,
+    split_sentences,
+)
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "corpus" / "cases").glob("*.txt"))
 ENDS = "。！？；!?;\n"
@@ -115,3 +125,31 @@ def test_chunks_never_end_mid_sentence_unless_the_sentence_is_too_long(pieces, m
         if not inside_long:
             assert e in ends, f"chunk ends mid-sentence: {text[s:e]!r}"
             assert e - s <= max_chars
+
+
+def test_the_index_embeds_the_lead_of_each_section_and_files_the_rest_for_keywords():
+    sentences = [f"第{i}句讲的是活动的第{i}个执行细节，内容足够长一些。" for i in range(40)]
+    case = _one_section("".join(sentences), {"广告主": "华为"})
+    case.title = "标题" * 100  # a parser took a paragraph for the title
+    head, *body = chunk_case(case, 1)
+    assert head.vector_text == head.text and len(head.text) < 250
+    assert len(body) > DEFAULT.section_cap and all(len(c.text) <= DEFAULT.max_chars for c in body)
+    assert [bool(c.vector_text) for c in body] == [True, True] + [False] * (len(body) - 2)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(body)), "no overlap"
+    assert body[0].vector_text == body[0].text, "the title is not embedded with every chunk"
+    assert body[0].indexed_text.startswith("标题标题") and len(body[0].context) < 60
+    old = chunk_case(case, 1, policy=BASELINE)
+    assert all(c.vector_text.startswith(c.context) for c in old[1:])
+
+
+def test_sentences_found_in_many_cases_are_not_embedded():
+    template = "本案例由参赛单位提交，内容经授权后发布。"
+    case = _one_section(template + "华为云举办垃圾分类 AI 开发大赛，面向全社会征集方案。")
+    (chunk,) = chunk_case(case, 1)
+    common = frozenset(sentence_keys(_one_section(template)).tolist())
+    assert (
+        embedded_text(chunk.text, common) == "华为云举办垃圾分类 AI 开发大赛，面向全社会征集方案。"
+    )
+    assert embedded_text(template, common) == "", "nothing left worth a vector"
+    assert embedded_text(chunk.text, frozenset()) == chunk.text
+    assert passage_key("同一段文字") == passage_key("同一段文字") != passage_key("另一段文字")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -255,3 +256,31 @@ def test_bundled_embedder_ranks_the_matching_chinese_passage_first():
     assert int(np.argmax(scores)) == 0
     scores = passages @ emb.embed_queries(["汽车品牌的广告投放管理平台"])[0]
     assert int(np.argmax(scores)) == 2
+
+
+def test_an_indexing_job_gets_the_free_cores_and_an_embedder_that_cannot_be_told_is_left_alone():
+    from analyzer.search.cores import free_cores, use_threads
+
+    cpus = len(os.sched_getaffinity(0))
+    assert 1 <= free_cores() <= cpus and 1 <= free_cores(0.05) <= cpus
+
+    class Told:
+        threads = None
+
+    told = Told()
+    assert use_threads(told, None) == told.threads and 1 <= told.threads <= cpus
+    assert use_threads(told, 3) == 3 and told.threads == 3
+    assert use_threads(object(), None) is None
+
+
+@pytest.mark.slow
+def test_the_bundled_embedder_gives_the_same_vectors_on_one_thread_or_all():
+    emb = get_embedder(None)
+    texts = ["华为云举办垃圾分类 AI 开发大赛。", "上汽通用的智能营销中枢系统。"] * 3
+    emb.threads = 1
+    one = emb.embed_passages(texts)
+    emb.threads = len(os.sched_getaffinity(0))
+    try:
+        np.testing.assert_allclose(emb.embed_passages(texts), one, atol=1e-5)
+    finally:
+        emb.threads = None

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from search_fakes import FakeEmbedder, case_id_of, close_indexes, seeded
+from search_fakes import FakeEmbedder, case_id_of, close_indexes, copy_seeds, seeded
 
 from analyzer.cli import main
 from analyzer.library.store import Library
@@ -104,15 +104,15 @@ def test_a_whole_draft_finds_the_case_it_resembles(seeded_library, emb):
     assert search_draft(seeded_library, case.as_parsed(), k=1, embedder=emb)[0].case_id == case.id
 
 
-def test_search_indexes_new_cases_by_itself(seeded_library, emb, tmp_path):
+def test_search_files_new_cases_by_itself_and_finds_them_by_keywords(seeded_library, emb, tmp_path):
     new = tmp_path / "tea.txt"
     new.write_text(
         "茶饮品牌联名营销\n营销背景\n奶茶品牌和博物馆联名推出国潮杯套。\n", encoding="utf-8"
     )
     seeded_library.ingest([new])
-    assert (
-        search(seeded_library, "奶茶 博物馆 联名", k=1, embedder=emb)[0].title == "茶饮品牌联名营销"
-    )
+    emb.passages.clear()
+    hit = search(seeded_library, "奶茶 博物馆 联名", k=1, embedder=emb)[0]
+    assert (hit.title, hit.keywords_only, emb.passages) == ("茶饮品牌联名营销", True, [])
 
 
 def test_exemplars_are_the_same_section_of_the_closest_cases(seeded_library, emb):
@@ -140,7 +140,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_builds_a_missing_index_then_prints_the_json_contract(
+def test_cli_searches_a_fresh_import_by_keywords_at_once_then_prints_the_json_contract(
     capsys, seeded_library, monkeypatch
 ):
     fake = FakeEmbedder()
@@ -150,19 +150,35 @@ def test_cli_builds_a_missing_index_then_prints_the_json_contract(
     code, out, err = run(
         capsys, "search", "垃圾分类 AI 开发大赛", "-k", "3", "--json", "--library", lib
     )
-    assert code == 0 and "正在建立" in err
+    assert code == 0 and "只按关键词" in err and "award-writer index" in err
+    assert fake.passages == [], "search never embeds"
     hits = json.loads(out)
     assert [set(h) for h in hits] == [
-        {"case_id", "title", "source", "score", "section", "snippet"}
+        {"case_id", "title", "source", "score", "section", "snippet", "keywords_only"}
     ] * 3
-    assert hits[0]["source"].endswith("000_1553ac701a01ae2f.txt")
+    assert hits[0]["source"].endswith("000_1553ac701a01ae2f.txt") and hits[0]["keywords_only"]
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+    code, out, _ = run(capsys, "index", "--status", "--json", "--library", lib)
+    assert code == 0 and {s["status"] for s in json.loads(out)} == {"keywords"}
+    assert run(capsys, "index", "--library", lib)[0] == 0
     code, out, err = run(capsys, "search", "垃圾分类", "--json", "--library", lib)
-    assert code == 0 and err == ""
+    assert code == 0 and err == "" and not json.loads(out)[0]["keywords_only"]
     code, out, _ = run(capsys, "index", "--status", "--json", "--library", lib)
     assert code == 0 and {s["status"] for s in json.loads(out)} == {"indexed"}
     code, _, err = run(capsys, "search", "--library", lib)
     assert code == 2 and "QUERY" in err
+    code, _, err = run(capsys, "search", "--like", "99999", "--library", lib)
+    assert code == 1 and "99999" in err
+
+
+def test_cli_ingest_index_imports_then_indexes(capsys, tmp_path, monkeypatch):
+    fake = FakeEmbedder()
+    monkeypatch.setattr(embed, "get_embedder", lambda *a, **k: fake)
+    lib = str(tmp_path / "lib")
+    docs = copy_seeds(tmp_path / "docs")
+    code, out, _ = run(capsys, "ingest", str(docs), "--index", "--library", lib)
+    assert code == 0 and "5 imported" in out and "索引：5 cases" in out
+    close_indexes()
 
 
 def test_cli_index_reports_what_changed(capsys, seeded_library, monkeypatch):

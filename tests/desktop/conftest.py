@@ -102,6 +102,8 @@ def imported(window: Any, wait_job: Any) -> Any:
     seeds = Path(__file__).resolve().parents[2] / "corpus" / "cases"
     window.session.models["embedder"] = FakeEmbedder()
     wait_job(window.library_page.import_paths([str(seeds)]))
+    if window.indexer.job is not None:  # the background indexing the import started
+        wait_job(window.indexer.job, timeout=300_000)
     return window
 
 
