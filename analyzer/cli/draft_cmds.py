@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import print_json, progress_bar
+from analyzer.llm.engines import ENGINES
 
 if TYPE_CHECKING:
     from analyzer.drafting.run import ExemplarFn
@@ -18,7 +19,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     model_opts.add_argument(
         "--model",
         metavar="SRC",
-        help="a transformers model folder, a .gguf file, or a hub name with --download "
+        help="a transformers model folder, a .gguf file, an OpenAI-compatible server "
+        "(http://host:port/v1), or a hub name with --download "
         "(default: the bundled Qwen2.5-Coder-0.5B-Instruct)",
     )
     model_opts.add_argument(
@@ -26,6 +28,27 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     model_opts.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto"
+    )
+    model_opts.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto (default): llama.cpp for a .gguf on CPU when installed, else transformers",
+    )
+    server = model_opts.add_argument_group("server (--model http://…)")
+    server.add_argument(
+        "--server-model",
+        metavar="NAME",
+        help="the model's name on the server (default: its only one)",
+    )
+    key = server.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key-env", metavar="VAR", help="environment variable holding the API key"
+    )
+    key.add_argument(
+        "--api-key-keyring",
+        metavar="ENTRY",
+        help="API key stored in the system keyring as award-writer/ENTRY (needs keyring)",
     )
 
     p = subparsers.add_parser(
@@ -112,8 +135,15 @@ def _positive_float(text: str) -> float:
 
 def _options(args: argparse.Namespace) -> LoadOptions:
     from analyzer.llm.device import LoadOptions
+    from analyzer.llm.server import ServerOptions
 
-    return LoadOptions(device=args.device, download=args.download)
+    server = ServerOptions(
+        model=args.server_model or "",
+        api_key_env=args.api_key_env or "",
+        keyring_entry=args.api_key_keyring or "",
+    )
+    return LoadOptions(device=args.device, download=args.download, engine=args.engine,
+                       server=server)  # fmt: skip
 
 
 def _exemplar_fn(args: argparse.Namespace) -> ExemplarFn | None:
@@ -171,6 +201,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
     with progress_bar("加载模型") as progress:
         generator = load_generator(args.model, options=_options(args), on_progress=progress)
     print(f"模型：{generator.label}", file=err)
+    if generator.engine == "server":
+        print(f"简报和草稿内容将发送到 {generator.details()['server']}", file=err)
     exemplars = _exemplar_fn(args)
     max_tokens = args.max_tokens or DEFAULT_MAX_TOKENS
     form = args.exemplar_form or EXEMPLAR_FORM
@@ -311,7 +343,6 @@ def cmd_models_info(args: argparse.Namespace) -> int:
     spec = args.src or args.model
     with progress_bar("加载模型") as progress:
         generator = load_generator(spec, options=_options(args), on_progress=progress)
-    loaded = generator.loaded
     prompt = [{"role": "user", "content": "用三句话介绍你自己。"}]
     start = time.perf_counter()
     first = None
@@ -324,14 +355,7 @@ def cmd_models_info(args: argparse.Namespace) -> int:
     tokens = generator.last_token_count
     decode = (tokens - 1) / (total - first) if first is not None and tokens > 1 else 0.0
     info = {
-        "source": str(loaded.source),
-        "kind": loaded.source.kind,
-        "location": loaded.source.location,
-        "folder": str(loaded.folder),
-        "architecture": loaded.model.config.model_type,
-        "placement": loaded.placement.label,
-        "load_seconds": {k: round(v, 2) for k, v in loaded.seconds.items()},
-        "converted_now": loaded.converted,
+        **generator.details(),
         "sample": "".join(pieces),
         "prompt_tokens": generator.last_prompt_tokens,
         "time_to_first_token_s": round(first or 0.0, 2),
@@ -341,5 +365,5 @@ def cmd_models_info(args: argparse.Namespace) -> int:
         print_json(info)
     else:
         for key, value in info.items():
-            print(f"{key:>18}: {value}")
+            print(f"{key:>24}: {value}")
     return 0

@@ -15,42 +15,40 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import Cancelled, ModelError
-from analyzer.llm.base import Message, repeat_key
+from analyzer.llm.base import GREEDY, Message, Sampling, check_budget, until_repeated_line
 from analyzer.llm.device import configure_thread
+from analyzer.llm.engines import EngineChoice
 from analyzer.llm.loader import LoadedModel, is_out_of_memory
+from analyzer.llm.lookup import NgramLookup
 from analyzer.progress import CancelToken
 
 if TYPE_CHECKING:
     import torch
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """Decoding settings. ``temperature`` 0 is greedy (reproducible drafts)."""
-
-    temperature: float = 0.0
-    top_p: float = 0.8
-    repetition_penalty: float = 1.1
-    mode: str = "loop"  # "loop" | "thread"
-    seed: int | None = None
-    stop_on_repeated_line: bool = True
-
-
 class TransformersGenerator:
     """A :class:`~analyzer.llm.base.Generator` over a loaded transformers model."""
 
-    def __init__(self, loaded: LoadedModel, sampling: Sampling = Sampling()) -> None:
+    engine = "transformers"
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        sampling: Sampling = GREEDY,
+        choice: EngineChoice | None = None,
+    ) -> None:
         if sampling.mode not in ("loop", "thread"):
             raise ValueError(f"unknown streaming mode {sampling.mode!r}: use loop or thread")
         self.loaded = loaded
         self.sampling = sampling
+        self.choice = choice or EngineChoice("transformers", "按要求使用 transformers")
         self.finish_reason = ""  # after a stream: eos | max_tokens | time | repetition | cancelled
         self.last_token_count = 0
         self.last_prompt_tokens = 0
+        self.last_accepted_guesses = 0  # prompt lookup: guessed tokens the model confirmed
         tok = loaded.tokenizer
         eos = {tok.eos_token_id} if tok.eos_token_id is not None else set()
         conf = getattr(loaded.model, "generation_config", None)
@@ -64,7 +62,22 @@ class TransformersGenerator:
 
     @property
     def label(self) -> str:
-        return f"{self.loaded.source} · {self.loaded.placement.label}"
+        return f"{self.loaded.source} · transformers {self.loaded.placement.label}"
+
+    def details(self) -> dict[str, Any]:
+        """What ``models info`` shows about the engine and the loaded model."""
+        loaded = self.loaded
+        return {
+            "engine": "transformers",
+            "why": self.choice.reason,
+            "source": str(loaded.source),
+            "location": loaded.source.location,
+            "folder": str(loaded.folder),
+            "architecture": loaded.model.config.model_type,
+            "placement": loaded.placement.label,
+            "load_seconds": {k: round(v, 2) for k, v in loaded.seconds.items()},
+            "converted_now": loaded.converted,
+        }
 
     def encode(self, prompt_messages: Sequence[Message]) -> torch.Tensor:
         """The chat-formatted prompt as a (1, n) tensor of token ids on the model's device."""
@@ -83,22 +96,26 @@ class TransformersGenerator:
         max_new_tokens: int,
         cancel: CancelToken | None = None,
         time_budget: float | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[str]:
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        check_budget(max_new_tokens)
+        s = sampling or self.sampling
+        if s.mode not in ("loop", "thread"):
+            raise ValueError(f"unknown streaming mode {s.mode!r}: use loop or thread")
         deadline = None if time_budget is None else time.monotonic() + time_budget
         self.finish_reason = ""
         self.last_token_count = 0
+        self.last_accepted_guesses = 0
         ids = self.encode(prompt_messages)
         self.last_prompt_tokens = int(ids.shape[1])
         inner = (
-            self._loop(ids, max_new_tokens, cancel, deadline)
-            if self.sampling.mode == "loop"
-            else self._thread(ids, max_new_tokens, cancel, deadline)
+            self._loop(ids, max_new_tokens, cancel, deadline, s)
+            if s.mode == "loop"
+            else self._thread(ids, max_new_tokens, cancel, deadline, s)
         )
         try:
-            if self.sampling.stop_on_repeated_line:
-                yield from self._until_repeated_line(inner)
+            if s.stop_on_repeated_line:
+                yield from until_repeated_line(inner, self._repeated)
             else:
                 yield from inner
         except Cancelled:
@@ -117,26 +134,8 @@ class TransformersGenerator:
             self.finish_reason = "cancelled"
             raise Cancelled()
 
-    def _until_repeated_line(self, inner: Iterator[str]) -> Iterator[str]:
-        """Stop when the model writes a line it already wrote: a small model caught in a loop
-        ("第十天 … 第十一天 …") would otherwise spend the whole budget repeating itself."""
-        seen: set[str] = set()
-        line = ""
-        try:
-            for piece in inner:
-                yield piece
-                line += piece
-                while "\n" in line:
-                    done, line = line.split("\n", 1)
-                    key = repeat_key(done)
-                    if len(key) >= 6 and key in seen:
-                        self.finish_reason = "repetition"
-                        return
-                    seen.add(key)
-        finally:
-            close = getattr(inner, "close", None)
-            if close is not None:
-                close()  # stops the decode loop, or the generate() thread
+    def _repeated(self) -> None:
+        self.finish_reason = "repetition"
 
     # ------------------------------------------------------------------------ loop mode
 
@@ -146,45 +145,82 @@ class TransformersGenerator:
         max_new_tokens: int,
         cancel: CancelToken | None,
         deadline: float | None,
+        sampling: Sampling,
     ) -> Iterator[str]:
+        """One forward pass per token; with greedy prompt lookup, one pass may also check the
+        tokens guessed from the text so far and keep those the model picks itself."""
         import torch
 
         model = self.loaded.model
-        sampling = self.sampling
+        device = model.device
         rng = None
-        if sampling.temperature > 0 and sampling.seed is not None:
-            rng = torch.Generator(device=model.device).manual_seed(sampling.seed)
+        if not sampling.greedy and sampling.seed is not None:
+            rng = torch.Generator(device=device).manual_seed(sampling.seed)
+        lookup = None
+        if sampling.greedy and sampling.prompt_lookup > 0:
+            lookup = NgramLookup(ids[0].tolist(), sampling.prompt_lookup)
         detok = _Detokenizer(self.loaded.tokenizer)
         configure_thread(self.loaded.placement, self.loaded.options)
         with torch.inference_mode():
             vocab = int(model.config.vocab_size)
             # The penalty applies to the reply only: copying the brief's facts (and their
             # digits) from the prompt must stay cheap.
-            seen = torch.zeros(vocab, dtype=torch.bool, device=model.device)
+            seen = torch.zeros(vocab, dtype=torch.bool, device=device)
+            count = 0
+
+            def take(token: int) -> str:
+                """Add a chosen token to the reply: its text, and finish_reason if it ends it."""
+                nonlocal count
+                if token in self.eos_ids:
+                    self.finish_reason = "eos"
+                    return ""
+                seen[token] = True
+                count += 1
+                self.last_token_count = count
+                if lookup is not None:
+                    lookup.push(token)
+                if count == max_new_tokens:
+                    self.finish_reason = "max_tokens"
+                elif deadline is not None and time.monotonic() >= deadline:
+                    self.finish_reason = "time"
+                return detok.push(token)
+
             _check(cancel)
             cache_arg = _cache_argument(model)
             out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
-            for step in range(max_new_tokens):
-                logits = out.logits[0, -1, :].float()
-                token = _pick(logits, seen, sampling, rng)
-                if token in self.eos_ids:
-                    self.finish_reason = "eos"
-                    break
-                seen[token] = True
-                self.last_token_count = step + 1
-                if piece := detok.push(token):
+            logits = out.logits[0, -1, :]
+            while True:
+                token = _pick(logits.float(), seen, sampling, rng)
+                if piece := take(token):
                     yield piece
-                if step + 1 == max_new_tokens:
-                    self.finish_reason = "max_tokens"
+                if self.finish_reason:
                     break
-                if deadline is not None and time.monotonic() >= deadline:
-                    self.finish_reason = "time"
-                    break
+                guesses = lookup.guess() if lookup is not None else []
                 _check(cancel)
-                nxt = torch.tensor([[token]], dtype=torch.long, device=model.device)
+                feed = torch.tensor([[token, *guesses]], dtype=torch.long, device=device)
                 out = model(
-                    input_ids=nxt, use_cache=True, logits_to_keep=1, **{cache_arg: _cache_of(out)}
+                    input_ids=feed,
+                    use_cache=True,
+                    logits_to_keep=feed.shape[1],
+                    **{cache_arg: _cache_of(out)},
                 )
+                # Keep the guessed tokens the model would have written itself, up to the first
+                # it would not have: the reply is the one plain greedy decoding writes.
+                accepted = 0
+                for i, guess in enumerate(guesses):
+                    if _pick(out.logits[0, i, :].float(), seen, sampling, rng) != guess:
+                        break
+                    accepted += 1
+                    if piece := take(guess):
+                        yield piece
+                    if self.finish_reason:
+                        break
+                if self.finish_reason:
+                    break
+                self.last_accepted_guesses += accepted
+                if accepted < len(guesses):  # the wrong guesses leave the KV cache
+                    _cache_of(out).crop(-(len(guesses) - accepted))
+                logits = out.logits[0, accepted, :]
         if tail := detok.flush():
             yield tail
 
@@ -196,6 +232,7 @@ class TransformersGenerator:
         max_new_tokens: int,
         cancel: CancelToken | None,
         deadline: float | None,
+        sampling: Sampling,
     ) -> Iterator[str]:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
@@ -214,13 +251,15 @@ class TransformersGenerator:
         streamer = TextIteratorStreamer(
             self.loaded.tokenizer, skip_prompt=True, skip_special_tokens=True
         )
-        kwargs = self._generate_kwargs(max_new_tokens)
+        kwargs = self._generate_kwargs(max_new_tokens, sampling)
         failure: list[BaseException] = []
         counted: list[int] = []
 
         def work() -> None:
             try:
                 configure_thread(self.loaded.placement, self.loaded.options)
+                if not sampling.greedy and sampling.seed is not None:
+                    torch.manual_seed(sampling.seed)
                 with torch.inference_mode():
                     out = self.loaded.model.generate(
                         ids,
@@ -251,8 +290,7 @@ class TransformersGenerator:
             "max_tokens" if self.last_token_count >= max_new_tokens else "eos"
         )
 
-    def _generate_kwargs(self, max_new_tokens: int) -> dict[str, Any]:
-        s = self.sampling
+    def _generate_kwargs(self, max_new_tokens: int, s: Sampling) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_new_tokens,
             "repetition_penalty": s.repetition_penalty,

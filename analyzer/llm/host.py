@@ -6,10 +6,12 @@ the work. :class:`GeneratorProcess` loads the model (:func:`analyzer.llm.load_ge
 child process and streams the reply back over a pipe, so the parent only ever waits on the pipe.
 Closing it ends the child, which gives all of the model's memory back.
 
-Messages (pickled tuples): parent → child ``("stream", messages, max_new_tokens, time_budget)``,
+Messages (pickled tuples): parent → child ``("stream", messages, max_new_tokens, time_budget,
+sampling)``,
 ``("cancel",)``, ``("close",)``; child → parent ``("progress", done, total, message)``,
-``("ready", label)``, ``("piece", text)``, ``("done", finish_reason)``, ``("cancelled",)``,
-``("error", class_name, message)``.
+``("ready", label, details)``, ``("piece", text)``, ``("done", finish_reason, tokens)``,
+``("cancelled",)``, ``("error", class_name, message)``. The child loads whatever
+:func:`analyzer.llm.load_generator` chooses: transformers, llama.cpp, or a server client.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import contextlib
 import multiprocessing as mp
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from analyzer import errors
@@ -28,7 +29,7 @@ from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progre
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from analyzer.llm import LoadOptions, Message
+    from analyzer.llm import LoadOptions, Message, Sampling
 
 POLL_SECONDS = 0.05
 
@@ -57,21 +58,23 @@ class GeneratorProcess:
     ) -> None:
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
         self._conn, child = ctx.Pipe()
-        opts = asdict(options) if options is not None else None
         self._proc = ctx.Process(
-            target=_serve, args=(child, spec, opts), daemon=True, name="award-writer-model"
+            target=_serve, args=(child, spec, options), daemon=True, name="award-writer-model"
         )
         self._proc.start()
         child.close()
         self._lock = threading.Lock()
         self.finish_reason = ""
+        self.last_token_count = 0
         self.label = ""
+        self.details: dict[str, Any] = {}
         try:
             for msg in self._receive(cancel, timeout):
                 if msg[0] == "progress":
                     on_progress(Progress(int(msg[1]), int(msg[2]), str(msg[3])))
                 elif msg[0] == "ready":
                     self.label = str(msg[1])
+                    self.details = dict(msg[2])
                     return
         except BaseException:
             self.close()
@@ -114,13 +117,15 @@ class GeneratorProcess:
         max_new_tokens: int,
         cancel: CancelToken | None = None,
         time_budget: float | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[str]:
         with self._lock:  # one reply at a time over the pipe
             if not self._proc.is_alive():
                 raise ModelError("模型进程没有在运行，请重新加载模型")
             self.finish_reason = ""
+            self.last_token_count = 0
             request = [dict(m) for m in prompt_messages]
-            self._conn.send(("stream", request, max_new_tokens, time_budget))
+            self._conn.send(("stream", request, max_new_tokens, time_budget, sampling))
             asked = False
             over = False
 
@@ -141,6 +146,7 @@ class GeneratorProcess:
                             self.finish_reason = "cancelled"
                             raise Cancelled()
                         self.finish_reason = str(msg[1])
+                        self.last_token_count = int(msg[2])
                         return
             finally:
                 if not over and self._proc.is_alive():
@@ -179,7 +185,7 @@ class GeneratorProcess:
 # ---------------------------------------------------------------------------- the child
 
 
-def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -> None:
+def _serve(conn: Connection, spec: str | None, options: LoadOptions | None) -> None:
     """The child process: load the model, then answer stream requests until closed."""
     send_lock = threading.Lock()
 
@@ -188,17 +194,18 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
             conn.send(msg)
 
     try:
-        from analyzer.llm import LoadOptions, load_generator
+        from analyzer.llm import load_generator
 
         gen = load_generator(
             spec,
-            options=LoadOptions(**options) if options else None,
+            options=options,
             on_progress=lambda p: send(("progress", p.done, p.total, p.message)),
         )
+        details = gen.details()
     except BaseException as exc:
         send(("error", type(exc).__name__, _message(exc)))
         return
-    send(("ready", str(getattr(gen, "label", spec or "bundled"))))
+    send(("ready", str(getattr(gen, "label", spec or "bundled")), details))
     requests: list[tuple[tuple[Any, ...], CancelToken]] = []
     current: list[CancelToken] = [CancelToken()]
     wake = threading.Event()
@@ -232,7 +239,7 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
                 return
             try:
                 for piece in gen.stream(
-                    msg[1], max_new_tokens=msg[2], cancel=token, time_budget=msg[3]
+                    msg[1], max_new_tokens=msg[2], cancel=token, time_budget=msg[3], sampling=msg[4]
                 ):
                     send(("piece", piece))
             except Cancelled:
@@ -240,7 +247,7 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
             except BaseException as exc:
                 send(("error", type(exc).__name__, _message(exc)))
             else:
-                send(("done", str(getattr(gen, "finish_reason", ""))))
+                send(("done", gen.finish_reason, gen.last_token_count))
 
 
 def _message(exc: BaseException) -> str:
