@@ -13,6 +13,7 @@ meanwhile). Nothing is raised back within a reply; the next reply measures again
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import gc
 import random
@@ -66,6 +67,8 @@ def get_llama(
             return _current
         _unload_locked()
         _current = _load(source, options, on_progress=on_progress, cancel=cancel)
+        atexit.unregister(unload)  # once: freed before the interpreter tears llama_cpp down
+        atexit.register(unload)
         return _current
 
 
