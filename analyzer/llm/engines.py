@@ -118,9 +118,9 @@ def _cpu_times() -> dict[str, tuple[int, int]]:
     return times
 
 
-def free_cores(sample_seconds: float = 0.15, *, own_busy: float = 0.0) -> int:
+def free_cores(sample_seconds: float = 0.1) -> int:
     """Physical cores left idle by other processes, measured over ``sample_seconds`` (at least
-    1). ``own_busy``: CPUs' worth of this process's own use in the sample, not counted as taken.
+    1; /proc/stat counts in 10 ms ticks, enough to tell a busy core from an idle one).
 
     llama.cpp's threads spin while they wait for each other: with one core busy elsewhere, two
     threads on 2 cores fell from ~49 to 1.2-3.5 tok/s, while one thread keeps most of one core's
@@ -138,7 +138,6 @@ def free_cores(sample_seconds: float = 0.15, *, own_busy: float = 0.0) -> int:
         b0, t0 = before.get(name, (b1, t1))
         if t1 > t0:
             busy += (b1 - b0) / (t1 - t0)
-    busy = max(0.0, busy - own_busy)
     logical = max(1, len(after))
     # Busy logical CPUs are counted against physical cores in proportion (hyper-threads).
     taken = busy * cores / logical

@@ -67,14 +67,14 @@ class GeneratorProcess:
         self.finish_reason = ""
         self.last_token_count = 0
         self.label = ""
-        self.details: dict[str, Any] = {}
+        self._details: dict[str, Any] = {}
         try:
             for msg in self._receive(cancel, timeout):
                 if msg[0] == "progress":
                     on_progress(Progress(int(msg[1]), int(msg[2]), str(msg[3])))
                 elif msg[0] == "ready":
                     self.label = str(msg[1])
-                    self.details = dict(msg[2])
+                    self._details = dict(msg[2])
                     return
         except BaseException:
             self.close()
@@ -171,6 +171,10 @@ class GeneratorProcess:
             self._proc.join(2)
         with contextlib.suppress(OSError):
             self._conn.close()
+
+    def details(self) -> dict[str, Any]:
+        """What the child's generator says about its engine and model (``models info``)."""
+        return dict(self._details)
 
     @property
     def alive(self) -> bool:

@@ -6,7 +6,8 @@ wait for each other, so a thread whose core another process takes stalls every t
 of 2 cores busy, 2 threads fell to 1-3 tok/s where 1 thread kept 8-12. Hence the threads follow
 the cores that are free: measured before each reply (:func:`analyzer.llm.engines.free_cores`),
 and cut to one mid-reply when tokens start to come much slower than they did (a process started
-meanwhile). Nothing is raised back within a reply; the next reply measures again.
+meanwhile). Nothing is raised back within a reply; the next reply measures again. A thread count
+the user set (``LoadOptions.threads``) is kept as it is.
 
 ``llama_cpp`` is imported on the first load only.
 """
@@ -237,7 +238,8 @@ class LlamaCppGenerator:
         deadline: float | None,
     ) -> Iterator[str]:
         llm = self.loaded.llm
-        threads = max(1, min(self.loaded.threads, free_cores()))
+        fixed = self.loaded.options.threads is not None  # the user's number: kept as given
+        threads = self.loaded.threads if fixed else min(self.loaded.threads, free_cores())
         llm._ctx.set_n_threads(threads, threads)
         self.last_threads = [threads]
         if not s.greedy:
@@ -253,7 +255,7 @@ class LlamaCppGenerator:
             repeat_penalty=s.repetition_penalty,
         )
         try:
-            yield from self._pieces(reply, limit, cancel, deadline, threads)
+            yield from self._pieces(reply, limit, cancel, deadline, 1 if fixed else threads)
         finally:
             reply.close()  # leaves llama.cpp's state ready for the next reply
 
@@ -263,7 +265,7 @@ class LlamaCppGenerator:
         limit: int,
         cancel: CancelToken | None,
         deadline: float | None,
-        threads: int,
+        threads: int,  # 1: never cut (one already, or fixed by the user)
     ) -> Iterator[str]:
         import llama_cpp
 
@@ -306,8 +308,12 @@ class LlamaCppGenerator:
             "source": str(self.loaded.source),
             "location": self.loaded.source.location,
             "architecture": llm.metadata.get("general.architecture", ""),
-            "placement": f"cpu, llama.cpp, up to {self.loaded.threads} threads "
-            "(fewer while other programs keep cores busy)",
+            "placement": f"cpu, llama.cpp, {self.loaded.threads} threads"
+            + (
+                ""
+                if self.loaded.options.threads
+                else " (fewer while other programs keep cores busy)"
+            ),
             "context_tokens": self.loaded.context,
             "load_seconds": round(self.loaded.seconds, 2),
         }

@@ -114,8 +114,8 @@ class SettingsPage(QtWidgets.QWidget):
         self.threads.setRange(0, max(64, os.cpu_count() or 1))
         self.threads.setSpecialValueText("自动")
         self.threads.setToolTip(
-            "生成模型最多使用的 CPU 线程数；“自动”按本机核心数决定"
-            "（llama.cpp 每节生成前按当时空闲的核心数减少线程）"
+            "生成模型使用的 CPU 线程数；“自动”按本机核心数决定，"
+            "llama.cpp 还会在其他程序占用核心时减少线程（线程在等待时空转，被占用的核心会拖慢每个词）"
         )
         self.embedder.currentIndexChanged.connect(self._update_enabled)
         self.generator.currentIndexChanged.connect(self._update_enabled)
@@ -283,7 +283,9 @@ class SettingsPage(QtWidgets.QWidget):
         gen = self.session.models.get("generator")
         if gen is not None:
             label = getattr(gen, "label", "") or type(gen).__name__
-            self.model_status.setText(f"生成模型已加载：{label}")
+            details = getattr(gen, "details", None)
+            why = str(details().get("why", "")) if callable(details) else ""
+            self.model_status.setText(f"生成模型已加载：{label}" + (f"\n{why}" if why else ""))
         elif self._load_job is not None:
             self.model_status.setText("正在加载生成模型…")
         else:

@@ -174,6 +174,10 @@ def test_threads_follow_the_cores_other_programs_leave_free(untied_gguf: Path) -
         assert free_cores() == 1
         _text(gen)
         assert gen.last_threads == [1]
+        # A number the user set is kept as given.
+        pinned = load_generator(str(untied_gguf), options=LoadOptions(device="cpu", threads=2))
+        _text(pinned)
+        assert pinned.last_threads == [2]
     finally:
         for p in busy:
             p.kill()
@@ -205,3 +209,20 @@ def test_prompt_lookup_writes_exactly_what_plain_greedy_decoding_writes(
         assert gen.finish_reason == reason
     if tied:  # it repeats itself: the guesses from its own reply are right
         assert gen.last_accepted_guesses > 20
+
+
+def test_the_drafting_process_runs_a_gguf_on_llama_cpp_with_per_reply_sampling(
+    untied_gguf: Path,
+) -> None:
+    from analyzer.llm.host import GeneratorProcess
+
+    host = GeneratorProcess(str(untied_gguf), options=LoadOptions(device="cpu"))
+    try:
+        assert host.details()["engine"] == "llama.cpp" and "llama.cpp" in host.label
+        greedy = _text(host)
+        hot = [Sampling(temperature=1.5, top_p=1.0, seed=s) for s in (1, 2, 1)]
+        first, second, again = (_text(host, sampling=s) for s in hot)
+        assert first == again != second
+        assert _text(host) == greedy and host.finish_reason in ("eos", "max_tokens")
+    finally:
+        host.close()

@@ -208,7 +208,7 @@ def test_the_drafting_process_drafts_through_a_server(server: Server) -> None:
     os.environ["TEAM_LLM_KEY"] = KEY  # the child process reads the key itself
     host = GeneratorProcess(server.url, options=_options())
     try:
-        assert host.details["engine"] == "server"
+        assert host.details()["engine"] == "server"
         hot = [Sampling(temperature=1.5, top_p=1.0, seed=s) for s in (1, 2, 1)]
         first, second, again = (_text(host, sampling=s) for s in hot)
         assert first == again != second and host.last_token_count > 0
