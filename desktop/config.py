@@ -16,7 +16,7 @@ from analyzer.paths import ENV_HOME, data_home
 from desktop.qt import QtCore
 
 if TYPE_CHECKING:
-    from analyzer.llm.server import ServerOptions
+    from analyzer.llm.openai_http import ServerOptions
 
 ENV_CONFIG = "AWARD_WRITER_CONFIG"
 
@@ -116,7 +116,7 @@ class AppSettings:
 
     def _server_problems(self) -> list[str]:
         from analyzer.errors import ModelError
-        from analyzer.llm.server import normalize_url
+        from analyzer.llm.openai_http import normalize_url
 
         problems = []
         try:
@@ -132,7 +132,7 @@ class AppSettings:
 
     def server_options(self) -> ServerOptions:
         """How to reach the server these settings name (the key stays where it is)."""
-        from analyzer.llm.server import ServerOptions
+        from analyzer.llm.openai_http import ServerOptions
 
         name = self.server_key_name.strip()
         return ServerOptions(

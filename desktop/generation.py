@@ -39,7 +39,7 @@ def text_destination(settings: AppSettings) -> str:
     if settings.generator != "server" or not settings.server_url:
         return ""
     from analyzer.errors import ModelError
-    from analyzer.llm.server import normalize_url
+    from analyzer.llm.openai_http import normalize_url
 
     try:
         url = normalize_url(settings.server_url)
@@ -51,8 +51,8 @@ def text_destination(settings: AppSettings) -> str:
 def check_server(settings: AppSettings, new_key: str, job: Job) -> str:
     """Worker: keep a newly typed API key in the system keyring, then ask the server for its
     models with a short timeout; the model's name, or the error that says what is wrong."""
+    from analyzer.llm.openai_http import store_key
     from analyzer.llm.server import check_server as ask
-    from analyzer.llm.server import store_key
 
     options = settings.server_options()
     if new_key and options.keyring_entry:

@@ -135,7 +135,7 @@ def _positive_float(text: str) -> float:
 
 def _options(args: argparse.Namespace) -> LoadOptions:
     from analyzer.llm.device import LoadOptions
-    from analyzer.llm.server import ServerOptions
+    from analyzer.llm.openai_http import ServerOptions
 
     server = ServerOptions(
         model=args.server_model or "",

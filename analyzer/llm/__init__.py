@@ -18,7 +18,7 @@ from analyzer.llm.base import Generator, Message, Sampling
 from analyzer.llm.device import LoadOptions
 from analyzer.llm.engines import EngineChoice, choose_engine
 from analyzer.llm.loader import LoadedModel, current, get_model
-from analyzer.llm.server import ServerOptions
+from analyzer.llm.openai_http import ServerOptions
 from analyzer.llm.sources import ModelSource, install_default, known_models, resolve
 from analyzer.progress import CancelToken, ProgressCallback, no_progress
 

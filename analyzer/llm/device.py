@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.llm.server import ServerOptions
+from analyzer.llm.openai_http import ServerOptions
 
 if TYPE_CHECKING:
     import torch

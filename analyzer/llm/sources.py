@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.errors import ModelError
-from analyzer.llm.server import is_server_spec, normalize_url
+from analyzer.llm.openai_http import is_server_spec, normalize_url
 from analyzer.paths import models_dir
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
