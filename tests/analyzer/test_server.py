@@ -4,13 +4,15 @@ API key, the errors a writer can act on, and a server that dies mid-reply."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,14 +37,24 @@ def _free_port() -> int:
 class Server:
     """``python -m llama_cpp.server`` in a subprocess, as a team would run it."""
 
-    def __init__(self, model: Path, *, api_key: str | None = None, n_ctx: int = 512) -> None:
+    def __init__(
+        self,
+        model: Path,
+        *,
+        api_key: str | None = None,
+        n_ctx: int = 512,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/v1"
         args = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
                 "--model_alias", "tiny", "--host", "127.0.0.1", "--port", str(self.port),
                 "--n_ctx", str(n_ctx), "--n_threads", "1", "--verbose", "False"]  # fmt: skip
         if api_key:
             args += ["--api_key", api_key]
+        if tls:
+            args += ["--ssl_certfile", str(tls[0]), "--ssl_keyfile", str(tls[1])]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -50,8 +62,8 @@ class Server:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                 raise RuntimeError(f"llama_cpp.server exited: {err[-2000:]}")
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/docs", timeout=1).close()
-                return
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
             except OSError:
                 time.sleep(0.2)
         self.stop()
@@ -214,3 +226,62 @@ def test_the_drafting_process_drafts_through_a_server(server: Server) -> None:
         assert first == again != second and host.last_token_count > 0
     finally:
         host.close()
+
+
+def test_an_https_server_with_the_companys_own_certificate(
+    models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    srv = Server(models["untied"], tls=(cert, key))
+    try:
+        with pytest.raises(ModelError, match=r"TLS 证书.*SSL_CERT_FILE"):
+            load_generator(srv.url)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        remote = load_generator(srv.url)
+        assert _text(remote, max_new_tokens=5) and remote.model == "tiny"
+    finally:
+        srv.stop()
+
+
+class _Busy(http.server.BaseHTTPRequestHandler):
+    """A server that is busy (503) for its first requests, then lists one model."""
+
+    busy_for = 0
+    seen = 0
+
+    def do_GET(self) -> None:
+        type(self).seen += 1
+        if type(self).seen <= type(self).busy_for:
+            self.send_response(503)
+            self.send_header("Retry-After", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"data": [{"id": "qwen"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_busy_server_is_asked_again_before_giving_up() -> None:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        _Busy.busy_for, _Busy.seen = 2, 0
+        assert load_generator(url).model == "qwen"  # two retries by default
+        _Busy.busy_for, _Busy.seen = 1, 0
+        with pytest.raises(ModelError, match="返回错误 503"):
+            load_generator(url, options=LoadOptions(server=ServerOptions(retries=0)))
+    finally:
+        httpd.shutdown()
