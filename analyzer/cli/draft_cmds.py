@@ -317,6 +317,12 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         print(row["label"])
         for name, key in (("来源", "source"), ("状态", "status"), ("位置", "path")):
             print(f"  {name}：{row[key]}")
+    from analyzer.llm.engines import LLAMA_CPP_HINT, llama_cpp_installed
+
+    if llama_cpp_installed():
+        print("llama.cpp：已安装（GGUF 文件在 CPU 上由它运行）")
+    else:
+        print(f"llama.cpp：未安装，GGUF 文件改由 transformers 运行（较慢）；{LLAMA_CPP_HINT}")
     return 0
 
 

@@ -226,3 +226,17 @@ def test_the_drafting_process_runs_a_gguf_on_llama_cpp_with_per_reply_sampling(
         assert _text(host) == greedy and host.finish_reason in ("eos", "max_tokens")
     finally:
         host.close()
+
+
+def test_models_info_says_which_engine_runs_a_model_and_why(untied_gguf: Path, capsys) -> None:
+    import json
+
+    from analyzer.cli import main
+
+    assert main(["models", "info", str(untied_gguf), "--device", "cpu", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["engine"] == "llama.cpp" and "比 transformers int8 快" in info["why"]
+    assert info["decode_tokens_per_second"] > 0
+    assert main(["models", "info", str(untied_gguf), "--engine", "transformers", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["engine"] == "transformers" and info["why"] == "按要求使用 transformers"
