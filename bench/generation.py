@@ -247,6 +247,11 @@ def draft(path: Path, max_tokens: int) -> None:
     for name, seconds, tokens in rows:
         print(f"| {name:<44} | {seconds:>7.1f} | {tokens:>6} | {tokens / seconds:>6.1f} | "
               f"{seconds / base:>5.2f} |")  # fmt: skip
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    for i, (name, text) in enumerate(texts.items()):
+        (out / f"draft-{i}.md").write_text(f"<!-- {name} -->\n{text}", encoding="utf-8")
+    print(f"the drafts: bench/out/draft-0.md … draft-{len(texts) - 1}.md (in the order above)")
     names = list(texts)
     print(f"server overhead (time ratio server / in process, goal ≤ 1.10): {rows[1][1] / base:.2f}")
     print(f"same draft through the server as in process: {texts[names[0]] == texts[names[1]]}")

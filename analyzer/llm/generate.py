@@ -8,6 +8,12 @@ Two ways to stream, both kept because the benchmark compares them against bare
   no queue, and the cancel token is checked before every forward pass.
 * ``thread``: ``model.generate`` in a worker thread feeding a ``TextIteratorStreamer``, with a
   ``StoppingCriteria`` that checks the cancel token.
+
+In ``loop`` mode greedy decoding can also check tokens guessed from the text so far in the same
+forward pass (prompt lookup, ``Sampling.prompt_lookup``, :mod:`analyzer.llm.lookup`). It is off
+by default: on the int8 CPU path it was faster but wrote other text (int8 activations are
+quantized per forward pass, so a pass over several tokens shifts the numbers), and in fp32 it
+wrote the same text but no faster (bench/generation.py --only lookup).
 """
 
 from __future__ import annotations
