@@ -1,6 +1,6 @@
 """Drafting engines side by side on the bundled GGUF, llama.cpp as the baseline.
 
-    .venv/bin/python bench/generation.py [--tokens 128] [--repeats 2] [--only engines|busy|draft|lookup]
+    .venv/bin/python bench/generation.py [--tokens 128] [--repeats 2] [--only engines|busy|draft|quality|lookup]
 
 * engines: decode tok/s and time to first token of every engine on the same prompt and timer:
   llama.cpp as the bare library runs it (``Llama.generate``, one thread per core: the baseline),
@@ -10,6 +10,8 @@
 * busy: the same with one core kept busy by another process (a Python busy loop).
 * draft: a whole Golden Mouse entry (corpus/briefs/golden_mouse.toml) per engine; drafting
   through the local server against the same llama.cpp in process (goal: overhead ≤ 10 %).
+* quality: every sample brief drafted by llama.cpp and by transformers: length, sections cut
+  at the token budget, repairs the drafter had to make (the drafts go to bench/out/).
 * lookup: prompt-lookup decoding on transformers over the sample briefs' prompts: is the text
   the same as plain greedy decoding, and is it faster (int8, the CPU default, and fp32)?
 
@@ -46,6 +48,16 @@ PROMPT = [
         "品牌处境和要解决的挑战，写得详细一些，分三段。",
     },
 ]
+_runs = iter(range(1, 1 << 30))
+
+
+def fresh_prompt() -> list[dict[str, str]]:
+    """PROMPT with a new first line: no engine or server can reuse a cached prompt, so every
+    run reads its whole prompt, as a new brief is."""
+    system = {"role": "system", "content": f"（第 {next(_runs)} 次）{PROMPT[0]['content']}"}
+    return [system, PROMPT[1]]
+
+
 PLAIN = Sampling(repetition_penalty=1.0, stop_on_repeated_line=False)
 BRIEF = ROOT / "corpus" / "briefs" / "golden_mouse.toml"
 
@@ -126,20 +138,19 @@ class Bare:
 
         self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=8192, n_threads=threads,
                                    n_threads_batch=threads, verbose=False)  # fmt: skip
-        fmt = Jinja2ChatFormatter(self.llm.metadata["tokenizer.chat_template"], "", "")
-        prompt = fmt(messages=PROMPT).prompt  # type: ignore[arg-type]
-        self.tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        self.fmt = Jinja2ChatFormatter(self.llm.metadata["tokenizer.chat_template"], "", "")
         self.n = 0
 
     def run(self, n: int) -> Run:
         import llama_cpp
 
-        self.llm.reset()
+        prompt = self.fmt(messages=fresh_prompt()).prompt  # type: ignore[arg-type]
+        tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
         self.n = 0
         vocab = self.llm._model.vocab
 
         def pieces() -> Iterator[int]:
-            for token in self.llm.generate(self.tokens, temp=0.0, top_k=0, top_p=1.0, min_p=0.0,
+            for token in self.llm.generate(tokens, temp=0.0, top_k=0, top_p=1.0, min_p=0.0,
                                            repeat_penalty=1.0):  # fmt: skip
                 if llama_cpp.llama_vocab_is_eog(vocab, token):
                     return
@@ -155,10 +166,8 @@ class Bare:
 
 
 def run_generator(gen: Any, n: int) -> Run:
-    reset = getattr(getattr(getattr(gen, "loaded", None), "llm", None), "reset", None)
-    if callable(reset):
-        reset()  # no prompt cache from the previous run: a fresh prompt, as each section is
-    pieces = gen.stream(PROMPT, max_new_tokens=n, sampling=getattr(gen, "bench_sampling", PLAIN))
+    sampling = getattr(gen, "bench_sampling", PLAIN)
+    pieces = gen.stream(fresh_prompt(), max_new_tokens=n, sampling=sampling)
     return timed(pieces, lambda: int(gen.last_token_count))
 
 
@@ -208,53 +217,99 @@ def engines(path: Path, n: int, repeats: int, *, busy: bool) -> None:
 # ---------------------------------------------------------------------------- whole drafts
 
 
-def draft(path: Path, max_tokens: int) -> None:
-    from analyzer.documents.brief import load_brief
+def draft_timed(gen: Any, brief: Any, max_tokens: int) -> tuple[Any, float, int]:
+    """A whole entry: (the draft, wall seconds, tokens generated)."""
     from analyzer.drafting.run import draft_entry
+
+    tokens = 0
+
+    def counted(_section: Any) -> None:
+        nonlocal tokens
+        tokens += gen.last_token_count
+
+    start = time.perf_counter()
+    entry = draft_entry(brief, gen, max_new_tokens=max_tokens, on_section=counted)
+    return entry, time.perf_counter() - start, tokens
+
+
+def draft(path: Path, max_tokens: int, repeats: int) -> None:
+    """A whole entry per engine. In process against the server: the same llama.cpp, the same
+    threads, drafted in turn ``repeats`` times (best of each), so drift in the machine's load
+    reaches both alike."""
+    from analyzer.documents.brief import load_brief
 
     brief = load_brief(BRIEF)
     cores = physical_cores()
-    print(
-        f"\n## A whole Golden Mouse entry ({BRIEF.name}, no exemplars, {max_tokens} tokens/section)"
-    )
-    print(f"| {'engine':<44} | {'seconds':>7} | {'tokens':>6} | {'tok/s':>6} | {'ratio':>5} |")
-    print(f"|{'-' * 46}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 7}|")
+    print(f"\n## A whole Golden Mouse entry ({BRIEF.name}, no exemplars, {max_tokens} "
+          f"tokens/section), the first two in turn, best of {repeats}")  # fmt: skip
+    print(f"| {'engine':<46} | {'seconds':>7} | {'tokens':>6} | {'tok/s':>6} | {'ratio':>5} |")
+    print(f"|{'-' * 48}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 7}|")
     texts: dict[str, str] = {}
-    rows: list[tuple[str, float, int]] = []
+    rows: dict[str, tuple[float, int]] = {}
 
     def one(name: str, gen: Any) -> None:
-        tokens = [0]
-        start = time.perf_counter()
-        entry = draft_entry(
-            brief, gen, max_new_tokens=max_tokens,
-            on_section=lambda _s: tokens.__setitem__(0, tokens[0] + gen.last_token_count),
-        )  # fmt: skip
-        rows.append((name, time.perf_counter() - start, tokens[0]))
+        entry, seconds, tokens = draft_timed(gen, brief, max_tokens)
+        rows[name] = min(rows.get(name, (seconds, tokens)), (seconds, tokens))
         texts[name] = entry.to_markdown()
 
-    fixed = LoadOptions(device="cpu", engine="llama.cpp", threads=cores)
-    one(f"llama.cpp in process, {cores} threads", load_generator(None, options=fixed))
-    unload()
+    local = f"llama.cpp in process, {cores} threads"
+    remote = f"llama_cpp.server here, {cores} threads, via HTTP"
     with local_server(path, cores) as url:
-        one(f"llama_cpp.server here, {cores} threads, via HTTP", load_generator(url))
-    one("llama.cpp in process, threads from free cores", load_generator(
+        pair = {
+            local: load_generator(None, options=LoadOptions(device="cpu", engine="llama.cpp",
+                                                            threads=cores)),
+            remote: load_generator(url),
+        }  # fmt: skip
+        for _ in range(repeats):
+            for name, gen in pair.items():
+                one(name, gen)
+    unload()
+    one("llama.cpp in process, threads from free cores (default)", load_generator(
         None, options=LoadOptions(device="cpu", engine="llama.cpp")))  # fmt: skip
     unload()
     one("transformers int8", load_generator(
         None, options=LoadOptions(device="cpu", engine="transformers")))  # fmt: skip
     unload()
-    base = rows[0][1]
-    for name, seconds, tokens in rows:
-        print(f"| {name:<44} | {seconds:>7.1f} | {tokens:>6} | {tokens / seconds:>6.1f} | "
+    base = rows[local][0]
+    for name, (seconds, tokens) in rows.items():
+        print(f"| {name:<46} | {seconds:>7.1f} | {tokens:>6} | {tokens / seconds:>6.1f} | "
               f"{seconds / base:>5.2f} |")  # fmt: skip
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     for i, (name, text) in enumerate(texts.items()):
         (out / f"draft-{i}.md").write_text(f"<!-- {name} -->\n{text}", encoding="utf-8")
     print(f"the drafts: bench/out/draft-0.md … draft-{len(texts) - 1}.md (in the order above)")
-    names = list(texts)
-    print(f"server overhead (time ratio server / in process, goal ≤ 1.10): {rows[1][1] / base:.2f}")
-    print(f"same draft through the server as in process: {texts[names[0]] == texts[names[1]]}")
+    print(
+        f"server overhead (server / in process, goal ≤ 1.10): {rows[remote][0] / base:.2f}; "
+        f"the same draft through the server as in process: {texts[local] == texts[remote]}"
+    )
+
+
+def quality(max_tokens: int) -> None:
+    """Every sample brief drafted by each local engine: what a writer would notice."""
+    from analyzer.documents.brief import load_brief
+
+    print(f"\n## Every sample brief drafted per engine (no exemplars, {max_tokens} tokens/section)")
+    print("cut = sections that ran into the token budget (padding), fixes = repairs the drafter's")
+    print("guards made (names, figures, clipped facts put back), flags = numbers marked 【待核实】")
+    print(f"| {'brief':<14} | {'engine':<12} | {'seconds':>7} | {'tokens':>6} | {'chars':>5} | "
+          f"{'cut':>3} | {'fixes':>5} | {'flags':>5} |")  # fmt: skip
+    print(f"|{'-' * 16}|{'-' * 14}|{'-' * 9}|{'-' * 8}|{'-' * 7}|{'-' * 5}|{'-' * 7}|{'-' * 7}|")
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    for engine in ("llama.cpp", "transformers"):
+        gen = load_generator(None, options=LoadOptions(device="cpu", engine=engine))
+        for path in sorted((ROOT / "corpus" / "briefs").glob("*.toml")):
+            entry, seconds, tokens = draft_timed(gen, load_brief(path), max_tokens)
+            text = entry.to_markdown()
+            (out / f"{path.stem}-{engine}.md").write_text(text, encoding="utf-8")
+            cut = sum(s.finish_reason == "max_tokens" for s in entry.sections)
+            fixes = sum(len(s.notes) for s in entry.sections)
+            chars = sum(len(s.text) for s in entry.sections)
+            print(f"| {path.stem:<14} | {engine:<12} | {seconds:>7.1f} | {tokens:>6} | "
+                  f"{chars:>5} | {cut:>3} | {fixes:>5} | {len(entry.flags):>5} |")  # fmt: skip
+        unload()
+    print("the drafts: bench/out/<brief>-<engine>.md")
 
 
 # ---------------------------------------------------------------------------- prompt lookup
@@ -319,7 +374,7 @@ def main() -> None:
     )
     ap.add_argument("--tokens", type=int, default=128, help="tokens per decode run")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--only", choices=("engines", "busy", "draft", "lookup"))
+    ap.add_argument("--only", choices=("engines", "busy", "draft", "quality", "lookup"))
     ap.add_argument("--lookup-sections", type=int, default=2, help="sections per sample brief")
     args = ap.parse_args()
     import llama_cpp
@@ -332,7 +387,9 @@ def main() -> None:
     if args.only in (None, "busy"):
         engines(path, args.tokens, args.repeats, busy=True)
     if args.only in (None, "draft"):
-        draft(path, 320)
+        draft(path, 320, args.repeats)
+    if args.only in (None, "quality"):
+        quality(320)
     if args.only in (None, "lookup"):
         lookup(args.lookup_sections, 160, 8)
     print(f"\nload average at the end: {load_avg()}")

@@ -134,6 +134,10 @@ def _open(llama_cpp: Any, path: Path, context: int, threads: int) -> Any:
             n_batch=N_BATCH,
             n_threads=threads,
             n_threads_batch=threads,
+            # The repetition penalty covers the whole reply, as on the transformers engine
+            # (llama.cpp's default is its last 64 tokens: drafts came out twice as long, padded
+            # with generic filler the penalty would have discouraged).
+            last_n_tokens_size=context,
             verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
