@@ -1,13 +1,19 @@
 # The two commands of the README:  `make run`  and  `make test`.
 # Both set everything up on a fresh machine: a virtualenv in .venv with torch pinned to the
 # CPU build that lies on this machine's disk (an open range would pull a multi-GB CUDA build),
-# then the project with all its extras.
+# then the project with all its extras, then llama.cpp (built from source: see below).
 
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := $(CURDIR)/.sample-library
 STAMP := $(VENV)/.installed
+# llama.cpp's Python binding (and its OpenAI-compatible server) has no wheel on PyPI: pip builds
+# it from source with cmake and a C++ compiler, about 4 minutes on 2 cores. The stamp carries
+# the version, so the build runs once per virtualenv and again only when the pin changes; pip's
+# wheel cache lets a new virtualenv reuse the build. Kept in step with the `llama` extra.
+LLAMA_CPP := llama-cpp-python[server]==0.3.36
+LLAMA_STAMP := $(VENV)/.llama-cpp-0.3.36
 
 .PHONY: setup sysdeps run gui smoke test lint clean-sample
 
@@ -26,7 +32,7 @@ sysdeps:
 	  else echo "missing Debian packages (install them for the GUI): $$missing"; fi; \
 	fi
 
-setup: $(STAMP) sysdeps
+setup: $(STAMP) $(LLAMA_STAMP) sysdeps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +40,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[search,draft,gui,bundled-model,dev]"
 	touch $(STAMP)
+
+# Without a compiler the build fails: drafting then runs on transformers (slower), the app and
+# `award-writer models info` say so, and the tests of the llama.cpp engine and server fail.
+$(LLAMA_STAMP): | $(STAMP)
+	@echo "building $(LLAMA_CPP) from source (about 4 minutes, once)"
+	@if $(BIN)/python -m pip install -q '$(LLAMA_CPP)'; then touch $@; else \
+	  echo "llama-cpp-python could not be built (it needs cmake and a C++ compiler):"; \
+	  echo "drafting will use transformers, which is slower"; fi
 
 # The main job, on the sample corpus in its own library (.sample-library/) with the bundled
 # models: import the seed cases, build the search index, find the case like a description,

@@ -1,38 +1,45 @@
-"""Generation speed of the bundled model on CPU: each speed-up on and off, the drafter's own
-streaming against bare ``model.generate``, cold and warm loads, and a whole Golden Mouse draft.
+"""Drafting engines side by side on the bundled GGUF, llama.cpp as the baseline.
 
-    .venv/bin/python bench/generation.py [--tokens 64] [--repeats 2] [--skip-cold] [--skip-draft]
+    .venv/bin/python bench/generation.py [--tokens 128] [--repeats 2] [--only engines|busy|draft|quality|lookup]
 
-Tables print the measured value, its baseline and the ratio. Streaming overhead compares greedy
-decoding of the same prompt to the same number of tokens (the tests check the texts are equal),
-so the ratio is the drafter's cost alone; the goal is under 5 % (ratio ≥ 0.95). Other processes
-on the machine skew every number: the load average is printed before and after, and each
-figure is the best of ``--repeats`` runs.
+* engines: decode tok/s and time to first token of every engine on the same prompt and timer:
+  llama.cpp as the bare library runs it (``Llama.generate``, one thread per core: the baseline),
+  the app's llama.cpp engine (the default on CPU), transformers int8 (the engine before it, and
+  the fallback), the same with prompt-lookup decoding, and an OpenAI-compatible server on this
+  machine (``python -m llama_cpp.server``) drafted through. Goal: default engine ≥ 1.0x baseline.
+* busy: the same with one core kept busy by another process (a Python busy loop).
+* draft: a whole Golden Mouse entry (corpus/briefs/golden_mouse.toml) per engine; drafting
+  through the local server against the same llama.cpp in process (goal: overhead ≤ 10 %).
+* quality: every sample brief drafted by llama.cpp and by transformers: length, sections cut
+  at the token budget, repairs the drafter had to make (the drafts go to bench/out/).
+* lookup: prompt-lookup decoding on transformers over the sample briefs' prompts: is the text
+  the same as plain greedy decoding, and is it faster (int8, the CPU default, and fp32)?
+
+Other processes skew every number: the load average is printed before and after; each figure is
+the best of ``--repeats`` runs. ``bench/transformers_cpu.py`` has the transformers details.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import statistics
+import socket
 import subprocess
 import sys
-import tempfile
 import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzer.llm.device import LoadOptions  # noqa: E402
-from analyzer.llm.generate import Sampling, TransformersGenerator  # noqa: E402
-from analyzer.llm.loader import load  # noqa: E402
-from analyzer.llm.sources import resolve  # noqa: E402
+from analyzer.llm import LoadOptions, Sampling, ServerOptions, load_generator, unload  # noqa: E402
+from analyzer.llm.device import physical_cores  # noqa: E402
+from analyzer.llm.sources import install_default  # noqa: E402
 
-# From shared/notes/models.md: llama.cpp (llama-cpp-python 0.3.36, AVX2) on Qwen2.5-0.5B-shaped
-# models on a 2-core machine of this kind.
-LLAMA_CPP = {"Q4_0": 29.5, "Q8_0": 26.4}
 PROMPT = [
     {"role": "system", "content": "你是资深的营销奖项参赛材料撰稿人。"},
     {
@@ -41,12 +48,18 @@ PROMPT = [
         "品牌处境和要解决的挑战，写得详细一些，分三段。",
     },
 ]
-CONFIGS = [  # name, options, token cap (fp32 without denormal flushing runs at ~1 tok/s)
-    ("fp32, no speed-ups", LoadOptions(device="cpu", quantize=False, flush_denormal=False), 16),
-    ("fp32 + flush denormal", LoadOptions(device="cpu", quantize=False), None),
-    ("int8 dynamic, no flush", LoadOptions(device="cpu", flush_denormal=False), None),
-    ("int8 + flush (default)", LoadOptions(device="cpu"), None),
-]
+_runs = iter(range(1, 1 << 30))
+
+
+def fresh_prompt() -> list[dict[str, str]]:
+    """PROMPT with a new first line: no engine or server can reuse a cached prompt, so every
+    run reads its whole prompt, as a new brief is."""
+    system = {"role": "system", "content": f"（第 {next(_runs)} 次）{PROMPT[0]['content']}"}
+    return [system, PROMPT[1]]
+
+
+PLAIN = Sampling(repetition_penalty=1.0, stop_on_repeated_line=False)
+BRIEF = ROOT / "corpus" / "briefs" / "golden_mouse.toml"
 
 
 def load_avg() -> str:
@@ -56,232 +69,329 @@ def load_avg() -> str:
         return "?"
 
 
-class ForwardTimer:
-    """Time spent inside the model's forward passes: what remains is each method's own cost
-    (sampling, detokenizing, threads), a figure other processes on the machine skew far less
-    than tokens/s."""
+@contextlib.contextmanager
+def busy_core() -> Iterator[None]:
+    """One core kept busy by another process for the duration."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
 
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.seconds = 0.0
-        self.inner = model.forward
 
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+@contextlib.contextmanager
+def local_server(path: Path, threads: int) -> Iterator[str]:
+    """``python -m llama_cpp.server`` on this machine with the bundled GGUF, as a team runs it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias",
+         "bundled", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
+         "--n_threads", str(threads), "--n_threads_batch", str(threads), "--verbose", "False"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(600):
             try:
-                return self.inner(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - start
-
-        model.forward = timed
-
-    def close(self) -> None:
-        del self.model.forward  # back to the class's method
-
-
-def own_share(timer: ForwardTimer, total: float) -> float:
-    return max(0.0, 1 - timer.seconds / total) if total else 0.0
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.kill()
+        proc.wait()
 
 
-def time_generate(gen: TransformersGenerator, n: int) -> tuple[float, float, int, float]:
-    """Bare model.generate: (time to first token, decode tok/s, tokens)."""
-    import torch
-
-    model, tok = gen.loaded.model, gen.loaded.tokenizer
-    ids = gen.encode(PROMPT)
-    common = {
-        "attention_mask": torch.ones_like(ids),
-        "do_sample": False,
-        "eos_token_id": sorted(gen.eos_ids),
-        "pad_token_id": tok.pad_token_id,
-    }
-    with torch.inference_mode():
-        start = time.perf_counter()
-        model.generate(ids, max_new_tokens=1, **common)
-        ttft = time.perf_counter() - start
-        timer = ForwardTimer(model)
-        start = time.perf_counter()
-        out = model.generate(ids, max_new_tokens=n, **common)
-        total = time.perf_counter() - start
-        timer.close()
-    count = int(out.shape[1] - ids.shape[1])
-    return ttft, (count - 1) / max(total - ttft, 1e-9), count, own_share(timer, total)
+# ---------------------------------------------------------------------------- timing
 
 
-def time_stream(gen: TransformersGenerator, n: int, mode: str) -> tuple[float, float, int, float]:
-    """The drafter's streaming: (time to first piece, decode tok/s, tokens, own share)."""
-    gen.sampling = Sampling(repetition_penalty=1.0, mode=mode, stop_on_repeated_line=False)
-    timer = ForwardTimer(gen.loaded.model)
+Run = tuple[float, float, int]  # time to first token, decode tok/s, tokens
+
+
+def timed(pieces: Iterator[Any], count: Callable[[], int]) -> Run:
     start = time.perf_counter()
     first = None
-    for _ in gen.stream(PROMPT, max_new_tokens=n):
+    for _ in pieces:
         if first is None:
             first = time.perf_counter() - start
     total = time.perf_counter() - start
-    timer.close()
-    count = gen.last_token_count
+    n = count()
     ttft = first if first is not None else total
-    return ttft, (count - 1) / max(total - ttft, 1e-9), count, own_share(timer, total)
+    return ttft, (n - 1) / max(total - ttft, 1e-9), n
 
 
-def best(runs: list[tuple[float, float, int, float]]) -> tuple[float, float, int, float]:
-    return (
-        min(r[0] for r in runs),
-        max(r[1] for r in runs),
-        runs[0][2],
-        statistics.median(r[3] for r in runs),
-    )
+def best(runs: Sequence[Run]) -> Run:
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
 
 
-def bench_decode(tokens: int, repeats: int) -> None:
-    print("\n## Decode on CPU: bare model.generate (baseline) vs the drafter's streaming")
-    print(f"prompt {len(PROMPT[1]['content'])} chars, greedy; best of {repeats}")
-    print("own cost = share of the wall time spent outside the model's forward passes")
-    print(
-        f"| {'configuration':<24} | {'method':<23} | {'tokens':>6} | {'TTFT s':>7} | "
-        f"{'tok/s':>6} | {'baseline tok/s':>14} | {'ratio':>5} | {'own cost':>8} |"
-    )
-    print(f"|{'-' * 26}|{'-' * 25}|{'-' * 8}|{'-' * 9}|{'-' * 8}|{'-' * 16}|{'-' * 7}|{'-' * 10}|")
-    source = resolve(None)
-    fastest = 0.0
-    for name, options, cap in CONFIGS:
-        n = min(tokens, cap or tokens)
-        reps = 1 if cap else repeats
-        loaded = load(source, options)
-        gen = TransformersGenerator(loaded)
-        list(gen.stream(PROMPT, max_new_tokens=2))  # warm-up: first-call allocations
-        base = best([time_generate(gen, n) for _ in range(reps)])
-        rows = [("model.generate", base)]
-        for mode in ("loop", "thread"):
-            rows.append(
-                (f"drafter stream ({mode})", best([time_stream(gen, n, mode) for _ in range(reps)]))
-            )
-        for method, (ttft, rate, count, own) in rows:
-            print(
-                f"| {name:<24} | {method:<23} | {count:>6} | {ttft:>7.3f} | {rate:>6.1f} | "
-                f"{base[1]:>14.1f} | {rate / base[1]:>5.2f} | {own:>7.1%} |"
-            )
-            fastest = max(fastest, rate)
-        del gen, loaded
-    print("\n## Against llama.cpp (figures from shared/notes/models.md, same kind of machine)")
-    print(f"| {'engine':<34} | {'tok/s':>6} | {'ratio (ours / it)':>17} |")
-    print(f"|{'-' * 36}|{'-' * 8}|{'-' * 19}|")
-    for quant, rate in LLAMA_CPP.items():
-        print(f"| {'llama.cpp ' + quant:<34} | {rate:>6.1f} | {fastest / rate:>17.2f} |")
-    print(f"| {'ours, fastest row above':<34} | {fastest:>6.1f} | {'':>17} |")
+class Bare:
+    """llama.cpp as the bare library runs it: ``Llama.generate`` with one thread per core on the
+    chat-formatted prompt, greedy; the prompt's cache is cleared before each run."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=8192, n_threads=threads,
+                                   n_threads_batch=threads, verbose=False)  # fmt: skip
+        self.fmt = Jinja2ChatFormatter(self.llm.metadata["tokenizer.chat_template"], "", "")
+        self.n = 0
+
+    def run(self, n: int) -> Run:
+        import llama_cpp
+
+        prompt = self.fmt(messages=fresh_prompt()).prompt  # type: ignore[arg-type]
+        tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        self.n = 0
+        vocab = self.llm._model.vocab
+
+        def pieces() -> Iterator[int]:
+            for token in self.llm.generate(tokens, temp=0.0, top_k=0, top_p=1.0, min_p=0.0,
+                                           repeat_penalty=1.0):  # fmt: skip
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    return
+                self.n += 1
+                yield token
+                if self.n >= n:
+                    return
+
+        return timed(pieces(), lambda: self.n)
+
+    def close(self) -> None:
+        self.llm.close()
 
 
-_LOAD_SNIPPET = """
-import json, os, sys, time
-started = float(os.environ["BENCH_STARTED"])  # the parent's clock when it started this process
-from analyzer.llm import LoadOptions
-from analyzer.llm.loader import load
-from analyzer.llm.sources import resolve
-m = load(resolve(None), LoadOptions(device="cpu", int8_cache=sys.argv[1] == "int8"))
-print(json.dumps({"total": time.time() - started, "parts": m.seconds, "converted": m.converted}))
-"""
+def run_generator(gen: Any, n: int) -> Run:
+    sampling = getattr(gen, "bench_sampling", PLAIN)
+    pieces = gen.stream(fresh_prompt(), max_new_tokens=n, sampling=sampling)
+    return timed(pieces, lambda: int(gen.last_token_count))
 
 
-def load_in_process(env: dict[str, str], mode: str = "int8") -> dict[str, Any]:
-    """Load the bundled model in a new process: from process start (Python, imports) to a
-    model ready to generate, as a user waits for it."""
-    import json
-
-    out = subprocess.run(
-        [sys.executable, "-c", _LOAD_SNIPPET, mode],
-        capture_output=True,
-        text=True,
-        env={**env, "BENCH_STARTED": repr(time.time())},
-        cwd=ROOT,
-        check=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
-def bench_load(repeats: int, cold: bool) -> None:
-    print("\n## Model load in a new process: from process start (Python, torch and transformers")
-    print("imports included) to a model ready to generate, as a user waits for it")
-    print(f"| {'load':<44} | {'total s':>7} | {'baseline s':>10} | {'ratio':>5} | {'goal s':>6} |")
-    print(f"|{'-' * 46}|{'-' * 9}|{'-' * 12}|{'-' * 7}|{'-' * 8}|")
-
-    def row(name: str, r: dict[str, Any], base: float | None = None, goal: str = "") -> None:
-        parts = ", ".join(f"{k} {v:.1f}" for k, v in r["parts"].items())
-        ratio = f"{r['total'] / base:>5.2f}" if base else f"{'':>5}"
-        baseline = f"{base:>10.1f}" if base else f"{'':>10}"
-        print(f"| {name:<44} | {r['total']:>7.1f} | {baseline} | {ratio} | {goal:>6} |  ({parts})")
-
-    env = dict(os.environ)
-    if cold:
-        with tempfile.TemporaryDirectory() as tmp:
-            row("cold: assemble + convert GGUF + quantize", load_in_process(
-                {**env, "AWARD_WRITER_MODELS": tmp}))  # fmt: skip
-    load_in_process(env)  # the user's cache holds the conversion and the int8 weights
-
-    def median(mode: str) -> dict[str, Any]:
-        runs = sorted(
-            (load_in_process(env, mode) for _ in range(repeats)), key=lambda r: r["total"]
-        )
-        return runs[len(runs) // 2]
-
-    base = median("quantize")
-    row("warm, baseline: cached conversion, quantize", base)
-    row("warm: int8 weights from the cache", median("int8"), base["total"], "5.0")
+def engines(path: Path, n: int, repeats: int, *, busy: bool) -> None:
+    cores = physical_cores()
+    title = "one core kept busy by a busy-loop process" if busy else "no busy process added"
+    print(f"\n## Decode on the bundled GGUF, {title}: {n} tokens greedy, best of {repeats}")
+    print(f"(load average before: {load_avg()})")
+    print(f"| {'engine':<46} | {'TTFT s':>7} | {'tok/s':>6} | {'ratio':>5} | {'threads':<9} |")
+    print(f"|{'-' * 48}|{'-' * 9}|{'-' * 8}|{'-' * 7}|{'-' * 11}|")
+    rows: list[tuple[str, Callable[[], Run], Callable[[], str]]] = []
+    bare = Bare(path, cores)
+    rows.append((f"llama.cpp bare, n_threads={cores} (baseline)", lambda: bare.run(n),
+                 lambda: str(cores)))  # fmt: skip
+    ours = load_generator(None, options=LoadOptions(device="cpu", engine="llama.cpp"))
+    rows.append(("ours: llama.cpp engine (default on CPU)", lambda: run_generator(ours, n),
+                 lambda: "→".join(map(str, ours.last_threads))))  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        if busy:
+            stack.enter_context(busy_core())
+        results = []
+        for name, fn, threads in rows:
+            fn()  # warm-up
+            results.append((name, best([fn() for _ in range(repeats)]), threads()))
+        bare.close()
+        unload()
+        tf = load_generator(None, options=LoadOptions(device="cpu", engine="transformers"))
+        for name, sampling in (
+            ("transformers int8 (fallback)", PLAIN),
+            ("transformers int8 + prompt lookup", Sampling(repetition_penalty=1.0,
+             stop_on_repeated_line=False, prompt_lookup=8)),
+        ):  # fmt: skip
+            tf.bench_sampling = sampling
+            run_generator(tf, 4)
+            results.append((name, best([run_generator(tf, n) for _ in range(repeats)]), str(cores)))
+        unload()
+        with local_server(path, cores) as url:
+            remote = load_generator(url, options=LoadOptions(server=ServerOptions()))
+            run_generator(remote, 4)
+            runs = [run_generator(remote, n) for _ in range(repeats)]
+            results.append(("server: llama_cpp.server here, via HTTP", best(runs), str(cores)))
+    base = results[0][1][1]
+    for name, (ttft, rate, _count), threads in results:
+        print(f"| {name:<46} | {ttft:>7.3f} | {rate:>6.1f} | {rate / base:>5.2f} | {threads:<9} |")
 
 
-def bench_draft(max_tokens: int, threads: int | None) -> None:
-    from analyzer.documents.brief import load_brief
+# ---------------------------------------------------------------------------- whole drafts
+
+
+def draft_timed(gen: Any, brief: Any, max_tokens: int) -> tuple[Any, float, int]:
+    """A whole entry: (the draft, wall seconds, tokens generated)."""
     from analyzer.drafting import DraftOptions, draft_entry
-    from analyzer.llm import load_generator
 
-    print("\n## A whole Golden Mouse entry from corpus/briefs/golden_mouse.toml (no exemplars)")
-    gen = load_generator(None, options=LoadOptions(device="cpu", threads=threads))
-    brief = load_brief(ROOT / "corpus" / "briefs" / "golden_mouse.toml")
-    tokens: dict[str, int] = {}
+    tokens = 0
 
-    def on_section(section: Any) -> None:
-        tokens[section.key] = gen.last_token_count
+    def counted(_section: Any) -> None:
+        nonlocal tokens
+        tokens += gen.last_token_count
 
     start = time.perf_counter()
-    draft = draft_entry(brief, gen, DraftOptions(max_new_tokens=max_tokens), on_section=on_section)
-    total = time.perf_counter() - start
+    entry = draft_entry(brief, gen, DraftOptions(max_new_tokens=max_tokens), on_section=counted)
+    return entry, time.perf_counter() - start, tokens
+
+
+def draft(path: Path, max_tokens: int, repeats: int) -> None:
+    """A whole entry per engine. In process against the server: the same llama.cpp, the same
+    threads, drafted in turn ``repeats`` times (best of each), so drift in the machine's load
+    reaches both alike."""
+    from analyzer.documents.brief import load_brief
+
+    brief = load_brief(BRIEF)
+    cores = physical_cores()
+    print(f"\n## A whole Golden Mouse entry ({BRIEF.name}, no exemplars, {max_tokens} "
+          f"tokens/section), the first two in turn, best of {repeats}")  # fmt: skip
+    print(f"| {'engine':<46} | {'seconds':>7} | {'tokens':>6} | {'tok/s':>6} | {'ratio':>5} |")
+    print(f"|{'-' * 48}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 7}|")
+    texts: dict[str, str] = {}
+    rows: dict[str, tuple[float, int]] = {}
+
+    def one(name: str, gen: Any) -> None:
+        entry, seconds, tokens = draft_timed(gen, brief, max_tokens)
+        rows[name] = min(rows.get(name, (seconds, tokens)), (seconds, tokens))
+        texts[name] = entry.to_markdown()
+
+    local = f"llama.cpp in process, {cores} threads"
+    remote = f"llama_cpp.server here, {cores} threads, via HTTP"
+    with local_server(path, cores) as url:
+        pair = {
+            local: load_generator(None, options=LoadOptions(device="cpu", engine="llama.cpp",
+                                                            threads=cores)),
+            remote: load_generator(url),
+        }  # fmt: skip
+        for _ in range(repeats):
+            for name, gen in pair.items():
+                one(name, gen)
+    unload()
+    one("llama.cpp in process, threads from free cores (default)", load_generator(
+        None, options=LoadOptions(device="cpu", engine="llama.cpp")))  # fmt: skip
+    unload()
+    one("transformers int8", load_generator(
+        None, options=LoadOptions(device="cpu", engine="transformers")))  # fmt: skip
+    unload()
+    base = rows[local][0]
+    for name, (seconds, tokens) in rows.items():
+        print(f"| {name:<46} | {seconds:>7.1f} | {tokens:>6} | {tokens / seconds:>6.1f} | "
+              f"{seconds / base:>5.2f} |")  # fmt: skip
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    for i, (name, text) in enumerate(texts.items()):
+        (out / f"draft-{i}.md").write_text(f"<!-- {name} -->\n{text}", encoding="utf-8")
+    print(f"the drafts: bench/out/draft-0.md … draft-{len(texts) - 1}.md (in the order above)")
     print(
-        f"| {'section':<20} | {'seconds':>7} | {'tokens':>6} | {'tok/s':>6} | {'stop':<10} | flags |"
+        f"server overhead (server / in process, goal ≤ 1.10): {rows[remote][0] / base:.2f}; "
+        f"the same draft through the server as in process: {texts[local] == texts[remote]}"
     )
-    print(f"|{'-' * 22}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 12}|{'-' * 7}|")
-    for s in draft.sections:
-        n = tokens.get(s.key, 0)
-        rate = n / s.seconds if s.seconds else 0.0
-        print(f"| {s.title:<20} | {s.seconds:>7.1f} | {n:>6} | {rate:>6.1f} | {s.finish_reason:<10} | {len(s.flags):>5} |")  # fmt: skip
-    print(f"| {'whole entry':<20} | {total:>7.1f} | {sum(tokens.values()):>6} | "
-          f"{sum(tokens.values()) / total:>6.1f} | {'':<10} | {len(draft.flags):>5} |")  # fmt: skip
+
+
+def quality(max_tokens: int) -> None:
+    """Every sample brief drafted by each local engine: what a writer would notice."""
+    from analyzer.documents.brief import load_brief
+
+    print(f"\n## Every sample brief drafted per engine (no exemplars, {max_tokens} tokens/section)")
+    print("cut = sections that ran into the token budget (padding), fixes = repairs the drafter's")
+    print("guards made (names, figures, clipped facts put back), flags = numbers marked 【待核实】")
+    print(f"| {'brief':<14} | {'engine':<12} | {'seconds':>7} | {'tokens':>6} | {'chars':>5} | "
+          f"{'cut':>3} | {'fixes':>5} | {'flags':>5} |")  # fmt: skip
+    print(f"|{'-' * 16}|{'-' * 14}|{'-' * 9}|{'-' * 8}|{'-' * 7}|{'-' * 5}|{'-' * 7}|{'-' * 7}|")
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    for engine in ("llama.cpp", "transformers"):
+        gen = load_generator(None, options=LoadOptions(device="cpu", engine=engine))
+        for path in sorted((ROOT / "corpus" / "briefs").glob("*.toml")):
+            entry, seconds, tokens = draft_timed(gen, load_brief(path), max_tokens)
+            text = entry.to_markdown()
+            (out / f"{path.stem}-{engine}.md").write_text(text, encoding="utf-8")
+            cut = sum(s.finish_reason == "max_tokens" for s in entry.sections)
+            fixes = sum(len(s.notes) for s in entry.sections)
+            chars = sum(len(s.text) for s in entry.sections)
+            print(f"| {path.stem:<14} | {engine:<12} | {seconds:>7.1f} | {tokens:>6} | "
+                  f"{chars:>5} | {cut:>3} | {fixes:>5} | {len(entry.flags):>5} |")  # fmt: skip
+        unload()
+    print("the drafts: bench/out/<brief>-<engine>.md")
+
+
+# ---------------------------------------------------------------------------- prompt lookup
+
+
+def section_prompts(per_brief: int) -> list[list[dict[str, str]]]:
+    """The drafter's own prompts for the first sections of every sample brief."""
+    from analyzer.documents.brief import load_brief
+    from analyzer.drafting import DraftOptions, draft_entry
+
+    class Recorder:
+        finish_reason = "eos"
+        last_token_count = 1
+
+        def __init__(self) -> None:
+            self.prompts: list[list[dict[str, str]]] = []
+
+        def stream(self, messages: Any, **_: Any) -> Iterator[str]:
+            self.prompts.append([dict(m) for m in messages])
+            yield "。"
+
+    prompts = []
+    for path in sorted((ROOT / "corpus" / "briefs").glob("*.toml")):
+        rec = Recorder()
+        draft_entry(load_brief(path), rec, DraftOptions(tries=1))
+        prompts += rec.prompts[:per_brief]
+    return prompts
+
+
+def lookup(per_brief: int, n: int, guess: int) -> None:
+    prompts = section_prompts(per_brief)
+    print(f"\n## Prompt-lookup decoding on transformers: {len(prompts)} section prompts of the "
+          f"sample briefs, greedy, {n} tokens, up to {guess} guessed tokens per pass")  # fmt: skip
+    print(f"| {'weights':<18} | {'same text':>9} | {'plain s':>8} | {'lookup s':>8} | "
+          f"{'speed-up':>8} | {'guesses kept':>12} |")  # fmt: skip
+    print(f"|{'-' * 20}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 14}|")
+    for name, quantize in (("int8 (CPU default)", True), ("fp32", False)):
+        gen = load_generator(None, options=LoadOptions(device="cpu", engine="transformers",
+                                                       quantize=quantize))  # fmt: skip
+        same = 0
+        seconds = [0.0, 0.0]
+        kept = tokens = 0
+        for prompt in prompts:
+            out = []
+            for i, look in enumerate((0, guess)):
+                s = Sampling(prompt_lookup=look)
+                start = time.perf_counter()
+                out.append("".join(gen.stream(prompt, max_new_tokens=n, sampling=s)))
+                seconds[i] += time.perf_counter() - start
+            same += out[0] == out[1]
+            kept += gen.last_accepted_guesses
+            tokens += gen.last_token_count
+        unload()
+        print(f"| {name:<18} | {same:>4}/{len(prompts):<4} | {seconds[0]:>8.1f} | "
+              f"{seconds[1]:>8.1f} | {seconds[0] / seconds[1]:>7.2f}x | "
+              f"{kept:>5}/{tokens:<6} |")  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--tokens", type=int, default=64, help="tokens per decode run")
+    ap.add_argument("--tokens", type=int, default=128, help="tokens per decode run")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--skip-cold", action="store_true", help="no cold load (it converts the GGUF)")
-    ap.add_argument("--skip-draft", action="store_true")
-    ap.add_argument("--only", choices=("decode", "load", "draft"))
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: cores)")
+    ap.add_argument("--only", choices=("engines", "busy", "draft", "quality", "lookup"))
+    ap.add_argument("--lookup-sections", type=int, default=2, help="sections per sample brief")
     args = ap.parse_args()
-    import dataclasses
+    import llama_cpp
 
-    import torch
-
-    if args.threads:
-        CONFIGS[:] = [(n, dataclasses.replace(o, threads=args.threads), c) for n, o, c in CONFIGS]
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {load_avg()}"
-    )
-    if args.only in (None, "load"):
-        bench_load(args.repeats + 1, cold=not args.skip_cold)
-    if args.only in (None, "decode"):
-        bench_decode(args.tokens, args.repeats)
-    if args.only in (None, "draft") and not args.skip_draft:
-        bench_draft(320, args.threads)
+    path = install_default()
+    print(f"llama-cpp-python {llama_cpp.__version__}, {physical_cores()} physical cores, "
+          f"load average {load_avg()}")  # fmt: skip
+    if args.only in (None, "engines"):
+        engines(path, args.tokens, args.repeats, busy=False)
+    if args.only in (None, "busy"):
+        engines(path, args.tokens, args.repeats, busy=True)
+    if args.only in (None, "draft"):
+        draft(path, 320, args.repeats)
+    if args.only in (None, "quality"):
+        quality(320)
+    if args.only in (None, "lookup"):
+        lookup(args.lookup_sections, 160, 8)
     print(f"\nload average at the end: {load_avg()}")
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.paths import ENV_HOME, data_home
 from desktop.qt import QtCore
+
+if TYPE_CHECKING:
+    from analyzer.llm.openai_http import ServerOptions
 
 ENV_CONFIG = "AWARD_WRITER_CONFIG"
 
@@ -25,7 +28,15 @@ GENERATORS = {
     "bundled": "内置 Qwen2.5-Coder-0.5B-Instruct",
     "folder": "本地 transformers 模型文件夹",
     "gguf": "GGUF 文件",
+    "server": "推理服务器（OpenAI 兼容接口）",
 }
+ENGINES = {
+    "auto": "自动（GGUF 用 llama.cpp，文件夹用 transformers）",
+    "llama.cpp": "llama.cpp（仅 GGUF，CPU）",
+    "transformers": "transformers",
+}
+# Where the API key of a server is: never in this file, only where to find it.
+KEY_SOURCES = {"none": "不需要", "env": "环境变量", "keyring": "系统钥匙串"}
 DEVICES = {"auto": "自动（有 CUDA 时用 GPU）", "cpu": "CPU", "cuda": "CUDA GPU"}
 
 
@@ -62,6 +73,11 @@ class AppSettings:
     generator_path: str = ""
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # 0: chosen by the model loader
+    engine: str = "auto"  # auto | llama.cpp | transformers (local models)
+    server_url: str = ""  # generator == "server": http(s)://host:port/v1
+    server_model: str = ""  # "": the only model the server serves
+    server_key: str = "none"  # none | env | keyring
+    server_key_name: str = ""  # the environment variable, or the keyring entry
 
     def library_home(self, override: str | None = None) -> Path:
         """``--library`` > ``$AWARD_WRITER_HOME`` > this setting > the user data folder."""
@@ -88,7 +104,42 @@ class AppSettings:
             problems.append(f"GGUF 文件不存在：{self.generator_path or '（未填写）'}")
         if self.threads < 0:
             problems.append("线程数不能为负数")
+        if self.engine not in ENGINES:
+            problems.append(f"未知的推理引擎：{self.engine}")
+        elif self.engine == "llama.cpp" and self.generator == "folder":
+            problems.append(
+                "llama.cpp 只能运行 GGUF 文件：模型文件夹请选“自动”或 transformers 引擎"
+            )
+        if self.generator == "server":
+            problems += self._server_problems()
         return problems
+
+    def _server_problems(self) -> list[str]:
+        from analyzer.errors import ModelError
+        from analyzer.llm.openai_http import normalize_url
+
+        problems = []
+        try:
+            normalize_url(self.server_url)
+        except ModelError as exc:
+            problems.append(str(exc) if self.server_url else "请填写服务器地址")
+        if self.server_key not in KEY_SOURCES:
+            problems.append(f"未知的 API 密钥来源：{self.server_key}")
+        elif self.server_key != "none" and not self.server_key_name.strip():
+            what = "环境变量名" if self.server_key == "env" else "钥匙串条目名"
+            problems.append(f"请填写 API 密钥的{what}")
+        return problems
+
+    def server_options(self) -> ServerOptions:
+        """How to reach the server these settings name (the key stays where it is)."""
+        from analyzer.llm.openai_http import ServerOptions
+
+        name = self.server_key_name.strip()
+        return ServerOptions(
+            model=self.server_model.strip(),
+            api_key_env=name if self.server_key == "env" else "",
+            keyring_entry=name if self.server_key == "keyring" else "",
+        )
 
 
 class Store:

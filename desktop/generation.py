@@ -18,6 +18,7 @@ from desktop.qt import QtCore, Signal
 
 if TYPE_CHECKING:
     from analyzer.documents.document import DraftDocument
+    from desktop.config import AppSettings
     from desktop.session import Session
     from desktop.workers import Job
 
@@ -32,7 +33,36 @@ RESTART = "\f"
 def generator_spec(session: Session) -> str | None:
     """What the settings name as the drafting model, in ``analyzer.llm`` terms (None: bundled)."""
     s = session.settings
+    if s.generator == "server":
+        return s.server_url
     return None if s.generator == "bundled" else (s.generator_path or None)
+
+
+def text_destination(settings: AppSettings) -> str:
+    """Where a draft's brief and text go when the model is on a server ("" when it is local)."""
+    if settings.generator != "server" or not settings.server_url:
+        return ""
+    from analyzer.errors import ModelError
+    from analyzer.llm.openai_http import normalize_url
+
+    try:
+        url = normalize_url(settings.server_url)
+    except ModelError:
+        url = settings.server_url
+    return f"草稿内容将发送到 {url}（推理服务器）"
+
+
+def check_server(settings: AppSettings, new_key: str, job: Job) -> str:
+    """Worker: keep a newly typed API key in the system keyring, then ask the server for its
+    models with a short timeout; the model's name, or the error that says what is wrong."""
+    from analyzer.llm.openai_http import store_key
+    from analyzer.llm.server import check_server as ask
+
+    options = settings.server_options()
+    if new_key and options.keyring_entry:
+        store_key(options.keyring_entry, new_key)
+    job.report(Progress(0, 0, f"正在连接 {settings.server_url}"))
+    return ask(settings.server_url, options)
 
 
 def load_generator(session: Session, job: Job) -> Any:
@@ -53,9 +83,15 @@ def load_generator(session: Session, job: Job) -> Any:
 
             s = session.settings
             job.report(Progress(0, 0, "正在加载生成模型…"))
+            options = LoadOptions(
+                device=s.device,
+                threads=s.threads or None,
+                engine=s.engine,
+                server=s.server_options(),
+            )
             gen = GeneratorProcess(
                 generator_spec(session),
-                options=LoadOptions(device=s.device, threads=s.threads or None),
+                options=options,
                 on_progress=job.report,
                 cancel=job.token,
             )

@@ -20,7 +20,17 @@ if TYPE_CHECKING:
     from analyzer.library.store import Library
     from desktop.workers import Job
 
-GENERATION_FIELDS = ("generator", "generator_path", "device", "threads")
+GENERATION_FIELDS = (
+    "generator",
+    "generator_path",
+    "device",
+    "threads",
+    "engine",
+    "server_url",
+    "server_model",
+    "server_key",
+    "server_key_name",
+)
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.cli._common import print_json, progress_bar
 from analyzer.errors import AwardWriterError
+from analyzer.llm.engines import ENGINES
 from analyzer.markers import VERIFY
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     model_opts.add_argument(
         "--model",
         metavar="SRC",
-        help="a transformers model folder, a .gguf file, or a hub name with --download "
+        help="a transformers model folder, a .gguf file, an OpenAI-compatible server "
+        "(http://host:port/v1), or a hub name with --download "
         "(default: the bundled Qwen2.5-Coder-0.5B-Instruct)",
     )
     model_opts.add_argument(
@@ -28,6 +30,27 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     model_opts.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto"
+    )
+    model_opts.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto (default): llama.cpp for a .gguf on CPU when installed, else transformers",
+    )
+    server = model_opts.add_argument_group("server (--model http://…)")
+    server.add_argument(
+        "--server-model",
+        metavar="NAME",
+        help="the model's name on the server (default: its only one)",
+    )
+    key = server.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key-env", metavar="VAR", help="environment variable holding the API key"
+    )
+    key.add_argument(
+        "--api-key-keyring",
+        metavar="ENTRY",
+        help="API key stored in the system keyring as award-writer/ENTRY (needs keyring)",
     )
 
     p = subparsers.add_parser(
@@ -127,8 +150,15 @@ def _positive_float(text: str) -> float:
 
 def _options(args: argparse.Namespace) -> LoadOptions:
     from analyzer.llm.device import LoadOptions
+    from analyzer.llm.openai_http import ServerOptions
 
-    return LoadOptions(device=args.device, download=args.download)
+    server = ServerOptions(
+        model=args.server_model or "",
+        api_key_env=args.api_key_env or "",
+        keyring_entry=args.api_key_keyring or "",
+    )
+    return LoadOptions(device=args.device, download=args.download, engine=args.engine,
+                       server=server)  # fmt: skip
 
 
 def _typical_lengths(args: argparse.Namespace, award: str) -> dict[str, int]:
@@ -199,6 +229,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
     with progress_bar("加载模型") as progress:
         generator = load_generator(args.model, options=_options(args), on_progress=progress)
     print(f"模型：{generator.label}", file=err)
+    if getattr(generator, "engine", "") == "server":  # (a test's fake generator has none)
+        print(f"简报和草稿内容将发送到 {generator.details()['server']}", file=err)
     options = DraftOptions(
         award=schema.key,
         exemplars=_exemplar_fn(args),
@@ -322,6 +354,12 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         print(row["label"])
         for name, key in (("来源", "source"), ("状态", "status"), ("位置", "path")):
             print(f"  {name}：{row[key]}")
+    from analyzer.llm.engines import LLAMA_CPP_HINT, llama_cpp_installed
+
+    if llama_cpp_installed():
+        print("llama.cpp：已安装（GGUF 文件在 CPU 上由它运行）")
+    else:
+        print(f"llama.cpp：未安装，GGUF 文件改由 transformers 运行（较慢）；{LLAMA_CPP_HINT}")
     return 0
 
 
@@ -348,7 +386,6 @@ def cmd_models_info(args: argparse.Namespace) -> int:
     spec = args.src or args.model
     with progress_bar("加载模型") as progress:
         generator = load_generator(spec, options=_options(args), on_progress=progress)
-    loaded = generator.loaded
     prompt = [{"role": "user", "content": "用三句话介绍你自己。"}]
     start = time.perf_counter()
     first = None
@@ -361,14 +398,7 @@ def cmd_models_info(args: argparse.Namespace) -> int:
     tokens = generator.last_token_count
     decode = (tokens - 1) / (total - first) if first is not None and tokens > 1 else 0.0
     info = {
-        "source": str(loaded.source),
-        "kind": loaded.source.kind,
-        "location": loaded.source.location,
-        "folder": str(loaded.folder),
-        "architecture": loaded.model.config.model_type,
-        "placement": loaded.placement.label,
-        "load_seconds": {k: round(v, 2) for k, v in loaded.seconds.items()},
-        "converted_now": loaded.converted,
+        **generator.details(),
         "sample": "".join(pieces),
         "prompt_tokens": generator.last_prompt_tokens,
         "time_to_first_token_s": round(first or 0.0, 2),
@@ -378,5 +408,5 @@ def cmd_models_info(args: argparse.Namespace) -> int:
         print_json(info)
     else:
         for key, value in info.items():
-            print(f"{key:>18}: {value}")
+            print(f"{key:>24}: {value}")
     return 0

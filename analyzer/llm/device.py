@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from analyzer.llm.openai_http import ServerOptions
 
 if TYPE_CHECKING:
     import torch
@@ -30,8 +32,10 @@ if "OMP_WAIT_POLICY" not in os.environ:
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How to run a model. ``device``: auto | cpu | cuda. The CPU speed-ups can be switched off
-    one by one (the benchmark does, to show what each is worth)."""
+    """How to run a model. ``device``: auto | cpu | cuda; ``engine``: auto | transformers |
+    llama.cpp (see :mod:`analyzer.llm.engines`). The CPU speed-ups can be switched off one by
+    one (the benchmark does, to show what each is worth). ``server``: how to reach a model
+    source that is a server URL."""
 
     device: str = "auto"
     quantize: bool = True
@@ -39,6 +43,8 @@ class LoadOptions:
     threads: int | None = None  # None: one per physical core
     download: bool = False  # a hub name may be fetched (only when the user asked)
     int8_cache: bool = True  # reuse int8 weights quantized before (off: the benchmark's baseline)
+    engine: str = "auto"
+    server: ServerOptions = field(default_factory=ServerOptions)
 
 
 @dataclass(frozen=True)

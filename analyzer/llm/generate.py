@@ -8,6 +8,12 @@ Two ways to stream, both kept because the benchmark compares them against bare
   no queue, and the cancel token is checked before every forward pass.
 * ``thread``: ``model.generate`` in a worker thread feeding a ``TextIteratorStreamer``, with a
   ``StoppingCriteria`` that checks the cancel token.
+
+In ``loop`` mode greedy decoding can also check tokens guessed from the text so far in the same
+forward pass (prompt lookup, ``Sampling.prompt_lookup``, :mod:`analyzer.llm.lookup`). It is off
+by default: on the int8 CPU path it was faster but wrote other text (int8 activations are
+quantized per forward pass, so a pass over several tokens shifts the numbers), and in fp32 it
+wrote the same text but no faster (bench/generation.py --only lookup).
 """
 
 from __future__ import annotations
@@ -18,9 +24,18 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import Cancelled, ModelError
-from analyzer.llm.base import Message, Sampling, repeat_key, split_prefix
+from analyzer.llm.base import (
+    GREEDY,
+    Message,
+    Sampling,
+    check_budget,
+    split_prefix,
+    until_repeated_line,
+)
 from analyzer.llm.device import configure_thread
+from analyzer.llm.engines import EngineChoice
 from analyzer.llm.loader import LoadedModel, is_out_of_memory
+from analyzer.llm.lookup import NgramLookup
 from analyzer.progress import CancelToken
 
 if TYPE_CHECKING:
@@ -30,17 +45,24 @@ if TYPE_CHECKING:
 class TransformersGenerator:
     """A :class:`~analyzer.llm.base.Generator` over a loaded transformers model."""
 
+    engine = "transformers"
     continues_reply = True  # a last assistant message is continued (see base.split_prefix)
 
-    def __init__(self, loaded: LoadedModel, sampling: Sampling | None = None) -> None:
-        sampling = sampling or Sampling()
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        sampling: Sampling = GREEDY,
+        choice: EngineChoice | None = None,
+    ) -> None:
         if sampling.mode not in ("loop", "thread"):
             raise ValueError(f"unknown streaming mode {sampling.mode!r}: use loop or thread")
         self.loaded = loaded
         self.sampling = sampling
+        self.choice = choice or EngineChoice("transformers", "按要求使用 transformers")
         self.finish_reason = ""  # after a stream: eos | max_tokens | time | repetition | cancelled
         self.last_token_count = 0
         self.last_prompt_tokens = 0
+        self.last_accepted_guesses = 0  # prompt lookup: guessed tokens the model confirmed
         tok = loaded.tokenizer
         eos = {tok.eos_token_id} if tok.eos_token_id is not None else set()
         conf = getattr(loaded.model, "generation_config", None)
@@ -54,7 +76,22 @@ class TransformersGenerator:
 
     @property
     def label(self) -> str:
-        return f"{self.loaded.source} · {self.loaded.placement.label}"
+        return f"{self.loaded.source} · transformers {self.loaded.placement.label}"
+
+    def details(self) -> dict[str, Any]:
+        """What ``models info`` shows about the engine and the loaded model."""
+        loaded = self.loaded
+        return {
+            "engine": "transformers",
+            "why": self.choice.reason,
+            "source": str(loaded.source),
+            "location": loaded.source.location,
+            "folder": str(loaded.folder),
+            "architecture": loaded.model.config.model_type,
+            "placement": loaded.placement.label,
+            "load_seconds": {k: round(v, 2) for k, v in loaded.seconds.items()},
+            "converted_now": loaded.converted,
+        }
 
     def encode(self, prompt_messages: Sequence[Message]) -> torch.Tensor:
         """The chat-formatted prompt as a (1, n) tensor of token ids on the model's device. A
@@ -80,22 +117,24 @@ class TransformersGenerator:
         time_budget: float | None = None,
         sampling: Sampling | None = None,
     ) -> Iterator[str]:
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        check_budget(max_new_tokens)
+        s = sampling or self.sampling
+        if s.mode not in ("loop", "thread"):
+            raise ValueError(f"unknown streaming mode {s.mode!r}: use loop or thread")
         deadline = None if time_budget is None else time.monotonic() + time_budget
         self.finish_reason = ""
         self.last_token_count = 0
+        self.last_accepted_guesses = 0
         ids = self.encode(prompt_messages)
         self.last_prompt_tokens = int(ids.shape[1])
-        chosen = sampling or self.sampling
         inner = (
-            self._loop(ids, max_new_tokens, cancel, deadline, chosen)
-            if chosen.mode == "loop"
-            else self._thread(ids, max_new_tokens, cancel, deadline, chosen)
+            self._loop(ids, max_new_tokens, cancel, deadline, s)
+            if s.mode == "loop"
+            else self._thread(ids, max_new_tokens, cancel, deadline, s)
         )
         try:
-            if chosen.stop_on_repeated_line:
-                yield from self._until_repeated_line(inner)
+            if s.stop_on_repeated_line:
+                yield from until_repeated_line(inner, self._repeated)
             else:
                 yield from inner
         except Cancelled:
@@ -114,26 +153,8 @@ class TransformersGenerator:
             self.finish_reason = "cancelled"
             raise Cancelled()
 
-    def _until_repeated_line(self, inner: Iterator[str]) -> Iterator[str]:
-        """Stop when the model writes a line it already wrote: a small model caught in a loop
-        ("第十天 … 第十一天 …") would otherwise spend the whole budget repeating itself."""
-        seen: set[str] = set()
-        line = ""
-        try:
-            for piece in inner:
-                yield piece
-                line += piece
-                while "\n" in line:
-                    done, line = line.split("\n", 1)
-                    key = repeat_key(done)
-                    if len(key) >= 6 and key in seen:
-                        self.finish_reason = "repetition"
-                        return
-                    seen.add(key)
-        finally:
-            close = getattr(inner, "close", None)
-            if close is not None:
-                close()  # stops the decode loop, or the generate() thread
+    def _repeated(self) -> None:
+        self.finish_reason = "repetition"
 
     # ------------------------------------------------------------------------ loop mode
 
@@ -145,43 +166,80 @@ class TransformersGenerator:
         deadline: float | None,
         sampling: Sampling,
     ) -> Iterator[str]:
+        """One forward pass per token; with greedy prompt lookup, one pass may also check the
+        tokens guessed from the text so far and keep those the model picks itself."""
         import torch
 
         model = self.loaded.model
+        device = model.device
         rng = None
-        if sampling.temperature > 0 and sampling.seed is not None:
-            rng = torch.Generator(device=model.device).manual_seed(sampling.seed)
+        if not sampling.greedy and sampling.seed is not None:
+            rng = torch.Generator(device=device).manual_seed(sampling.seed)
+        lookup = None
+        if sampling.greedy and sampling.prompt_lookup > 0:
+            lookup = NgramLookup(ids[0].tolist(), sampling.prompt_lookup)
         detok = _Detokenizer(self.loaded.tokenizer)
         configure_thread(self.loaded.placement, self.loaded.options)
         with torch.inference_mode():
             vocab = int(model.config.vocab_size)
             # The penalty applies to the reply only: copying the brief's facts (and their
             # digits) from the prompt must stay cheap.
-            seen = torch.zeros(vocab, dtype=torch.bool, device=model.device)
+            seen = torch.zeros(vocab, dtype=torch.bool, device=device)
+            count = 0
+
+            def take(token: int) -> str:
+                """Add a chosen token to the reply: its text, and finish_reason if it ends it."""
+                nonlocal count
+                if token in self.eos_ids:
+                    self.finish_reason = "eos"
+                    return ""
+                seen[token] = True
+                count += 1
+                self.last_token_count = count
+                if lookup is not None:
+                    lookup.push(token)
+                if count == max_new_tokens:
+                    self.finish_reason = "max_tokens"
+                elif deadline is not None and time.monotonic() >= deadline:
+                    self.finish_reason = "time"
+                return detok.push(token)
+
             _check(cancel)
             cache_arg = _cache_argument(model)
             out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
-            for step in range(max_new_tokens):
-                logits = out.logits[0, -1, :].float()
-                token = _pick(logits, seen, sampling, rng)
-                if token in self.eos_ids:
-                    self.finish_reason = "eos"
-                    break
-                seen[token] = True
-                self.last_token_count = step + 1
-                if piece := detok.push(token):
+            logits = out.logits[0, -1, :]
+            while True:
+                token = _pick(logits.float(), seen, sampling, rng)
+                if piece := take(token):
                     yield piece
-                if step + 1 == max_new_tokens:
-                    self.finish_reason = "max_tokens"
+                if self.finish_reason:
                     break
-                if deadline is not None and time.monotonic() >= deadline:
-                    self.finish_reason = "time"
-                    break
+                guesses = lookup.guess() if lookup is not None else []
                 _check(cancel)
-                nxt = torch.tensor([[token]], dtype=torch.long, device=model.device)
+                feed = torch.tensor([[token, *guesses]], dtype=torch.long, device=device)
                 out = model(
-                    input_ids=nxt, use_cache=True, logits_to_keep=1, **{cache_arg: _cache_of(out)}
+                    input_ids=feed,
+                    use_cache=True,
+                    logits_to_keep=feed.shape[1],
+                    **{cache_arg: _cache_of(out)},
                 )
+                # Keep the guessed tokens the model would have written itself, up to the first
+                # it would not have: the reply is the one plain greedy decoding writes.
+                accepted = 0
+                for i, guess in enumerate(guesses):
+                    if _pick(out.logits[0, i, :].float(), seen, sampling, rng) != guess:
+                        break
+                    accepted += 1
+                    if piece := take(guess):
+                        yield piece
+                    if self.finish_reason:
+                        break
+                if self.finish_reason:
+                    break
+                self.last_accepted_guesses += accepted
+                if accepted < len(guesses):  # the wrong guesses leave the KV cache
+                    _cache_of(out).crop(-(len(guesses) - accepted))
+                logits = out.logits[0, accepted, :]
         if tail := detok.flush():
             yield tail
 
@@ -219,6 +277,8 @@ class TransformersGenerator:
         def work() -> None:
             try:
                 configure_thread(self.loaded.placement, self.loaded.options)
+                if not sampling.greedy and sampling.seed is not None:
+                    torch.manual_seed(sampling.seed)
                 with torch.inference_mode():
                     out = self.loaded.model.generate(
                         ids,
@@ -249,10 +309,7 @@ class TransformersGenerator:
             "max_tokens" if self.last_token_count >= max_new_tokens else "eos"
         )
 
-    def _generate_kwargs(
-        self, max_new_tokens: int, sampling: Sampling | None = None
-    ) -> dict[str, Any]:
-        s = sampling or self.sampling
+    def _generate_kwargs(self, max_new_tokens: int, s: Sampling) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_new_tokens,
             "repetition_penalty": s.repetition_penalty,

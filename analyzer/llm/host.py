@@ -6,10 +6,11 @@ the work. :class:`GeneratorProcess` loads the model (:func:`analyzer.llm.load_ge
 child process and streams the reply back over a pipe, so the parent only ever waits on the pipe.
 Closing it ends the child, which gives all of the model's memory back.
 
-Messages (pickled tuples): parent → child ``("stream", messages, max_new_tokens, time_budget, sampling)``,
-``("cancel",)``, ``("close",)``; child → parent ``("progress", done, total, message)``,
-``("ready", label, continues_reply)``, ``("piece", text)``, ``("done", finish_reason)``, ``("cancelled",)``,
-``("error", class_name, message)``.
+Messages (pickled tuples): parent → child ``("stream", messages, max_new_tokens, time_budget,
+sampling)``, ``("cancel",)``, ``("close",)``; child → parent ``("progress", done, total,
+message)``, ``("ready", label, details, continues_reply)``, ``("piece", text)``, ``("done",
+finish_reason, tokens)``, ``("cancelled",)``, ``("error", class_name, message)``. The child loads
+whatever :func:`analyzer.llm.load_generator` chooses: transformers, llama.cpp, or a server client.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import contextlib
 import multiprocessing as mp
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from analyzer import errors
@@ -29,7 +29,7 @@ from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progre
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from analyzer.llm import LoadOptions, Message
+    from analyzer.llm import LoadOptions, Message, Sampling
 
 POLL_SECONDS = 0.05
 
@@ -58,15 +58,16 @@ class GeneratorProcess:
     ) -> None:
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
         self._conn, child = ctx.Pipe()
-        opts = asdict(options) if options is not None else None
         self._proc = ctx.Process(
-            target=_serve, args=(child, spec, opts), daemon=True, name="award-writer-model"
+            target=_serve, args=(child, spec, options), daemon=True, name="award-writer-model"
         )
         self._proc.start()
         child.close()
         self._lock = threading.Lock()
         self.finish_reason = ""
+        self.last_token_count = 0
         self.label = ""
+        self._details: dict[str, Any] = {}
         self.continues_reply = False  # what the model in the child process can do (on ready)
         try:
             for msg in self._receive(cancel, timeout):
@@ -74,7 +75,8 @@ class GeneratorProcess:
                     on_progress(Progress(int(msg[1]), int(msg[2]), str(msg[3])))
                 elif msg[0] == "ready":
                     self.label = str(msg[1])
-                    self.continues_reply = bool(msg[2]) if len(msg) > 2 else False
+                    self._details = dict(msg[2])
+                    self.continues_reply = bool(msg[3]) if len(msg) > 3 else False
                     return
         except BaseException:
             self.close()
@@ -123,6 +125,7 @@ class GeneratorProcess:
             if not self._proc.is_alive():
                 raise ModelError("模型进程没有在运行，请重新加载模型")
             self.finish_reason = ""
+            self.last_token_count = 0
             request = [dict(m) for m in prompt_messages]
             self._conn.send(("stream", request, max_new_tokens, time_budget, sampling))
             asked = False
@@ -145,6 +148,7 @@ class GeneratorProcess:
                             self.finish_reason = "cancelled"
                             raise Cancelled()
                         self.finish_reason = str(msg[1])
+                        self.last_token_count = int(msg[2])
                         return
             finally:
                 if not over and self._proc.is_alive():
@@ -170,6 +174,10 @@ class GeneratorProcess:
         with contextlib.suppress(OSError):
             self._conn.close()
 
+    def details(self) -> dict[str, Any]:
+        """What the child's generator says about its engine and model (``models info``)."""
+        return dict(self._details)
+
     @property
     def alive(self) -> bool:
         return self._proc.is_alive()
@@ -183,7 +191,7 @@ class GeneratorProcess:
 # ---------------------------------------------------------------------------- the child
 
 
-def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -> None:
+def _serve(conn: Connection, spec: str | None, options: LoadOptions | None) -> None:
     """The child process: load the model, then answer stream requests until closed."""
     send_lock = threading.Lock()
 
@@ -192,18 +200,19 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
             conn.send(msg)
 
     try:
-        from analyzer.llm import LoadOptions, load_generator
+        from analyzer.llm import load_generator
 
         gen = load_generator(
             spec,
-            options=LoadOptions(**options) if options else None,
+            options=options,
             on_progress=lambda p: send(("progress", p.done, p.total, p.message)),
         )
+        details = gen.details()
     except BaseException as exc:
         send(("error", type(exc).__name__, _message(exc)))
         return
     label = str(getattr(gen, "label", spec or "bundled"))
-    send(("ready", label, bool(getattr(gen, "continues_reply", False))))
+    send(("ready", label, details, bool(getattr(gen, "continues_reply", False))))
     requests: list[tuple[tuple[Any, ...], CancelToken]] = []
     current: list[CancelToken] = [CancelToken()]
     wake = threading.Event()
@@ -245,7 +254,7 @@ def _serve(conn: Connection, spec: str | None, options: dict[str, Any] | None) -
             except BaseException as exc:
                 send(("error", type(exc).__name__, _message(exc)))
             else:
-                send(("done", str(getattr(gen, "finish_reason", ""))))
+                send(("done", gen.finish_reason, gen.last_token_count))
 
 
 def _message(exc: BaseException) -> str:

@@ -209,24 +209,28 @@ def _folder_for(
         return source.path, None
     if source.kind == "hub":
         return _download(source.location), None
-    if source.kind == "bundled":
-        path = install_default(on_progress=on_progress, cancel=cancel)  # verifies the hash
-        sha = file_sha256(path, cancel=cancel)  # memoized: what install_default just checked
-        if sha != BUNDLED_SHA256:
-            raise ModelError(
-                f"内置模型 {path} 的 SHA-256 是 {sha}，应为 {BUNDLED_SHA256}；拒绝使用"
-            )
-    elif source.kind == "gguf":
-        path = source.path
-        _check_gguf_header(path)
-        sha = file_sha256(path, cancel=cancel)
-    else:
-        raise ModelError(f"未知的模型来源类型 {source.kind!r}")
+    path = gguf_path_for(source, on_progress=on_progress, cancel=cancel)
+    sha = file_sha256(path, cancel=cancel)  # memoized: the bundled one was just checked
+    if source.kind == "bundled" and sha != BUNDLED_SHA256:
+        raise ModelError(f"内置模型 {path} 的 SHA-256 是 {sha}，应为 {BUNDLED_SHA256}；拒绝使用")
     found = cache.cached(sha)
     if found is not None:
         cache.complete_tokenizer_config(found)  # a conversion stored by an older version
         return found, None
     return _convert(path, sha, source, cancel=cancel)
+
+
+def gguf_path_for(
+    source: ModelSource, *, on_progress: ProgressCallback, cancel: CancelToken | None
+) -> Path:
+    """The GGUF file of a ``gguf`` or ``bundled`` source, checked: the bundled one assembled
+    (once) and its SHA-256 verified, any other one with a GGUF header."""
+    if source.kind == "bundled":
+        return install_default(on_progress=on_progress, cancel=cancel)  # verifies the hash
+    if source.kind == "gguf":
+        _check_gguf_header(source.path)
+        return source.path
+    raise ModelError(f"未知的模型来源类型 {source.kind!r}")
 
 
 def _convert(

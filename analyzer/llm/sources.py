@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.errors import ModelError
+from analyzer.llm.openai_http import is_server_spec, normalize_url
 from analyzer.paths import models_dir
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 
@@ -43,7 +44,8 @@ _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A model to load. ``kind``: folder | gguf | hub | bundled; ``location``: path or hub name."""
+    """A model to load. ``kind``: folder | gguf | hub | bundled | server; ``location``: path,
+    hub name or server URL."""
 
     kind: str
     location: str
@@ -60,12 +62,16 @@ class ModelSource:
 def resolve(spec: str | os.PathLike[str] | None, *, download: bool = False) -> ModelSource:
     """Turn what the user typed (``--model``) into a source; never touches the network.
 
-    ``None``/``default``/``bundled`` is the bundled model; an existing folder or ``.gguf`` file is
-    itself; anything else is a hub name, accepted only when ``download`` is true.
+    ``None``/``default``/``bundled`` is the bundled model; an ``http(s)://`` URL is an
+    OpenAI-compatible server (``/v1`` added when it has no path); an existing folder or ``.gguf``
+    file is itself; anything else is a hub name, accepted only when ``download`` is true.
     """
     text = "" if spec is None else str(spec).strip()
     if text in DEFAULT_ALIASES:
         return ModelSource("bundled", str(bundled_path()), BUNDLED_LABEL)
+    if is_server_spec(text):
+        url = normalize_url(text)
+        return ModelSource("server", url, f"服务器 {url}")
     path = Path(text).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":

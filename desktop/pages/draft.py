@@ -102,12 +102,19 @@ class DraftPage(DraftDocumentMixin, DraftGenerationMixin, QtWidgets.QWidget):
 
         self.doc_label = QtWidgets.QLabel()
         self.doc_label.setStyleSheet("color:#555")
+        # Where the brief and the draft go when the model runs on a server (see 设置).
+        self.destination = QtWidgets.QLabel()
+        self.destination.setStyleSheet("color:#8a5300")
+        status = QtWidgets.QHBoxLayout()
+        status.addWidget(self.doc_label, 1)
+        status.addWidget(self.destination)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.job_bar)
-        layout.addWidget(self.doc_label)
+        layout.addLayout(status)
+        self._update_model_label()
 
         from analyzer.documents.autosave import Autosave, AutosaveSchedule, autosave_dir
 
@@ -186,7 +193,10 @@ class DraftPage(DraftDocumentMixin, DraftGenerationMixin, QtWidgets.QWidget):
         self._update_model_label()
 
     def _update_model_label(self) -> None:
-        """The model choice: the bundled model, the local model named in 设置, "other…"."""
+        """The model choice: the bundled model, the local model and the server named in 设置,
+        "other…"; and where the text goes when the model is on a server."""
+        from desktop.generation import text_destination
+
         s = self.session.settings
         self.model_choice.blockSignals(True)
         self.model_choice.clear()
@@ -196,10 +206,21 @@ class DraftPage(DraftDocumentMixin, DraftGenerationMixin, QtWidgets.QWidget):
             self.model_choice.addItem(
                 f"本地：{Path(s.generator_path).name}", f"{kind}\t{s.generator_path}"
             )
+        if s.server_url:
+            name = s.server_model or s.server_url
+            self.model_choice.addItem(f"服务器：{name}", f"server\t{s.server_url}")
         self.model_choice.addItem("其他模型…（在设置中选择）", "")
-        current = "bundled\t" if s.generator == "bundled" else f"{s.generator}\t{s.generator_path}"
+        if s.generator == "bundled":
+            current = "bundled\t"
+        elif s.generator == "server":
+            current = f"server\t{s.server_url}"
+        else:
+            current = f"{s.generator}\t{s.generator_path}"
         self.model_choice.setCurrentIndex(max(0, self.model_choice.findData(current)))
         self.model_choice.blockSignals(False)
+        if hasattr(self, "destination"):
+            self.destination.setText(text_destination(s))
+            self.destination.setVisible(bool(self.destination.text()))
 
     def _model_chosen(self, index: int) -> None:
         from dataclasses import replace
@@ -211,6 +232,8 @@ class DraftPage(DraftDocumentMixin, DraftGenerationMixin, QtWidgets.QWidget):
             return
         kind, path = choice.split("\t", 1)
         s = self.session.settings
+        if kind == "server":
+            path = s.generator_path  # the server's address stays where 设置 keeps it
         if (kind, path) != (s.generator, s.generator_path if kind != "bundled" else ""):
             if self.generating or self.session.model_busy:
                 self.session.warn("正在生成或加载模型；停止或等它结束后再更换模型。")

@@ -1,4 +1,8 @@
-"""设置: library folder, embedding model, generation model, device, threads; 修复案例库."""
+"""设置: library folder, embedding model, generation model (bundled, a folder, a GGUF file or a
+team's inference server), engine, device, threads; 修复案例库.
+
+A server is asked for its models (off the GUI thread, with a short timeout) before its settings
+are saved: a wrong address, key or model name is said at once, not at the first draft."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.paths import ENV_HOME
-from desktop.config import DEVICES, EMBEDDERS, GENERATORS, AppSettings
+from desktop.config import DEVICES, EMBEDDERS, ENGINES, GENERATORS, KEY_SOURCES, AppSettings
 from desktop.qt import Qt, QtGui, QtWidgets
 from desktop.widgets.jobbar import JobBar
 from desktop.widgets.pathedit import FieldNote, PathEdit
@@ -81,11 +85,48 @@ class SettingsPage(QtWidgets.QWidget):
         self.generator_path = PathEdit(
             folder=True, file_filter="GGUF 模型 (*.gguf);;所有文件 (*)", store=store, kind="model"
         )
+        self.engine = _combo(ENGINES)
+        self.engine.setToolTip(
+            "本地模型用哪个推理引擎；“自动”时 GGUF 文件在 CPU 上用 llama.cpp（更快）"
+        )
+        self.engine_note = QtWidgets.QLabel()
+        self.engine_note.setWordWrap(True)
+        self.engine_note.setStyleSheet("color:#8a5300")
+        self.server_url = QtWidgets.QLineEdit()
+        self.server_url.setPlaceholderText(
+            "http://主机:8000/v1（vLLM、llama.cpp、Ollama、LM Studio…）"
+        )
+        self.server_model = QtWidgets.QLineEdit()
+        self.server_model.setPlaceholderText("留空：服务器只提供一个模型时自动使用它")
+        self.server_key = _combo(KEY_SOURCES)
+        self.server_key_name = QtWidgets.QLineEdit()
+        self.server_key_value = QtWidgets.QLineEdit()
+        self.server_key_value.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.server_key_value.setPlaceholderText(
+            "新的 API 密钥（存入系统钥匙串，不写入设置文件）；留空则沿用"
+        )
+        key_row = QtWidgets.QWidget()
+        key_layout = QtWidgets.QHBoxLayout(key_row)
+        key_layout.setContentsMargins(0, 0, 0, 0)
+        key_layout.addWidget(self.server_key)
+        key_layout.addWidget(self.server_key_name, 1)
+        self.server_key_row = key_row
+        self.server_note = QtWidgets.QLabel(
+            "选择服务器后，简报和草稿内容会发送到这台服务器生成；本机不运行模型。"
+            "使用公司自签名证书的 https 服务器：把 CA 证书文件设为 SSL_CERT_FILE 环境变量。"
+        )
+        self.server_note.setWordWrap(True)
+        self.server_note.setStyleSheet("color:#666")
+        self.server_key.currentIndexChanged.connect(self._update_enabled)
+        self._server_check: Job | None = None
         self.device = _combo(DEVICES)
         self.threads = QtWidgets.QSpinBox()
         self.threads.setRange(0, max(64, os.cpu_count() or 1))
         self.threads.setSpecialValueText("自动")
-        self.threads.setToolTip("生成模型使用的 CPU 线程数；“自动”按本机核心数决定")
+        self.threads.setToolTip(
+            "生成模型使用的 CPU 线程数；“自动”按本机核心数决定，"
+            "llama.cpp 还会在其他程序占用核心时减少线程（线程在等待时空转，被占用的核心会拖慢每个词）"
+        )
         self.embedder.currentIndexChanged.connect(self._update_enabled)
         self.embedder.currentIndexChanged.connect(lambda _: self.check_embedder())
         self.generator.currentIndexChanged.connect(self._update_enabled)
@@ -120,16 +161,26 @@ class SettingsPage(QtWidgets.QWidget):
         gen_box = QtWidgets.QGroupBox("撰写")
         self.gen_box = gen_box
         form = QtWidgets.QFormLayout(gen_box)
+        self.gen_form = form
         form.addRow("生成模型：", self.generator)
         form.addRow("模型位置：", self.generator_path)
+        form.addRow("服务器地址：", self.server_url)
+        form.addRow("模型名称：", self.server_model)
+        form.addRow("API 密钥：", self.server_key_row)
+        form.addRow("", self.server_key_value)
+        form.addRow("", self.server_note)
+        form.addRow("推理引擎：", self.engine)
+        form.addRow("", self.engine_note)
         form.addRow("设备：", self.device)
         form.addRow("线程数：", self.threads)
         hint = QtWidgets.QLabel(
             "内置模型来自 PyPI，首次使用时组装到本机缓存，无需联网下载。"
-            "更好的效果可选用 Qwen2.5-1.5B/3B/7B-Instruct 等本地模型文件夹。"
+            "更好的效果可选用 Qwen2.5-1.5B/3B/7B-Instruct 等本地模型（文件夹或 GGUF 文件），"
+            "或团队共用的推理服务器（vLLM、llama.cpp、Ollama、LM Studio）。"
         )
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#666")
+        self.local_hint = hint
         form.addRow("", hint)
         self.gen_busy_note = QtWidgets.QLabel(
             "正在加载或使用生成模型：停止生成或等它结束后，才能更改生成模型、设备和线程数。"
@@ -206,6 +257,12 @@ class SettingsPage(QtWidgets.QWidget):
         self.generator_path.setText(s.generator_path)
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.threads.setValue(s.threads)
+        self.engine.setCurrentIndex(max(0, self.engine.findData(s.engine)))
+        self.server_url.setText(s.server_url)
+        self.server_model.setText(s.server_model)
+        self.server_key.setCurrentIndex(max(0, self.server_key.findData(s.server_key)))
+        self.server_key_name.setText(s.server_key_name)
+        self.server_key_value.clear()
         self._update_enabled()
         self._update_busy()
         self._update_model_status()
@@ -335,7 +392,17 @@ class SettingsPage(QtWidgets.QWidget):
         self._update_model_status()
 
     def _generation_widgets(self) -> tuple[QtWidgets.QWidget, ...]:
-        return (self.generator, self.generator_path, self.device, self.threads)
+        return (
+            self.generator,
+            self.generator_path,
+            self.engine,
+            self.server_url,
+            self.server_model,
+            self.server_key_row,
+            self.server_key_value,
+            self.device,
+            self.threads,
+        )
 
     # ------------------------------------------------------------------ model
 
@@ -343,7 +410,9 @@ class SettingsPage(QtWidgets.QWidget):
         gen = self.session.models.get("generator")
         if gen is not None:
             label = getattr(gen, "label", "") or type(gen).__name__
-            self.model_status.setText(f"生成模型已加载：{label}")
+            details = getattr(gen, "details", None)
+            why = str(details().get("why", "")) if callable(details) else ""
+            self.model_status.setText(f"生成模型已加载：{label}" + (f"\n{why}" if why else ""))
         elif self._load_job is not None:
             self.model_status.setText("正在加载生成模型…")
         else:
@@ -393,9 +462,20 @@ class SettingsPage(QtWidgets.QWidget):
             generator_path=self.generator_path.text(),
             device=str(self.device.currentData()),
             threads=self.threads.value(),
+            engine=str(self.engine.currentData()),
+            server_url=self.server_url.text().strip(),
+            server_model=self.server_model.text().strip(),
+            server_key=str(self.server_key.currentData()),
+            server_key_name=self.server_key_name.text().strip(),
         )
 
     def apply(self) -> bool:
+        """Save the settings; True when saved now. A server that is new, or whose details
+        changed, is asked for its models in a worker first (:attr:`server_check`), and the
+        settings are saved when it answers."""
+        if self._server_check is not None:
+            self.session.warn("正在连接服务器，请稍候。")
+            return False
         self.check_library()
         self.check_embedder()
         settings = self.current()
@@ -403,14 +483,54 @@ class SettingsPage(QtWidgets.QWidget):
         if problems:
             self.session.error("设置未保存：" + "；".join(dict.fromkeys(problems)))
             return False
+        conflict = self.session.settings_conflict(settings)
+        if conflict:
+            self.session.error(f"设置未应用：{conflict}")
+            return False
+        new_key = self.server_key_value.text()
+        if settings.generator == "server" and (
+            new_key or _server_changed(self.session.settings, settings)
+        ):
+            self._check_server(settings, new_key)
+            return False
+        return self._save(settings)
+
+    def _save(self, settings: AppSettings, note: str = "") -> bool:
         if not self.session.apply_settings(settings):
             return False  # refused while work uses the library or the model: said why
         checked = self._embed_results.get(settings.embedder_path)
         if settings.embedder == "folder" and checked and checked[2] is not None:
             self.session.models["embedder"] = checked[2]  # loaded already: searches use it
         self.load()
-        self.session.info("设置已保存。")
+        self.session.info("设置已保存。" + note)
         return True
+
+    @property
+    def server_check(self) -> Job | None:
+        """The running check of a server's settings, if any."""
+        return self._server_check
+
+    def _check_server(self, settings: AppSettings, new_key: str) -> None:
+        from desktop.generation import check_server
+
+        job = self.session.runner.start(
+            "连接服务器", lambda job: check_server(settings, new_key, job)
+        )
+        self._server_check = job
+        self.apply_button.setEnabled(False)
+        self.job_bar.attach(job, f"正在连接 {settings.server_url} …")
+        job.signals.finished.connect(
+            lambda model: self._save(
+                settings, f"服务器 {settings.server_url} 可用，模型：{model}。"
+            )
+        )
+        job.signals.error.connect(lambda message: self.session.error(f"设置未保存：{message}"))
+        job.signals.done.connect(self._server_checked)
+
+    def _server_checked(self) -> None:
+        self._server_check = None
+        self.server_key_value.clear()
+        self.apply_button.setEnabled(True)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
@@ -421,3 +541,38 @@ class SettingsPage(QtWidgets.QWidget):
         kind = self.generator.currentData()
         self.generator_path.setEnabled(kind != "bundled" and not self.session.model_busy)
         self.generator_path.folder = kind == "folder"
+        server = kind == "server"
+        form = self.gen_form
+        form.setRowVisible(self.generator_path, kind in ("folder", "gguf"))
+        for widget in (self.server_url, self.server_model, self.server_key_row, self.server_note):
+            form.setRowVisible(widget, server)
+        key = self.server_key.currentData()
+        form.setRowVisible(self.server_key_value, server and key == "keyring")
+        self.server_key_name.setVisible(key != "none")
+        self.server_key_name.setPlaceholderText(
+            "环境变量名，如 TEAM_LLM_KEY" if key == "env" else "条目名，如 team-gpu"
+        )
+        for widget in (self.engine, self.device, self.threads, self.local_hint):
+            form.setRowVisible(widget, not server)
+        note = engine_note(str(self.engine.currentData()), str(kind))
+        self.engine_note.setText(note)
+        form.setRowVisible(self.engine_note, bool(note) and not server)
+
+
+def _server_changed(old: AppSettings, new: AppSettings) -> bool:
+    fields = ("generator", "server_url", "server_model", "server_key", "server_key_name")
+    return any(getattr(old, f) != getattr(new, f) for f in fields)
+
+
+def engine_note(engine: str, kind: str) -> str:
+    """Why the engine asked for will not (or cannot) run, in a line under the choice."""
+    from analyzer.llm.engines import llama_cpp_installed
+
+    if kind in ("server", "folder"):
+        return ""
+    if engine in ("auto", "llama.cpp") and not llama_cpp_installed():
+        return (
+            "llama-cpp-python 没有安装：GGUF 模型改用 transformers（较慢）。"
+            "安装：pip install 'llama-cpp-python[server]==0.3.36'（需编译约 4 分钟）"
+        )
+    return ""
