@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from analyzer.library.vocab import continues_word, starts_text
 from analyzer.schema import AwardSchema, FieldSpec, SectionSpec
@@ -29,6 +29,7 @@ _COLON = ":：>"
 _CLOSERS = "】]」』)）*:："
 
 
+@lru_cache(maxsize=8192)  # headings and names: few distinct strings, compared again and again
 def _norm(text: str) -> str:
     return "".join(c for c in fold(text).lower() if c not in _IGNORABLE)
 
@@ -70,6 +71,9 @@ class HeadingMatcher:
             if alias:
                 self._by_first.setdefault(alias[0], []).append((alias, spec))
         self._longest = max((len(a) for a, _ in pairs), default=0)
+        # no line longer than this can be a heading alone on its line (decoration, brackets,
+        # the alias with spaces or separators inside, closers)
+        self.longest_line = 3 * self._longest + 12
 
     def match(self, line: str) -> HeadingMatch | None:
         decor = _DECOR.match(line)

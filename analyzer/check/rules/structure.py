@@ -199,7 +199,9 @@ def duplicate(ctx: CheckContext) -> Iterator[Finding]:
         pos = section.start
         for line in body.split("\n"):
             start, pos = pos, pos + len(line) + 1
-            m = matcher.match(line) if line.strip() else None
+            if len(line) > matcher.longest_line or not line.strip():
+                continue  # a paragraph: no heading stands alone on it
+            m = matcher.match(line)
             if m is None or not m.standalone:
                 continue
             if m.spec.key not in ctx.present or m.spec.key in reported:
