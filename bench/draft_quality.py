@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/draft_quality.py [--briefs DIR ...] [--baseline REV] [--model SRC]
 
+The drafts are kept in ``bench/out/draft_quality/<brief>-now.md`` and ``-baseline.md``.
+
 Drafts every brief (``corpus/briefs/*.toml`` by default; ``--briefs bench/briefs`` adds the
 briefs written for awards and industries the samples do not cover) with the drafter of this
 checkout and with the drafter of ``--baseline`` (a git revision, run from a temporary worktree),
@@ -69,6 +71,10 @@ def draft(python: str, cwd: Path, brief: Path, model: str | None, home: Path) ->
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"draft failed in {cwd}: {done.stderr[-2000:]}")
+    kept = ROOT / "bench" / "out" / "draft_quality"
+    kept.mkdir(parents=True, exist_ok=True)
+    side = "now" if cwd == ROOT else "baseline"
+    (kept / f"{brief.stem}-{side}.md").write_text(out.read_text(encoding="utf-8"), "utf-8")
     md = out.read_text(encoding="utf-8").split("\n---\n")[0]
     sections: dict[str, str] = {}
     for block in re.split(r"^## ", md, flags=re.M)[1:]:
@@ -148,7 +154,7 @@ def main() -> int:
         "--model", default=None, help="model source for both (default: the bundled one)"
     )
     args = ap.parse_args()
-    files = sorted(p for d in args.briefs for p in Path(d).glob("*.toml"))
+    files = sorted(p.resolve() for d in args.briefs for p in Path(d).glob("*.toml"))
     base = worktree(args.baseline)
     python = sys.executable
     totals: dict[str, list[float]] = {}
