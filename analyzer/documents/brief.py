@@ -28,11 +28,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import BriefError, SchemaError
 from analyzer.kinds import kind
 from analyzer.paths import templates_dir
+
+if TYPE_CHECKING:
+    from analyzer.schema import AwardSchema
 
 BRIEF_FILE = "brief.toml"
 
@@ -145,6 +148,17 @@ class Brief:
                 if name not in out and (lines := self.facts(name)):
                     out[name] = lines
         return out
+
+    def facts_for_section(self, schema: AwardSchema, key: str) -> dict[str, tuple[str, ...]]:
+        """Brief field → its facts, for the award's section ``key``: each field is written up
+        once, in the first section whose own kind draws on it (else the first that covers it),
+        so a judge does not read the same point in two sections. Summary sections (overview,
+        highlights) sum up what the others say and draw on every field of their kinds."""
+        spec = schema.section(key)
+        facts = self.facts_for_kinds(spec.kinds)
+        if spec.kind in SUMMARY_KINDS:
+            return facts
+        return {name: lines for name, lines in facts.items() if _owner(schema, name) == key}
 
     def missing_for_kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         """The brief fields that, filled in, would give a section of these kinds something to say."""
@@ -362,3 +376,18 @@ def _results(value: Any, problems: list[str]) -> tuple[ResultRow, ...]:
         if ok:
             rows.append(ResultRow(texts["measure"], texts["value"], texts["source"]))
     return tuple(rows)
+
+
+SUMMARY_KINDS = ("overview", "highlights")  # they sum up the other sections
+
+
+def _owner(schema: AwardSchema, field_name: str) -> str | None:
+    """The section of ``schema`` that writes up a brief field (see ``facts_for_section``)."""
+    sections = [s for s in schema.sections if s.kind not in SUMMARY_KINDS]
+    for spec in sections:
+        if field_name in kind(spec.kind).brief_fields:
+            return spec.key
+    for spec in sections:
+        if any(field_name in kind(k).brief_fields for k in spec.kinds):
+            return spec.key
+    return None

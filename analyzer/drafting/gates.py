@@ -108,21 +108,25 @@ def evaluate(
     return Verdict(tuple(failures))
 
 
+COPIED_RUN = 12  # characters in a row taken from the brief that make a copied passage
+
+
 def pasted_share(prose: str, brief: Brief) -> float:
-    """The share of the prose's characters that sit in lines which are a brief line as it
-    stands (a list item or a sentence that only repeats a fact)."""
-    facts = {_plain(line) for name in ("background", "insights", "objectives", "strategy",
-             "creative", "execution") for line in getattr(brief, name)}  # fmt: skip
-    facts.discard("")
-    total = pasted = 0
-    for line in prose.split("\n"):
-        plain = _plain(line)
-        if not plain:
-            continue
-        total += len(plain)
-        if plain in facts:
-            pasted += len(plain)
-    return pasted / total if total else 0.0
+    """The share of the prose's characters that stand in passages of ``COPIED_RUN`` or more
+    characters copied word for word from the brief's points, however they are joined (a line,
+    a sentence, several points run into one paragraph). Names and figures are shorter: quoting
+    them is not copying."""
+    facts = [_plain(line) for name in ("background", "insights", "objectives", "strategy",
+             "creative", "execution") for line in getattr(brief, name)]  # fmt: skip
+    runs = {f[i : i + COPIED_RUN] for f in facts for i in range(len(f) - COPIED_RUN + 1)}
+    plain = "".join(_plain(line) for line in prose.split("\n"))
+    if not plain:
+        return 0.0
+    covered = [False] * len(plain)
+    for i in range(len(plain) - COPIED_RUN + 1):
+        if plain[i : i + COPIED_RUN] in runs:
+            covered[i : i + COPIED_RUN] = [True] * COPIED_RUN
+    return sum(covered) / len(plain)
 
 
 def _prose(section_text: str, kind: str) -> str:

@@ -40,6 +40,10 @@ class DraftOptions:
     retry_time: float = RETRY_TIME
     seed: int | None = None
     typical_chars: Mapping[str, int] = field(default_factory=dict)
+    # Begin the reply with the section's first point (for a model that can continue a reply).
+    # Off: with the worked example the bundled model writes prose without it, and begun with
+    # the brief's own words it went on copying the brief line after line (bench/draft_quality.py).
+    open_reply: bool = False
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:

@@ -97,7 +97,7 @@ def build_messages(
         raise ValueError(f"unknown exemplar form {form!r}: use {', '.join(EXEMPLAR_FORMS)}")
     if form == "none":
         exemplars = ()
-    facts = brief.facts_for_kinds(section.kinds)
+    facts = brief.facts_for_section(schema, section.key)
     groups = [{"label": LABELS.get(name, name), "lines": lines} for name, lines in facts.items()]
     if brief.period and section.kind in ("execution", "overview"):
         # Without the year the model dates "5 月" to a year of its own (2023).
@@ -132,20 +132,22 @@ def build_messages(
         {"role": "assistant", "content": example["reply"]},
         {"role": "user", "content": prompt_template(schema.key, section).render(context).strip()},
     ]
-    start = reply_opening(brief, section) if opening else ""
+    start = reply_opening(brief, schema, section) if opening else ""
     if start:
         messages.append({"role": "assistant", "content": start})
     return messages
 
 
-def reply_opening(brief: Brief, section: SectionSpec) -> str:
+def reply_opening(brief: Brief, schema: AwardSchema, section: SectionSpec) -> str:
     """How the reply begins: the opening words of the section's first point, up to its first
     comma or colon ("近郊露营在一二线城市快速升温，"). A small model given that continues in prose,
     from the brief's own subject, instead of starting a list or a heading; "" for a results
     section (its prose ties the listed figures to the objectives)."""
     if section.kind == RESULTS:
         return ""
-    facts = [line for lines in brief.facts_for_kinds(section.kinds).values() for line in lines]
+    facts = [
+        line for lines in brief.facts_for_section(schema, section.key).values() for line in lines
+    ]
     if not facts:
         return ""
     first = facts[0][LIST_MARK.match(facts[0]).end() :]  # type: ignore[union-attr]
@@ -164,7 +166,11 @@ def _example(path: Path) -> dict[str, str]:
 
 def placeholder(brief: Brief, spec: SectionSpec) -> str:
     """What stands in a section the brief has no facts for: what to add to the brief."""
-    wanted = "、".join(f"{LABELS.get(n, n)}（{n}）" for n in brief.missing_for_kinds(spec.kinds))
+    names = brief.missing_for_kinds(spec.kinds)
+    empty = [n for n in names if not brief.facts(n)] or list(
+        names
+    )  # the filled ones went elsewhere
+    wanted = "、".join(f"{LABELS.get(n, n)}（{n}）" for n in empty)
     return to_add(
         f"简报中没有可用于「{spec.title}」的信息。请在简报中填写{wanted}，再重新生成本部分。"
     )

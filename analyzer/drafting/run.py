@@ -213,7 +213,7 @@ class _Try:
 
 def _draft_one(run: _Drafting, spec: SectionSpec) -> DraftedSection:
     start = time.perf_counter()
-    facts = run.brief.facts_for_kinds(spec.kinds)
+    facts = run.brief.facts_for_section(run.schema, spec.key)
     if not facts:
         text = placeholder(run.brief, spec)
         if run.on_token is not None:
@@ -297,7 +297,7 @@ def _write(
     """Generate one section's text (showing ``shown``) and clean it up (:data:`CLEANUP`),
     guarding against copies of ``guarded`` cases and of the prompt."""
     spec = ctx.spec
-    opening = bool(getattr(run.generator, "continues_reply", False))
+    opening = run.options.open_reply and bool(getattr(run.generator, "continues_reply", False))
     messages = build_messages(
         run.brief, run.schema, spec, shown, form=run.options.exemplar_form, opening=opening
     )

@@ -144,3 +144,24 @@ def test_fields_are_checked_against_the_award_used_when_the_brief_names_none() -
     check_header_fields(brief, get_award("tma"))  # TMA has 执行范围
     with pytest.raises(BriefError, match="'scope'"):
         check_header_fields(brief, get_award("golden_mouse"))
+
+
+def test_each_point_of_the_brief_is_written_up_in_one_section_only() -> None:
+    """艾菲's 将创意付诸实践 covers strategy too, but its insights and strategy are 洞察与策略's:
+    a judge reading both sections should not meet the same point twice. Summary sections
+    (项目概述) sum up everything."""
+    from analyzer.schema import get_award
+
+    brief = Brief(
+        background=("背景",),
+        insights=("洞察",),
+        strategy=("策略",),
+        creative=("创意",),
+        execution=("执行",),
+    )
+    effie, jinqi = get_award("effie"), get_award("jinqi")
+    assert list(brief.facts_for_section(effie, "insight")) == ["strategy", "creative", "insights"]
+    assert list(brief.facts_for_section(effie, "ideas")) == ["execution"]
+    assert list(brief.facts_for_section(jinqi, "research")) == ["insights"]
+    assert "insights" not in brief.facts_for_section(jinqi, "planning")
+    assert "strategy" in brief.facts_for_section(jinqi, "overview")

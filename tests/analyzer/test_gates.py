@@ -21,7 +21,7 @@ from analyzer.schema import get_award
 BRIEFS = PROJECT_ROOT / "corpus" / "briefs"
 OWN_BRIEFS = PROJECT_ROOT / "bench" / "briefs"
 ALL_BRIEFS = sorted([*BRIEFS.glob("*.toml"), *OWN_BRIEFS.glob("*.toml")])
-CLEAN = "示例茶饮在全国约 600 家门店，其中约一半开业不足两年。夏季是新茶饮的销售旺季。"
+CLEAN = "示例茶饮在全国约有 600 家门店，其中一半左右开业还不到两年。每到夏天，新茶饮就迎来一年中最好的销售季节。"
 
 
 class SeededGenerator:
@@ -105,7 +105,7 @@ def test_when_no_try_passes_the_section_is_composed_from_the_brief(brief) -> Non
 
 
 def test_regenerating_with_a_new_seed_gives_a_different_text(brief) -> None:
-    other = "夏季是新茶饮的销售旺季，示例茶饮在全国约 600 家门店，其中约一半开业不足两年。"
+    other = "示例茶饮在全国约有 600 家门店，其中一半左右开业还不到两年。"
     gen = SeededGenerator(CLEAN, {11: CLEAN, 12: other})
     first = draft_section(brief, gen, "background", DraftOptions(seed=11))
     second = draft_section(brief, gen, "background", DraftOptions(seed=12))

@@ -125,11 +125,19 @@ def restore_figure_clauses(
                 best, score = brief_clause, ratio
         if not best or score >= 1.0 or score < _SIMILAR_CLAUSE:
             return clause
+        if _within(re.sub(r"\s", "", best), plain):
+            return clause  # the brief's clause with words added ("约有", the brand): kept
         lead = clause[: len(clause) - len(clause.lstrip())]
         changed.append((clause.strip(), best))
         return lead + best
 
     return _CLAUSE.sub(put_back, text), changed
+
+
+def _within(short: str, long: str) -> bool:
+    """Every character of ``short`` is in ``long``, in order."""
+    rest = iter(long)
+    return all(c in rest for c in short)
 
 
 def _digits(text: str) -> tuple[str, ...]:
