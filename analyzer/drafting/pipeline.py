@@ -23,7 +23,7 @@ from analyzer.drafting.guards.factguard import guard
 from analyzer.drafting.prompt import SOURCE_MISSING, row_line
 from analyzer.drafting.repairs.figures import clipped_step, figure_clauses_step, kept_figures_step
 from analyzer.drafting.repairs.names import names_step, rare_chars_step
-from analyzer.drafting.repairs.tidy import tidy_step
+from analyzer.drafting.repairs.tidy import paragraphs_step, tidy_step
 from analyzer.kinds import RESULTS
 from analyzer.markers import to_add
 
@@ -94,6 +94,7 @@ REPAIRS: tuple[Step, ...] = (
     prose_only(figure_clauses_step),  # a brief figure worded into another fact, put back
     prose_only(kept_figures_step),  # a brief figure the model left out, added
     empty_step,  # nothing usable: a 【待补充】 note
+    prose_only(paragraphs_step),  # one-sentence lines joined into paragraphs
     fact_guard_step,  # last: any number the brief does not hold is marked
 )
 PIPELINE: tuple[Step, ...] = CLEANUP + REPAIRS

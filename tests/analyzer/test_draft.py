@@ -632,3 +632,17 @@ def test_a_model_that_continues_replies_is_given_the_first_point_s_opening(brief
     # by default no model is given the brief's words to start from (it went on copying them)
     draft_section(brief, continuing, "background")
     assert continuing.prompts[-1][-1]["role"] == "user"
+
+
+def test_one_sentence_lines_become_a_paragraph_and_a_bare_period_line_goes(brief) -> None:
+    """The bundled model wrote the execution period alone on a line, then one sentence per
+    line: a judge reads that as the brief's list. The section is one paragraph."""
+    reply = (
+        "2024.05-2024.08\n"
+        "5 月的预热期里，品牌在微博和小红书陆续发布城市插画海报。\n"
+        "进入 6-7 月，达人探店和抖音挑战赛一起上线，门店也布置了打卡墙。\n"
+        "8 月收官时，评选出最受欢迎的城市杯，小程序随即开放复刻预约。"
+    )
+    section = draft_section(brief, FakeGenerator(reply), "execution")
+    assert "\n" not in section.text and not section.text.startswith("2024")
+    assert section.text.startswith("5 月的预热期里") and section.text.endswith("开放复刻预约。")

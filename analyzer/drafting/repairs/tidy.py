@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from analyzer.kinds import RESULTS
+from analyzer.kinds import OBJECTIVES, RESULTS
 from analyzer.llm.base import repeat_key
 from analyzer.quality.text import is_repeat, sentence_key, trigrams
 from analyzer.schema import SectionSpec
@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from analyzer.drafting.context import SectionContext
 
 _TRIM_AT = "。！？!?」）)"
+
+
+def paragraphs_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
+    """Short sentences on lines of their own joined into paragraphs (after the repairs, which
+    read the model's lines one by one). Objectives stay one per line, as entries list them."""
+    if ctx.spec.kind == OBJECTIVES:
+        return text, []
+    return "\n".join(_paragraphs(text.split("\n"))), []
 
 
 def tidy_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
@@ -150,6 +158,27 @@ def _without_repeated_sentences(lines: list[str]) -> list[str]:
     return out
 
 
+_SHORT_LINE = 80  # characters: a line this short that is one sentence is not a paragraph
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Short sentences the model put on lines of their own, one after another, joined into one
+    paragraph: a section of one-sentence lines reads as the brief's list, not as an entry."""
+    out: list[str] = []
+    for line in lines:
+        if (
+            out
+            and _is_prose(line)
+            and _is_prose(out[-1])
+            and len(line.strip()) <= _SHORT_LINE
+            and out[-1].rstrip().endswith(tuple(FULL_STOP))
+        ):
+            out[-1] = out[-1].rstrip() + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
 def _bare_heading(line: str) -> bool:
     """A short line without sentence marks or figures: a subheading ("行业处境")."""
     plain = line.strip()
@@ -174,6 +203,8 @@ def _echoes_header(line: str, header: Sequence[tuple[str, str]]) -> bool:
     rest = re.sub(r"\s+", "", LIST_MARK.sub("", line))
     if not rest:
         return False
+    if any(rest.strip("。，,.；;、") == re.sub(r"\s+", "", v) for _, v in header if v):
+        return True  # a header field's value alone on a line ("2024.04-2024.09")
     hits = 0
     for title, value in header:
         compact = re.sub(r"\s+", "", value)
