@@ -1,6 +1,7 @@
 """Draft quality: what a judge would find in whole drafts, today's drafter beside the one before.
 
     .venv/bin/python bench/draft_quality.py [--briefs DIR ...] [--baseline REV] [--model SRC]
+                                            [--reuse-baseline]
 
 The drafts are kept in ``bench/out/draft_quality/<brief>-now.md`` and ``-baseline.md``.
 
@@ -31,6 +32,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,6 +85,23 @@ def draft(python: str, cwd: Path, brief: Path, model: str | None, home: Path) ->
     tries = len(re.findall(r"〔第 \d+ 稿", done.stdout))
     composed = done.stderr.count("按简报组织成文")
     return Draft(sections, seconds, tries, composed)
+
+
+def baseline_draft(args: Any, python: str, base: Path, brief: Path, home: Path) -> Draft:
+    """The baseline's draft of ``brief``: drafted now, or with ``--reuse-baseline`` as an
+    earlier run of the same baseline, model and brief drafted it (it does not change)."""
+    import hashlib
+    import json
+
+    key = hashlib.sha256(
+        f"{args.baseline}|{args.model}|{brief.read_text(encoding='utf-8')}".encode()
+    ).hexdigest()[:16]
+    saved = ROOT / "bench" / "out" / "draft_quality" / f"{brief.stem}-baseline-{key}.json"
+    if args.reuse_baseline and saved.exists():
+        return Draft(**json.loads(saved.read_text(encoding="utf-8")))
+    d = draft(python, base, brief, args.model, home)
+    saved.write_text(json.dumps(d.__dict__, ensure_ascii=False), encoding="utf-8")
+    return d
 
 
 def measure(d: Draft, brief: Brief) -> dict[str, float]:
@@ -153,6 +172,11 @@ def main() -> int:
     ap.add_argument(
         "--model", default=None, help="model source for both (default: the bundled one)"
     )
+    ap.add_argument(
+        "--reuse-baseline",
+        action="store_true",
+        help="take the baseline's drafts from an earlier run (bench/out/draft_quality/*.json)",
+    )
     args = ap.parse_args()
     files = sorted(p.resolve() for d in args.briefs for p in Path(d).glob("*.toml"))
     base = worktree(args.baseline)
@@ -166,7 +190,7 @@ def main() -> int:
             )
             for path in files:
                 brief = load_brief(path)
-                old = measure(draft(python, base, path, args.model, home), brief)
+                old = measure(baseline_draft(args, python, base, path, home), brief)
                 new = measure(draft(python, ROOT, path, args.model, home), brief)
                 print(f"\n{path.name} ({brief.award})")
                 print(f"{'metric':34} {'baseline':>9} {'now':>9} {'ratio':>6}")
