@@ -104,7 +104,13 @@ class Soak:
         """One CLI process; (exit code or None when it hung, stdout, stderr), recorded."""
         start = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "analyzer", *argv],
+            [
+                sys.executable,
+                "-m",
+                "analyzer",
+                *argv,
+                *(["--debug"] if self.args.tracebacks else []),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -124,6 +130,9 @@ class Soak:
             with self.running_lock:
                 self.running.discard(proc)
         self._record(op, code, err, time.monotonic() - start, proc.pid)
+        if self.args.tracebacks and "Traceback" in err:
+            with open(self.args.tracebacks, "a", encoding="utf-8") as fh:
+                fh.write(f"=== {' '.join(argv)} (exit {code})\n{err}\n")
         return code, out, err
 
     def _record(self, op: str, code: int | None, err: str, seconds: float, pid: int) -> None:
@@ -460,6 +469,12 @@ def main() -> None:
         "--library-damage", type=float, default=0.3, help="weight of garbage into the library"
     )
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument(
+        "--tracebacks",
+        metavar="FILE",
+        default="",
+        help="run every command with --debug and append the tracebacks of its errors to FILE",
+    )
     ap.add_argument(
         "--op-timeout", type=float, default=300, help="a command running longer has hung"
     )

@@ -8,6 +8,7 @@ arriving case by case from the background job never rebuild BM25.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -69,17 +70,21 @@ class IndexReader(IndexStore):
                 rows = self._db.execute(
                     "SELECT id, case_id, section, kind FROM chunks ORDER BY id"
                 ).fetchall()
-                cases = self._db.execute("SELECT case_id, sha256, status FROM cases").fetchall()
-                self._arrays = _Arrays(
-                    ids=np.array([r[0] for r in rows], dtype=np.int64),
-                    case_of=np.array([r[1] for r in rows], dtype=np.int64),
-                    section=np.array([r[2] for r in rows], dtype=object),
-                    kind=np.array([r[3] for r in rows], dtype=object),
-                    headers=frozenset(r[0] for r in rows if r[2] == HEADER_KEY),
-                    hashes={c: sha for c, sha, status in cases if status != DAMAGED},
-                    damaged=sum(1 for *_, status in cases if status == DAMAGED),
-                )
+                self._arrays = self._arrays_of(rows)
             return self._arrays
+
+    def _arrays_of(self, rows: list[Any]) -> _Arrays:
+        """The per-chunk arrays of ``rows`` (id, case, section, kind, …), ordered by id."""
+        cases = self._db.execute("SELECT case_id, sha256, status FROM cases").fetchall()
+        return _Arrays(
+            ids=np.array([r[0] for r in rows], dtype=np.int64),
+            case_of=np.array([r[1] for r in rows], dtype=np.int64),
+            section=np.array([r[2] for r in rows], dtype=object),
+            kind=np.array([r[3] for r in rows], dtype=object),
+            headers=frozenset(r[0] for r in rows if r[2] == HEADER_KEY),
+            hashes={c: sha for c, sha, status in cases if status != DAMAGED},
+            damaged=sum(1 for *_, status in cases if status == DAMAGED),
+        )
 
     def lexical(self) -> _Arrays:
         """The per-chunk arrays with their BM25, built together: a writer filing cases
@@ -98,22 +103,28 @@ class IndexReader(IndexStore):
             return arrays.embedded
 
     def bm25(self) -> BM25:
+        """BM25 over the chunks, built with the per-chunk arrays from one read of the table: a
+        process filing cases meanwhile cannot make them disagree (row i of one is row i of the
+        other)."""
         with self._lock:
-            arrays = self.arrays()
-            if arrays.bm25 is None:
-                n_terms = self._n_terms()
-                rows = self._db.execute("SELECT case_id, terms FROM chunks ORDER BY id").fetchall()
-                # term ids are 1..count: anything else (or a ragged blob) is damage, and BM25
-                # must not size its postings by a garbled id
-                bad = {case for case, blob in rows if not _valid_terms(blob, n_terms)}
-                if bad:
-                    self._mark_damaged(bad, "存储的分词数据损坏")
-                    arrays = self.arrays()
-                    rows = [r for r in rows if r[0] not in bad]
-                lengths = np.array([len(blob) // 4 for _, blob in rows], dtype=np.int64)
-                terms = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.int32)
-                del rows
-                arrays.bm25 = BM25.from_terms(terms, lengths, n_terms)
+            if self._arrays is not None and self._arrays.bm25 is not None:
+                return self._arrays.bm25
+            n_terms = self._n_terms()
+            rows = self._db.execute(
+                "SELECT id, case_id, section, kind, terms FROM chunks ORDER BY id"
+            ).fetchall()
+            # term ids are 1..count: anything else (or a ragged blob) is damage, and BM25
+            # must not size its postings by a garbled id
+            bad = {r[1] for r in rows if not _valid_terms(r[4], n_terms)}
+            if bad:
+                self._mark_damaged(bad, "存储的分词数据损坏")
+                rows = [r for r in rows if r[1] not in bad]
+            arrays = self._arrays_of(rows)
+            lengths = np.array([len(r[4]) // 4 for r in rows], dtype=np.int64)
+            terms = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.int32)
+            del rows
+            arrays.bm25 = BM25.from_terms(terms, lengths, n_terms)
+            self._arrays = arrays
             return arrays.bm25
 
     def _n_terms(self) -> int:

@@ -204,3 +204,23 @@ def test_removing_every_case_hides_them_at_once(seeded_library, tmp_path):
     report = open_index(seeded_library.home).update(seeded_library, emb)
     assert report.n_cases == 1 and report.removed + report.updated == 5
     assert [h.title for h in search(seeded_library, "营销", embedder=emb)] == ["咖啡新品营销"]
+
+
+def test_a_keyword_search_reads_the_chunks_and_their_terms_as_one(seeded_library, monkeypatch):
+    """Another process filing cases between a search's two reads of the index (the chunk list,
+    then their terms for BM25) made them disagree, and the search ended in an IndexError
+    (found by bench/faults.py). Both come from one read now."""
+    from analyzer.search.index import SearchIndex
+
+    monkeypatch.setattr(prepare, "CATALOG_BUDGET_S", 0.0)
+    prep = prepare.prepare_index(seeded_library, FakeEmbedder(), budget_s=0.0)
+    assert prep.left_out > 0
+    reader = SearchIndex(index_dir(seeded_library.home))
+    before = len(reader.arrays().ids)  # the search has read the chunk list …
+    writer = SearchIndex(index_dir(seeded_library.home))
+    with writer.writer().hold():
+        writer.catalog(seeded_library)  # … when another process files the other cases
+    arrays = reader.lexical()
+    assert arrays.bm25 is not None and arrays.bm25.n_docs == len(arrays.ids) > before
+    reader.close()
+    writer.close()
