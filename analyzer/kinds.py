@@ -31,6 +31,7 @@ class Kind:
     min_chars: int = 40
     target_chars: int = 240
     brief_fields: tuple[str, ...] = ()
+    brief_lines: int = 0  # at most this many points of each brief field (0: all)
     hint: str = "补充这一部分内容"
 
 
@@ -49,11 +50,12 @@ def load_kinds(root: Path | None = None) -> dict[str, Kind]:
                 min_chars=int(data.get("min_chars", {}).get(key, Kind.min_chars)),
                 target_chars=int(data.get("target_chars", {}).get(key, Kind.target_chars)),
                 brief_fields=tuple(str(f) for f in data.get("brief_fields", {}).get(key, ())),
+                brief_lines=int(data.get("brief_lines", {}).get(key, 0)),
                 hint=str(data.get("hints", {}).get(key, Kind.hint)),
             )
     except (OSError, KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise SchemaError(f"{path}: {exc}") from exc
-    for table in ("min_chars", "target_chars", "brief_fields", "hints"):
+    for table in ("min_chars", "target_chars", "brief_fields", "brief_lines", "hints"):
         if unknown := set(data.get(table, {})) - set(out):
             raise SchemaError(f"{path}: [{table}] names unknown kinds {sorted(unknown)}")
     return out

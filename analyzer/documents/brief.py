@@ -157,7 +157,8 @@ class Brief:
         spec = schema.section(key)
         facts = self.facts_for_kinds(spec.kinds)
         if spec.kind in SUMMARY_KINDS:
-            return facts
+            most = kind(spec.kind).brief_lines
+            return {name: lines[:most] if most else lines for name, lines in facts.items()}
         return {name: lines for name, lines in facts.items() if _owner(schema, name) == key}
 
     def missing_for_kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:

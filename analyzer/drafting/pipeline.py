@@ -52,8 +52,11 @@ def results_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
                 f"没有 source，已留{SOURCE_MISSING}"
             )
     parts = ["\n".join(rows)] if rows else []
-    if text.strip():
-        parts.append(text.strip())
+    values = [r.value for r in ctx.brief.results if r.value]
+    # a line restating two or more of the rows ("取得的效果：H5 参与人次：86万…") repeats the list
+    prose = [line for line in text.strip().split("\n") if sum(v in line for v in values) < 2]
+    if "\n".join(prose).strip():
+        parts.append("\n".join(prose).strip())
     return "\n\n".join(parts), notes
 
 

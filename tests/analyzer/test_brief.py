@@ -165,3 +165,9 @@ def test_each_point_of_the_brief_is_written_up_in_one_section_only() -> None:
     assert list(brief.facts_for_section(jinqi, "research")) == ["insights"]
     assert "insights" not in brief.facts_for_section(jinqi, "planning")
     assert "strategy" in brief.facts_for_section(jinqi, "overview")
+    # a summary draws on the first point of each field (kinds.toml [brief_lines])
+    longer = Brief(
+        background=("背景一", "背景二"), results=(ResultRow("阅读量", "3.2亿", "微博"),) * 2
+    )
+    overview = longer.facts_for_section(jinqi, "overview")
+    assert overview["background"] == ("背景一",) and len(overview["results"]) == 1

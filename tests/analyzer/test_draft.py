@@ -646,3 +646,15 @@ def test_one_sentence_lines_become_a_paragraph_and_a_bare_period_line_goes(brief
     section = draft_section(brief, FakeGenerator(reply), "execution")
     assert "\n" not in section.text and not section.text.startswith("2024")
     assert section.text.startswith("5 月的预热期里") and section.text.endswith("开放复刻预约。")
+
+
+def test_results_prose_that_restates_the_listed_rows_goes(brief) -> None:
+    """The bundled model echoed the prompt's lists as one line ("营销目标：…取得的效果：… 27%，
+    85万"): under the rows it repeats them. A sentence tying them to the objectives stays."""
+    reply = (
+        "营销目标：提升认知度。取得的效果：门店客流同比增长 27%，小程序新增会员 85万。\n"
+        "这些结果回应了项目在新进入城市提升认知度的目标。"
+    )
+    section = draft_section(brief, FakeGenerator(reply), "results")
+    assert "取得的效果" not in section.text
+    assert section.text.count("85万") == 1 and section.text.endswith("提升认知度的目标。")
