@@ -81,6 +81,8 @@ class HeadingMatcher:
         bracketed = line[pos : pos + 1] in "【[「『"
         if bracketed:
             pos += 1
+        if fold(line[pos : pos + 1]).lower() not in self._by_first:
+            return None  # no alias begins with this character (most lines)
         # Headings sit at the start of a line: fold only what an alias can span.
         folded = fold(line[: pos + 3 * self._longest]).lower()
         for alias, spec in self._by_first.get(folded[pos : pos + 1], ()):
