@@ -20,7 +20,7 @@ from analyzer.documents.brief import Brief
 from analyzer.kinds import OBJECTIVES, RESULTS
 from analyzer.markers import VERIFY
 from analyzer.quality import against_brief, text
-from analyzer.quality.issues import Issue
+from analyzer.quality.issues import LEAK, Issue
 from analyzer.zh.segments import LIST_MARK
 
 # How far from the typical length a section may be before it is reported (a share of it).
@@ -78,6 +78,8 @@ def evaluate(
 
     leaks = text.leaks(prose)
     hard("leak", leaks, f"有提示词或自我描述混入正文：{_quote(leaks)}")
+    borrowed = _example_names(prose, brief)
+    hard("example", borrowed, f"写进了提示词示例里的名称：{_quote(borrowed)}")
     junk = text.debris(prose)
     hard("debris", junk, f"有 Markdown/JSON 符号：{_quote(junk)}")
     invented = [i for i in text.pending(section_text) if i.text == VERIFY]
@@ -127,6 +129,19 @@ def pasted_share(prose: str, brief: Brief) -> float:
         if plain[i : i + COPIED_RUN] in runs:
             covered[i : i + COPIED_RUN] = [True] * COPIED_RUN
     return sum(covered) / len(plain)
+
+
+def _example_names(prose: str, brief: Brief) -> list[Issue]:
+    """The worked example's made-up names (小食堂) where the brief has none of them."""
+    from analyzer.drafting.prompt import example_names
+
+    said = "".join(brief.all_text())
+    return [
+        Issue(LEAK, m.start(), m.end(), name, "示例")
+        for name in example_names()
+        if name not in said
+        for m in re.finditer(re.escape(name), prose)
+    ]
 
 
 def _prose(section_text: str, kind: str) -> str:

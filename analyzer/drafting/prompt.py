@@ -159,9 +159,19 @@ def reply_opening(brief: Brief, schema: AwardSchema, section: SectionSpec) -> st
 def _example(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return {"user": str(data["user"]).strip(), "reply": str(data["reply"]).strip()}
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        return {
+            "user": str(data["user"]).strip(),
+            "reply": str(data["reply"]).strip(),
+            "names": "\n".join(str(n) for n in data.get("names", ())),
+        }
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise SchemaError(f"{path}: {exc}") from exc
+
+
+def example_names() -> tuple[str, ...]:
+    """The made-up case's names in the worked example: in a draft they come from the example."""
+    names = _example(templates_dir() / "prompts" / EXAMPLE_FILE)["names"]
+    return tuple(n for n in names.split("\n") if n)
 
 
 def placeholder(brief: Brief, spec: SectionSpec) -> str:

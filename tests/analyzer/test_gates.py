@@ -143,3 +143,14 @@ def test_a_reply_caught_in_a_loop_is_stopped_early(brief) -> None:
     section = draft_section(brief, Looping(), "background", DraftOptions(tries=1))
     assert len(drawn) == 4  # stopped at the third repeat, not after 39
     assert section.finish_reason == "repetition"
+
+
+def test_a_name_from_the_prompt_s_worked_example_fails_the_section(brief) -> None:
+    """The bundled model wrote 「小食堂推出了一种全新的早餐套餐」 into an 艾菲 draft: 小食堂 is the
+    made-up case of the worked example (templates/prompts/example.toml), not the brand."""
+    verdict = evaluate(
+        "小食堂在全国约有 600 家门店，其中一半左右开业还不到两年。", brief, kind="background"
+    )
+    assert not verdict.passed and [f.gate for f in verdict.failures][:1] == ["example"]
+    assert "小食堂" in verdict.failures[0].message
+    assert evaluate(CLEAN, brief, kind="background").passed
