@@ -53,8 +53,13 @@ def results_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
             )
     parts = ["\n".join(rows)] if rows else []
     values = [r.value for r in ctx.brief.results if r.value]
-    # a line restating two or more of the rows ("取得的效果：H5 参与人次：86万…") repeats the list
-    prose = [line for line in text.strip().split("\n") if sum(v in line for v in values) < 2]
+    # a line restating two or more of the rows ("取得的效果：H5 参与人次：86万…") repeats the list;
+    # one that ends on a colon ("…取得的效果：") is the prompt's list echoed and cut off
+    prose = [
+        line
+        for line in text.strip().split("\n")
+        if sum(v in line for v in values) < 2 and not line.rstrip().endswith(("：", ":"))
+    ]
     if "\n".join(prose).strip():
         parts.append("\n".join(prose).strip())
     return "\n\n".join(parts), notes

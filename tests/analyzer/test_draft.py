@@ -658,3 +658,20 @@ def test_results_prose_that_restates_the_listed_rows_goes(brief) -> None:
     section = draft_section(brief, FakeGenerator(reply), "results")
     assert "取得的效果" not in section.text
     assert section.text.count("85万") == 1 and section.text.endswith("提升认知度的目标。")
+
+
+def test_a_fact_written_without_its_month_gets_the_month_back_in_place(brief) -> None:
+    """The bundled model wrote "预热期：微博和小红书发布城市插画系列海报。" for the brief's "5 月：预热期，
+    在微博和小红书发布…": the fact goes back in its place, not again at the end of the section;
+    a results line that echoes the prompt's list and stops on a colon goes."""
+    reply = (
+        "预热期：微博和小红书发布城市插画系列海报。"
+        "6-7 月：爆发期，达人探店与抖音挑战赛同步上线，门店设置打卡墙。"
+        "收官期：评选最受欢迎城市杯，小程序开放复刻预约。"
+    )
+    section = draft_section(brief, FakeGenerator(reply), "execution")
+    assert section.text.startswith("5 月：预热期，在微博和小红书发布城市插画系列海报。")
+    assert section.text.count("预热期") == 1 and section.text.count("收官期") == 1
+    assert section.text.endswith("8 月：收官期，评选最受欢迎城市杯，小程序开放复刻预约。")
+    echoed = draft_section(brief, FakeGenerator("营销目标：提升认知度。取得的效果："), "results")
+    assert "取得的效果" not in echoed.text

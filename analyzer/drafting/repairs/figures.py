@@ -48,11 +48,40 @@ def keep_figures(text: str, facts: dict[str, tuple[str, ...]]) -> tuple[str, lis
             missed.append(line)
     if not missed:
         return text, []
+    appended = []
+    for line in missed:
+        # the fact written without its figure ("预热期：微博和小红书发布…" for "5 月：预热期，在微博
+        # 和小红书发布…"): that sentence becomes the brief's, instead of saying it twice
+        text, replaced = _replace_figureless(text, line)
+        if not replaced:
+            appended.append(line)
     body = text.rstrip()
-    if body and body[-1] not in "。！？!?；;":
+    if appended and body and body[-1] not in "。！？!?；;":
         body += "。"
-    added = "".join(_sentence(line) for line in missed)
-    return body + added, missed
+    return body + "".join(_sentence(line) for line in appended), missed
+
+
+_SENTENCE_IN = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+_SAME_FACT = 0.6  # difflib ratio, the figures left out of the fact, from which it is that fact
+
+
+def _replace_figureless(text: str, fact: str) -> tuple[str, bool]:
+    """``text`` with its sentence that says ``fact`` without the fact's figures replaced by the
+    fact as a sentence; and whether there was one."""
+    from difflib import SequenceMatcher
+
+    bare = re.sub(r"[\s\d.,%％]|[月年日]", "", _sentence(fact))
+    best, score = None, _SAME_FACT
+    for m in _SENTENCE_IN.finditer(text):
+        if _FIGURE.search(m.group()):
+            continue  # it has figures of its own: another fact
+        ratio = SequenceMatcher(None, re.sub(r"[\s月年日]", "", m.group()), bare).ratio()
+        if ratio >= score:
+            best, score = m, ratio
+    if best is None:
+        return text, False
+    lead = best.group()[: len(best.group()) - len(best.group().lstrip())]
+    return text[: best.start()] + lead + _sentence(fact) + text[best.end() :], True
 
 
 def _sentence(fact: str) -> str:
