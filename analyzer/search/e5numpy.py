@@ -426,13 +426,12 @@ class _OneThreadBlas:
         self._lock = threading.Lock()
         self._users = 0
         self._limiter: Any = None
-        self._controller: Any = None
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
         with self._lock:
             if self._users == 0:
-                self._limiter = self._limit()
+                self._limiter = _limit_blas()
             self._users += 1
         try:
             yield
@@ -443,15 +442,14 @@ class _OneThreadBlas:
                     self._limiter.restore_original_limits()
                     self._limiter = None
 
-    def _limit(self) -> Any:
-        if self._controller is None:
-            try:  # made after numpy is loaded: it lists the BLAS libraries loaded so far
-                from threadpoolctl import ThreadpoolController
-            except ImportError:  # pragma: no cover - the search extra installs it
-                self._controller = False
-            else:
-                self._controller = ThreadpoolController()
-        return self._controller.limit(limits=1, user_api="blas") if self._controller else None
+
+def _limit_blas() -> Any:
+    """Every BLAS library loaded now on one thread (threadpoolctl: <1 ms); None without it."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - the search extra installs it
+        return None
+    return ThreadpoolController().limit(limits=1, user_api="blas")
 
 
 _single_threaded_blas = _OneThreadBlas()
