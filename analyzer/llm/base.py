@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from analyzer.errors import Cancelled
 from analyzer.progress import CancelToken
 from analyzer.zh.segments import strip_list_mark
 
@@ -113,6 +114,33 @@ def until_repeated_line(inner: Iterator[str], on_repeat: Callable[[], None]) -> 
         close = getattr(inner, "close", None)
         if close is not None:
             close()
+
+
+class _Replying(Protocol):
+    finish_reason: str
+
+
+def reply(
+    gen: _Replying, inner: Iterator[str], sampling: Sampling, cancel: CancelToken | None
+) -> Iterator[str]:
+    """How every engine's ``stream`` ends: ``inner`` passed through (stopped at a repeated line
+    when ``sampling`` says so), and ``gen.finish_reason`` set to "repetition" or "cancelled"
+    (``Cancelled`` raised after a cancel that came with the last piece)."""
+
+    def repeated() -> None:
+        gen.finish_reason = "repetition"
+
+    try:
+        if sampling.stop_on_repeated_line:
+            yield from until_repeated_line(inner, repeated)
+        else:
+            yield from inner
+    except Cancelled:
+        gen.finish_reason = "cancelled"
+        raise
+    if cancel is not None and cancel.cancelled:
+        gen.finish_reason = "cancelled"
+        raise Cancelled()
 
 
 def check_budget(max_new_tokens: int) -> None:

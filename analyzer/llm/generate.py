@@ -29,8 +29,8 @@ from analyzer.llm.base import (
     Message,
     Sampling,
     check_budget,
+    reply,
     split_prefix,
-    until_repeated_line,
 )
 from analyzer.llm.device import configure_thread
 from analyzer.llm.engines import EngineChoice
@@ -133,13 +133,7 @@ class TransformersGenerator:
             else self._thread(ids, max_new_tokens, cancel, deadline, s)
         )
         try:
-            if s.stop_on_repeated_line:
-                yield from until_repeated_line(inner, self._repeated)
-            else:
-                yield from inner
-        except Cancelled:
-            self.finish_reason = "cancelled"
-            raise
+            yield from reply(self, inner, s, cancel)
         except ModelError:
             raise
         except Exception as exc:
@@ -149,12 +143,6 @@ class TransformersGenerator:
                     "或换用更小的模型"
                 ) from exc
             raise
-        if cancel is not None and cancel.cancelled:
-            self.finish_reason = "cancelled"
-            raise Cancelled()
-
-    def _repeated(self) -> None:
-        self.finish_reason = "repetition"
 
     # ------------------------------------------------------------------------ loop mode
 

@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from analyzer.errors import Cancelled, ModelError
+from analyzer.errors import ModelError
 from analyzer.llm.base import (
     GREEDY,
     Message,
     Sampling,
     check_budget,
+    reply,
     split_prefix,
-    until_repeated_line,
 )
 from analyzer.llm.device import LoadOptions, physical_cores
 from analyzer.llm.engines import EngineChoice, free_cores
@@ -226,23 +226,11 @@ class LlamaCppGenerator:
         # A reply that would overflow the context ends there, as at its token budget.
         inner = self._decode(tokens, min(max_new_tokens, room), s, cancel, deadline)
         try:
-            if s.stop_on_repeated_line:
-                yield from until_repeated_line(inner, self._repeated)
-            else:
-                yield from inner
-        except Cancelled:
-            self.finish_reason = "cancelled"
-            raise
+            yield from reply(self, inner, s, cancel)
         except MemoryError as exc:
             raise ModelError(
                 f"用 {self.loaded.source} 生成时内存不足：请关闭其他程序，或换用更小的模型"
             ) from exc
-        if cancel is not None and cancel.cancelled:
-            self.finish_reason = "cancelled"
-            raise Cancelled()
-
-    def _repeated(self) -> None:
-        self.finish_reason = "repetition"
 
     def _decode(
         self,

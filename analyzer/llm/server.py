@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from analyzer.errors import Cancelled, ModelError
-from analyzer.llm.base import GREEDY, Message, Sampling, check_budget, until_repeated_line
+from analyzer.llm.base import GREEDY, Message, Sampling, check_budget, reply
 from analyzer.llm.openai_http import (
     POLL,
     Client,
@@ -117,20 +117,7 @@ class ServerGenerator:
         self.last_token_count = 0
         deadline = None if time_budget is None else time.monotonic() + time_budget
         inner = self._events(prompt_messages, max_new_tokens, s, cancel, deadline)
-        try:
-            if s.stop_on_repeated_line:
-                yield from until_repeated_line(inner, self._repeated)
-            else:
-                yield from inner
-        except Cancelled:
-            self.finish_reason = "cancelled"
-            raise
-        if cancel is not None and cancel.cancelled:
-            self.finish_reason = "cancelled"
-            raise Cancelled()
-
-    def _repeated(self) -> None:
-        self.finish_reason = "repetition"
+        yield from reply(self, inner, s, cancel)
 
     def _open(
         self, messages: Sequence[Message], n: int, s: Sampling, cancel: CancelToken | None
