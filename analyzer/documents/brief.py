@@ -35,7 +35,7 @@ from analyzer.kinds import kind
 from analyzer.paths import templates_dir
 
 if TYPE_CHECKING:
-    from analyzer.schema import AwardSchema
+    from analyzer.schema import AwardSchema, SectionSpec
 
 BRIEF_FILE = "brief.toml"
 
@@ -380,6 +380,14 @@ def _results(value: Any, problems: list[str]) -> tuple[ResultRow, ...]:
 
 
 SUMMARY_KINDS = ("overview", "highlights")  # they sum up the other sections
+
+
+def drafting_order(schema: AwardSchema) -> list[SectionSpec]:
+    """The award's sections in the order they are written: summaries (overview, highlights)
+    last, as a writer writes an executive summary once the body stands, so they can say what
+    the body says without saying it again sentence for sentence."""
+    body = [s for s in schema.sections if s.kind not in SUMMARY_KINDS]
+    return body + [s for s in schema.sections if s.kind in SUMMARY_KINDS]
 
 
 def _owner(schema: AwardSchema, field_name: str) -> str | None:

@@ -102,12 +102,15 @@ class DraftDocument:
         )
 
     def empty_sections(self) -> list[str]:
-        """Keys of the award's sections that have no text yet, in the award's order (what
-        "draft everything" writes; sections kept from another award are not the model's)."""
+        """Keys of the award's sections that have no text yet, in the order they are written
+        (what "draft everything" writes: the award's order, summaries last, see
+        :func:`~analyzer.documents.brief.drafting_order`; sections kept from another award are
+        not the model's)."""
+        from analyzer.documents.brief import drafting_order
         from analyzer.schema import get_award
 
         try:
-            keys = [s.key for s in get_award(self.award).sections]
+            keys = [s.key for s in drafting_order(get_award(self.award))]
         except AwardWriterError:
             return []
         texts = {s.key: s.text for s in self.sections}

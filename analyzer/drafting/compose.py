@@ -26,6 +26,22 @@ if TYPE_CHECKING:
 _END = re.compile(r"[\s。．.；;，,、：:！!？?]+$")
 
 
+_CHANGE = ("增长", "增加", "提升", "提高", "下降", "降低", "减少", "上升", "上涨")
+
+
+def result_phrase(measure: str, value: str) -> str:
+    """A result row said in a sentence: 新增下载量达120万, 单次下载成本下降22%, 复购率由18%提升至31%."""
+    measure, value = measure.strip(), value.strip()
+    if not measure or not value[:1].isdigit() or measure.endswith(_CHANGE):
+        return measure + value
+    return f"{measure}达{value}"
+
+
+def quoted(name: str) -> str:
+    """A project's name in quotes, unless it has quotes of its own (“周末去野”城市近郊露营计划)."""
+    return name if any(q in name for q in '“”「」"') else f"“{name}”"
+
+
 def clause(fact: str) -> str:
     """A fact as it can stand inside a sentence: no list mark, no end punctuation."""
     body = fact[LIST_MARK.match(fact).end() :]  # type: ignore[union-attr]  # always matches
@@ -44,6 +60,7 @@ def _environment(root: Path) -> jinja2.Environment:
         autoescape=False,  # plain text, never HTML
     )
     env.filters["clause"] = clause
+    env.filters["quoted"] = quoted
     return env
 
 
@@ -58,6 +75,7 @@ def compose_section(brief: Brief, schema: AwardSchema, spec: SectionSpec) -> str
         "period": brief.period,
         "objectives": facts["objectives"],
         "rows": [row_line(r, schema) for r in brief.results],
+        "results": [result_phrase(r.measure, r.value) for r in brief.results if r.value.strip()],
     }
     parts = []
     for kind in _kinds(schema, spec):

@@ -20,7 +20,15 @@ class MostlyCopied:
     share: float
 
 
-Note = Union[str, CopyFlag, Flag, MostlyCopied]  # noqa: UP007  (a runtime alias)
+@dataclass(frozen=True)
+class Summarized:
+    """A summary section replaced by one composed from the brief: the notes of the steps
+    before it concern a text that is gone."""
+
+    message: str
+
+
+Note = Union[str, CopyFlag, Flag, MostlyCopied, Summarized]  # noqa: UP007  (a runtime alias)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class SectionContext:
     allowed: Allowed  # the numbers the draft may state
     own: tuple[str, ...]  # text the draft may repeat: the brief, the award's own titles
     sources: tuple[Source, ...] = ()  # text it must not copy: examples, the prompt
+    said: tuple[str, ...] = ()  # the prose of the sections written before this one
+    said_later: tuple[str, ...] = ()  # the part of it shown after this section
     finish_reason: str = ""  # why the model stopped (eos, max_tokens, time, repetition)
     extra: dict[str, object] = field(default_factory=dict)
 

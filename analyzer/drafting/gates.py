@@ -63,9 +63,10 @@ def evaluate(
     *,
     kind: str,
     typical_chars: int | None = None,
+    said: Sequence[str] = (),
 ) -> Verdict:
     """How ``section_text`` (a drafted section, repairs done) fares against every gate."""
-    prose = _prose(section_text, kind)
+    prose = prose_of(section_text, kind)
     failures: list[Failure] = []
 
     def hard(gate: str, issues: Sequence[Issue], message: str) -> None:
@@ -97,7 +98,8 @@ def evaluate(
     pasted = pasted_share(prose, brief)
     if kind not in (RESULTS, OBJECTIVES) and pasted > MAX_PASTED:
         failures.append(Failure("pasted", False, f"正文 {pasted:.0%} 是照搬简报原句，没有成文"))
-    again = text.repeats(prose)
+    before = "".join(f"{t}\n" for t in said)  # sections written before: a repeat of them counts
+    again = [i for i in text.repeats(before + prose) if i.start >= len(before)]
     soft("repeat", again, f"有 {len(again)} 句重复")
     heads = text.bare_lines(prose)
     soft("headings", heads, f"有模型自拟的小标题：{_quote(heads)}")
@@ -144,7 +146,7 @@ def _example_names(prose: str, brief: Brief) -> list[Issue]:
     ]
 
 
-def _prose(section_text: str, kind: str) -> str:
+def prose_of(section_text: str, kind: str) -> str:
     """What the model wrote of a section: a results section's listed rows are the brief's own."""
     if kind != RESULTS:
         return section_text

@@ -28,6 +28,9 @@ class DraftOptions:
     the first try greedily (the same brief gives the same draft); a seed samples every try from
     it (重新生成 passes a new one, so it writes a different text). ``typical_chars`` gives the
     length the award's entries run to per section key (from the library), for the length gate.
+    ``said`` holds the text of the draft's sections as they stand (section key → text): a
+    section says nothing again that a section written before it in
+    :func:`~analyzer.documents.brief.drafting_order` says (重新生成 of one section passes them).
     """
 
     award: str | None = None
@@ -40,6 +43,7 @@ class DraftOptions:
     retry_time: float = RETRY_TIME
     seed: int | None = None
     typical_chars: Mapping[str, int] = field(default_factory=dict)
+    said: Mapping[str, str] = field(default_factory=dict)
     # Begin the reply with the section's first point (for a model that can continue a reply).
     # Off: with the worked example the bundled model writes prose without it, and begun with
     # the brief's own words it went on copying the brief line after line (bench/draft_quality.py).

@@ -23,7 +23,7 @@ from analyzer.drafting.guards.factguard import guard
 from analyzer.drafting.prompt import SOURCE_MISSING, row_line
 from analyzer.drafting.repairs.figures import clipped_step, figure_clauses_step, kept_figures_step
 from analyzer.drafting.repairs.names import names_step, rare_chars_step
-from analyzer.drafting.repairs.tidy import paragraphs_step, tidy_step
+from analyzer.drafting.repairs.tidy import paragraphs_step, said_once_step, tidy_step
 from analyzer.kinds import RESULTS
 from analyzer.markers import to_add
 
@@ -101,14 +101,15 @@ REPAIRS: tuple[Step, ...] = (
     prose_only(clipped_step),  # a brief fact the model clipped, written out whole
     prose_only(figure_clauses_step),  # a brief figure worded into another fact, put back
     prose_only(kept_figures_step),  # a brief figure the model left out, added
+    prose_only(said_once_step),  # nothing an earlier sentence or section said already
     empty_step,  # nothing usable: a 【待补充】 note
     prose_only(paragraphs_step),  # one-sentence lines joined into paragraphs
     fact_guard_step,  # last: any number the brief does not hold is marked
 )
 PIPELINE: tuple[Step, ...] = CLEANUP + REPAIRS
 # A section composed from the brief (drafting/compose.py) is the brief's words already: it gets
-# the results rows and the fact guard only.
-COMPOSED: tuple[Step, ...] = (results_step, fact_guard_step)
+# the results rows, nothing said before dropped, and the fact guard.
+COMPOSED: tuple[Step, ...] = (results_step, prose_only(said_once_step), fact_guard_step)
 
 
 def run_steps(steps: Sequence[Step], text: str, ctx: SectionContext) -> tuple[str, list[Note]]:

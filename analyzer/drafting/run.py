@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from analyzer.documents.brief import FACT_FIELDS, Brief, check_header_fields
+from analyzer.documents.brief import FACT_FIELDS, Brief, check_header_fields, drafting_order
 from analyzer.drafting.compose import compose_section
-from analyzer.drafting.context import MostlyCopied, Note, SectionContext
+from analyzer.drafting.context import MostlyCopied, Note, SectionContext, Summarized
 from analyzer.drafting.exemplars import Candidate, ExemplarFn, choose
-from analyzer.drafting.gates import Verdict, evaluate
+from analyzer.drafting.gates import Verdict, evaluate, prose_of
 from analyzer.drafting.guards.copyguard import CopyFlag, Source
 from analyzer.drafting.guards.factguard import Allowed, Flag, allowed_values
 from analyzer.drafting.options import DraftOptions
@@ -36,6 +36,7 @@ from analyzer.errors import AwardWriterError, BriefError
 from analyzer.kinds import RESULTS
 from analyzer.library.exemplar import Exemplar
 from analyzer.llm.base import Generator, Message, Sampling
+from analyzer.markers import TO_ADD
 from analyzer.progress import CancelToken, Progress, ProgressCallback, no_progress
 from analyzer.quality.text import is_repeat, sentence_key
 from analyzer.schema import AwardSchema, SectionSpec, get_award
@@ -63,6 +64,7 @@ class _Drafting:
     cancel: CancelToken | None
     on_retry: Callable[[str, int, str], None] | None = None
     notes: list[str] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)  # section key → its text as it stands
     dropped: dict[str, None] = field(default_factory=dict)  # titles of cases cut as unrelated
 
     def all_notes(self) -> list[str]:
@@ -93,12 +95,13 @@ def draft_entry(
     run = _start(brief, generator, options or DraftOptions(), on_token, cancel, on_retry)
     sections = []
     total = len(run.schema.sections)
-    for i, spec in enumerate(run.schema.sections):
+    for i, spec in enumerate(drafting_order(run.schema)):
         if cancel is not None:
             cancel.raise_if_cancelled()
         on_progress(Progress(i, total, spec.title))
         drafted = _draft_one(run, spec)
         sections.append(drafted)
+        run.written[spec.key] = drafted.text
         if on_section is not None:
             on_section(drafted)
     on_progress(Progress(total, total, "完成"))
@@ -156,20 +159,23 @@ def _start(
         *(t for s in schema.sections for t in (s.title, *s.aliases)),
         *(t for f in schema.fields for t in (f.title, *f.aliases)),
     )
-    return _Drafting(
+    run = _Drafting(
         brief, generator, schema, options, allowed_values(brief), own, on_token, cancel, on_retry
     )
+    run.written.update(options.said)
+    return run
 
 
 def _entry(
     brief: Brief, schema: AwardSchema, sections: list[DraftedSection], notes: list[str]
 ) -> EntryDraft:
+    order = {s.key: i for i, s in enumerate(schema.sections)}
     return EntryDraft(
         award=schema.key,
         award_name=schema.name,
         title=f"{brief.name or '参赛案例'}｜{schema.name}参赛稿",
         header=header_fields(brief, schema),
-        sections=tuple(sections),
+        sections=tuple(sorted(sections, key=lambda s: order.get(s.key, len(order)))),
         notes=tuple(dict.fromkeys(notes)),
     )
 
@@ -185,6 +191,7 @@ def _context(
     run: _Drafting, spec: SectionSpec, facts: dict[str, tuple[str, ...]]
 ) -> SectionContext:
     brief = run.brief
+    said, later = _said_before(run, spec)
     return SectionContext(
         brief=brief,
         schema=run.schema,
@@ -196,7 +203,26 @@ def _context(
         header=header_fields(brief, run.schema),
         allowed=run.allowed,
         own=run.own,
+        said=said,
+        said_later=later,
     )
+
+
+def _said_before(run: _Drafting, spec: SectionSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The prose of the sections written before ``spec``, in the award's order, and the part of
+    it shown after ``spec`` (a results section's rows are the brief's list, a 【待补充】 note no
+    prose)."""
+    order = drafting_order(run.schema)
+    before = {s.key for s in order[: order.index(spec)]}
+    said, later, shown_after = [], [], False
+    for other in run.schema.sections:
+        shown_after = shown_after or other.key == spec.key
+        text = run.written.get(other.key, "").strip()
+        if other.key in before and text and not text.startswith(TO_ADD):
+            said.append(prose_of(text, other.kind))
+            if shown_after:
+                later.append(said[-1])
+    return tuple(said), tuple(later)
 
 
 @dataclass(frozen=True)
@@ -280,9 +306,17 @@ def _attempt(run: _Drafting, ctx: SectionContext, found: list[Candidate], attemp
         text, ctx, cleanup = _write(run, ctx, [], cases, sampling)
         found = []
     text, repairs = run_steps(REPAIRS, text, ctx)
+    for i in reversed(range(len(repairs))):
+        if isinstance(note := repairs[i], Summarized):  # what the repairs before it mended is gone
+            repairs = [note.message, *repairs[i + 1 :]]
+            break
     notes += repairs
     verdict = evaluate(
-        text, run.brief, kind=spec.kind, typical_chars=run.options.typical_chars.get(spec.key)
+        text,
+        run.brief,
+        kind=spec.kind,
+        typical_chars=run.options.typical_chars.get(spec.key),
+        said=ctx.said,
     )
     return _Try(text, notes, cleanup, verdict, ctx.finish_reason, tuple(c.label for c in found))
 

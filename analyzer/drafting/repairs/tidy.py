@@ -8,16 +8,19 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from analyzer.documents.brief import SUMMARY_KINDS
+from analyzer.drafting.context import Summarized
 from analyzer.kinds import OBJECTIVES, RESULTS
 from analyzer.llm.base import repeat_key
-from analyzer.quality.text import is_repeat, sentence_key, trigrams
+from analyzer.quality.text import MIN_REPEAT, NEAR_REPEAT, is_repeat, sentence_key, trigrams
 from analyzer.schema import SectionSpec
 from analyzer.zh.segments import COMMA, FULL_STOP, LIST_MARK, SEMICOLON, ends
 
 if TYPE_CHECKING:
-    from analyzer.drafting.context import SectionContext
+    from analyzer.drafting.context import Note, SectionContext
 
 _TRIM_AT = "。！？!?」）)"
+_DIGIT = re.compile(r"\d")
 
 
 def paragraphs_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
@@ -118,14 +121,68 @@ def _is_award_name(text: str) -> bool:
     return normalized(text.strip("：: 。")) in award_names()
 
 
-def _without_repeated_sentences(lines: list[str]) -> list[str]:
+def said_once_step(text: str, ctx: SectionContext) -> tuple[str, list[Note]]:
+    """Nothing said twice in the draft: a sentence that this section or a section written
+    before it (``ctx.said``) says already goes, after the repairs put the brief's facts back. A
+    section all of whose sentences were said before keeps them (the repeat gate reports it)."""
+    if not ctx.said:
+        return text, []
+    kept = _said_once(text, ctx)
+    if ctx.spec.kind in SUMMARY_KINDS and len(kept) * 2 < len(text.strip()):
+        # a summary that mostly said the body again: sum it up from the brief's own fields
+        from analyzer.drafting.compose import compose_section
+
+        summary = _said_once(compose_section(ctx.brief, ctx.schema, ctx.spec), ctx)
+        if len(summary) > len(kept):
+            why = "模型写的句子大多与正文重复，已按简报重新概括"
+            return summary, [Summarized(why)]
+    return (kept, []) if kept else (text, [])
+
+
+def _said_once(text: str, ctx: SectionContext) -> str:
+    lines = _without_repeated_sentences(text.split("\n"), before=ctx.said, later=ctx.said_later)
+    return "\n".join(lines).strip()
+
+
+class _Later:
+    """The sentences of sections shown after this one but written before it (the body under an
+    overview written last): read in order, none may become a near repeat of this one's."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        # per sentence that is no repeat yet: its runs not said before it, and how many of them
+        # said here would make it one
+        self.items: list[tuple[set[str], float]] = []
+        said: set[str] = set()
+        for line in (line for t in texts for line in t.split("\n")):
+            for m in _SENTENCE.finditer(line):
+                key = sentence_key(m.group())
+                runs = trigrams(key)
+                need = NEAR_REPEAT * len(runs) - len(runs & said)
+                if len(key) >= MIN_REPEAT and not _DIGIT.search(key) and need > 0:
+                    self.items.append((runs - said, need))
+                said |= runs
+
+    def spoiled_by(self, here: set[str]) -> bool:
+        return any(len(fresh & here) >= need for fresh, need in self.items)
+
+
+def _without_repeated_sentences(
+    lines: list[str], before: Sequence[str] = (), later: Sequence[str] = ()
+) -> list[str]:
     """Drop every sentence that says again a sentence before it (:func:`analyzer.quality.text.
     is_repeat`): word for word (behind a new connective or not), or near enough that most of
     its three-character runs were all said before ("中国品牌面临着巨大的市场挑战…" after "…中国品牌面临巨大的市场挑战…").
     A sentence with a number is never dropped as a near repeat; a line left empty goes, and so
-    does a subheading ("品牌面临的挑战") left with nothing under it."""
+    does a subheading ("品牌面临的挑战") left with nothing under it. ``before``: text said
+    before these lines (other sections), whose sentences count as said; ``later``: the part of
+    it shown after these lines, none of whose sentences may come to repeat a kept one."""
     seen: set[str] = set()
     said: set[str] = set()  # three-character runs of the sentences kept so far
+    after = _Later(later) if later else None
+    here: set[str] = set()  # three-character runs of the sentences kept of these lines
+    for m in (m for t in before for line in t.split("\n") for m in _SENTENCE.finditer(line)):
+        seen.add(key := sentence_key(m.group()))
+        said |= trigrams(key)
     out: list[str] = []
     orphan: list[str] | None = None  # a subheading whose paragraph went, with the blank lines
     for line in lines:
@@ -138,8 +195,12 @@ def _without_repeated_sentences(lines: list[str]) -> list[str]:
             key = sentence_key(sentence)
             if is_repeat(key, seen, said):
                 continue
+            runs = trigrams(key)
+            if after is not None and after.spoiled_by(here | runs):
+                continue
             seen.add(key)
-            said |= trigrams(key)
+            said |= runs
+            here |= runs
             kept.append(sentence)
         text = "".join(kept).rstrip()
         if not text:  # the whole paragraph was said before: its subheading waits for a body
