@@ -201,6 +201,7 @@ class Generation(QtCore.QObject):
                 exemplars=exemplar_source(draft, library),
                 seed=seed,
                 typical_chars=typical_lengths(library, draft.award),
+                said={s.key: s.text for s in draft.sections},
             )
             return draft_section(
                 brief,
@@ -252,6 +253,8 @@ class Generation(QtCore.QObject):
         if not self._job_over(run):
             return
         text = getattr(result, "text", result if isinstance(result, str) else None)
+        if text is not None and self._draft is not None and self._draft.section(key):
+            self._draft = self._draft.with_section(key, text)  # the next sections build on it
         marks = len(getattr(result, "flags", ()) or ())
         tries = int(getattr(result, "tries", 1) or 1)
         if getattr(result, "status", "") == "placeholder":

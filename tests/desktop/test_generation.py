@@ -288,3 +288,34 @@ def test_switching_award_while_generating_sends_nothing_to_the_new_sections(
     qtbot.waitUntil(lambda: not window.session.runner.busy, timeout=30_000)
     assert {k: e.text() for k, e in page.editors.items()} == kept
     assert not page.generating and page.generate_action.isEnabled()
+
+
+def test_draft_everything_writes_the_summaries_last(
+    qtbot: Any, window: Any, fake_generator: Any
+) -> None:
+    """An overview sums up the body, so it is written once the body stands (shown first still)."""
+    page = window.draft_page
+    brief(page)
+    page.form.award.setCurrentIndex(page.form.award.findData("generic"))
+    page.generate_all()
+    qtbot.waitUntil(lambda: not page.generating, timeout=20_000)
+    asked = [str(call[-1]["content"]) for call in fake_generator.calls]
+    assert len(asked) >= 3
+    assert "「概述」部分" in asked[-2] and "「亮点」部分" in asked[-1]
+    assert not any("「概述」部分" in a for a in asked[:-2])
+    assert page.editors["overview"].text().strip()
+
+
+def test_a_regenerated_section_does_not_say_again_what_another_section_says(
+    window: Any, fake_generator: Any, wait_job: Any
+) -> None:
+    page = window.draft_page
+    brief(page)
+    said = "垃圾分类新规实施之后，公众的分类准确率仍然很低。"
+    page.editors["background"].set_text(said, undoable=True)
+    fake_generator.text = said + "我们以 AI 大赛连接开发者与公众，让更多人参与进来。"
+    page.generate_section("strategy")
+    wait_job(page.generation._job)
+    text = page.editors["strategy"].text()
+    assert "AI 大赛" in text
+    assert "准确率仍然很低" not in text
