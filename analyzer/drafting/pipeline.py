@@ -21,7 +21,12 @@ from analyzer.drafting.context import MostlyCopied, Note, SectionContext, Step
 from analyzer.drafting.guards.copyguard import check_copies
 from analyzer.drafting.guards.factguard import guard
 from analyzer.drafting.prompt import SOURCE_MISSING, row_line
-from analyzer.drafting.repairs.figures import clipped_step, figure_clauses_step, kept_figures_step
+from analyzer.drafting.repairs.figures import (
+    clipped_step,
+    figure_clauses_step,
+    kept_figures_step,
+    negations_step,
+)
 from analyzer.drafting.repairs.names import names_step, rare_chars_step
 from analyzer.drafting.repairs.tidy import paragraphs_step, said_once_step, tidy_step
 from analyzer.kinds import RESULTS
@@ -100,6 +105,7 @@ REPAIRS: tuple[Step, ...] = (
     results_step,  # the results section lists the brief's rows
     prose_only(clipped_step),  # a brief fact the model clipped, written out whole
     prose_only(figure_clauses_step),  # a brief figure worded into another fact, put back
+    prose_only(negations_step),  # a brief sentence said without its 不/没有: the brief's again
     prose_only(kept_figures_step),  # a brief figure the model left out, added
     prose_only(said_once_step),  # nothing an earlier sentence or section said already
     empty_step,  # nothing usable: a 【待补充】 note

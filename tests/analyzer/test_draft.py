@@ -675,3 +675,34 @@ def test_a_fact_written_without_its_month_gets_the_month_back_in_place(brief) ->
     assert section.text.endswith("8 月：收官期，评选最受欢迎城市杯，小程序开放复刻预约。")
     echoed = draft_section(brief, FakeGenerator("营销目标：提升认知度。取得的效果："), "results")
     assert "取得的效果" not in echoed.text
+
+
+def test_a_fact_written_with_another_date_gets_its_own_back_in_place(brief) -> None:
+    """The bundled model wrote the campaign's period for a point's months ("2024.05-2024.08，达人
+    探店…" for "6-7 月：爆发期，达人探店…"): that sentence becomes the brief's, instead of the brief's
+    being added again at the end (the same fact twice)."""
+    reply = (
+        "5 月：预热期，在微博和小红书发布城市插画系列海报。"
+        "2024.05-2024.08，达人探店与抖音挑战赛同步上线，门店设置打卡墙。"
+        "8 月：收官期，评选最受欢迎城市杯，小程序开放复刻预约。"
+    )
+    section = draft_section(brief, FakeGenerator(reply), "execution")
+    assert "6-7 月：爆发期，达人探店与抖音挑战赛同步上线，门店设置打卡墙。8 月" in section.text
+    assert section.text.count("达人探店") == 1
+    assert "2024.05-2024.08" not in section.text
+
+
+def test_a_brief_sentence_said_without_its_negation_is_put_back() -> None:
+    """The bundled model wrote "书是缺的，而是…" for the brief's "最缺的不是书，而是…": the opposite of
+    the insight. The brief's sentence goes back in its place, and the notes say so; a sentence
+    that keeps the negation, or says something else, stays as written."""
+    generic = load_brief(BRIEFS / "generic.toml")
+    reply = (
+        "在新区的家庭中，书是缺的，而是一个能陪孩子安静读书的地方。周末的门店可以成为这样的地方。"
+    )
+    section = draft_section(generic, FakeGenerator(reply), "research")
+    assert section.text.startswith("新区家庭最缺的不是书，而是一个能陪孩子安静读书的地方。")
+    assert "书是缺的" not in section.text and "周末的门店可以成为这样的地方" in section.text
+    assert any("意思反了" in n for n in section.notes)
+    kept = "新区家庭缺的不是书，而是一个能陪孩子安静读书的地方。"
+    assert draft_section(generic, FakeGenerator(kept), "research").text.startswith(kept[:8])

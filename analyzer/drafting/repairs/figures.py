@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from analyzer.zh.numbers import DATE, figures
 from analyzer.zh.segments import CLAUSE_END, COLON, LIST_MARK
 
 if TYPE_CHECKING:
@@ -25,6 +26,11 @@ def clipped_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
 def figure_clauses_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
     text, reworded = restore_figure_clauses(text, ctx.fact_lists, ctx.names)
     return text, [f"「{a}」说的与简报不同，已改回简报原文「{b}」" for a, b in reworded]
+
+
+def negations_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
+    text, flipped = restore_negations(text, ctx.fact_lists)
+    return text, [f"「{a}」漏掉了简报的否定，意思反了，已改回简报原文「{b}」" for a, b in flipped]
 
 
 def kept_figures_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
@@ -71,11 +77,17 @@ def _replace_figureless(text: str, fact: str) -> tuple[str, bool]:
     from difflib import SequenceMatcher
 
     bare = re.sub(r"[\s\d.,%％]|[月年日]", "", _sentence(fact))
+    counts = set(_digits(fact))
     best, score = None, _SAME_FACT
     for m in _SENTENCE_IN.finditer(text):
-        if _FIGURE.search(m.group()):
+        own = [f for f in figures(m.group()) if f.kind != DATE]
+        if any(d not in counts for f in own for d in _digits(f.text)):
             continue  # it has figures of its own: another fact
-        ratio = SequenceMatcher(None, re.sub(r"[\s月年日]", "", m.group()), bare).ratio()
+        # without its figures, or with the fact's counts and another date ("2024.11-2025.02，
+        # 哈尔滨完成3场实测直播" for "12 月在哈尔滨完成 3 场实测直播")
+        ratio = SequenceMatcher(
+            None, re.sub(r"[\s\d.,%％\-]|[月年日]", "", m.group()), bare
+        ).ratio()
         if ratio >= score:
             best, score = m, ratio
     if best is None:
@@ -161,6 +173,45 @@ def restore_figure_clauses(
         return lead + best
 
     return _CLAUSE.sub(put_back, text), changed
+
+
+# Words that turn a statement round. A sentence that follows a brief sentence closely but has
+# fewer of them says the opposite: "车主怕的是续航变短" for "车主怕的不是续航变短，而是…".
+_NEGATION = re.compile(r"不|没|未|无|非|别|勿")
+_SIMILAR_SENTENCE = 0.6  # difflib ratio from which a sentence is the brief's sentence reworded
+
+
+def restore_negations(
+    text: str, fact_lists: list[tuple[str, ...]]
+) -> tuple[str, list[tuple[str, str]]]:
+    """The section's text with every sentence that rewords a brief sentence without one of its
+    negations put back as the brief words it; and the pairs changed."""
+    from difflib import SequenceMatcher
+
+    negated = [
+        (sentence, plain, len(_NEGATION.findall(plain)))
+        for facts in fact_lists
+        for fact in facts
+        for sentence in (_sentence(m.group()) for m in _SENTENCE_IN.finditer(fact))
+        if _NEGATION.search(plain := re.sub(r"\s", "", sentence))
+    ]
+    if not negated:
+        return text, []
+    changed: list[tuple[str, str]] = []
+
+    def put_back(m: re.Match[str]) -> str:
+        said = m.group()
+        plain = re.sub(r"\s", "", said)
+        count = len(_NEGATION.findall(plain))
+        for brief_sentence, brief_plain, brief_count in negated:
+            if count < brief_count and (
+                SequenceMatcher(None, plain, brief_plain).ratio() >= _SIMILAR_SENTENCE
+            ):
+                changed.append((said.strip(), brief_sentence))
+                return said[: len(said) - len(said.lstrip())] + brief_sentence
+        return said
+
+    return _SENTENCE_IN.sub(put_back, text), changed
 
 
 def _within(short: str, long: str) -> bool:
