@@ -139,6 +139,7 @@ def measure(d: Draft, brief: Brief) -> dict[str, float]:
     all_prose = "\n".join(prose_parts)
     out["repeated sentences %"] = 100 * text.repeated_share(all_prose)
     out["prose copied line for line %"] = 100 * pasted_share(all_prose, brief)
+    out["  of it brief lines whole %"] = 100 * whole_lines_share(all_prose, brief)
     out["chars per section / target"] = sum(ratios) / len(ratios) if ratios else 0.0
     results = next((b for t, b in d.sections.items() if kinds.get(t) == RESULTS), "")
     plain = re.sub(r"\s", "", results)
@@ -151,6 +152,24 @@ def measure(d: Draft, brief: Brief) -> dict[str, float]:
     out["sections composed"] = float(d.composed)
     out["wall time s"] = d.seconds
     return out
+
+
+def whole_lines_share(prose: str, brief: Brief) -> float:
+    """The share of the prose that is a brief point pasted whole (the literal "line for line";
+    the goal is measured on the stricter 12-character runs above, which also catch a point cut
+    down or run into another)."""
+
+    def plain(s: str) -> str:
+        return re.sub(r"[\s。；;，,、：:]", "", s)
+
+    text = plain(prose)
+    covered = [False] * len(text)
+    for name in ("background", "insights", "objectives", "strategy", "creative", "execution"):
+        for line in getattr(brief, name):
+            point = plain(line)
+            for m in re.finditer(re.escape(point), text) if len(point) >= 6 else ():
+                covered[m.start() : m.end()] = [True] * (m.end() - m.start())
+    return sum(covered) / len(text) if text else 0.0
 
 
 def worktree(rev: str) -> Path:
