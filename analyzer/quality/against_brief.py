@@ -9,6 +9,8 @@
 * :func:`foreign_figures` — a figure or date the brief does not hold at all (the same value of
   the same kind, as the fact guard compares them), with the brief statement it changes when the
   clause restates one ("9月：收官期" where the brief says "8 月：收官期");
+* :func:`flipped_negations` — a sentence that rewords a brief sentence without one of its
+  negations, so it says the opposite ("车主怕的是续航变短" for "车主怕的不是续航变短，而是…");
 * :func:`unknown_names` — a quoted name (“…”, 「…」, 《…》, #话题#) the brief never gives, with the
   brief's name it changes when one is close (“晒出你的城市之夏” for “晒出你的城市夏天”).
 
@@ -24,7 +26,15 @@ from functools import cached_property
 
 from analyzer.documents.brief import Brief
 from analyzer.markers import PENDING
-from analyzer.quality.issues import CHANGED_DATE, FOREIGN, MOVED, NAME, UNSUPPORTED, Issue
+from analyzer.quality.issues import (
+    CHANGED_DATE,
+    FLIPPED,
+    FOREIGN,
+    MOVED,
+    NAME,
+    UNSUPPORTED,
+    Issue,
+)
 from analyzer.quality.text import claims
 from analyzer.zh.fold import CASELESS, fold_width
 from analyzer.zh.numbers import COUNT, DATE, VAGUE, Figure, figures, vague_key
@@ -214,6 +224,50 @@ def unknown_names(text: str, brief: Brief) -> list[Issue]:
         shared = len(words & theirs[close]) if close else 0
         same = shared >= 2 and shared >= SAME_NAME * max(len(words), len(theirs[close]))
         out.append(Issue(NAME, m.start(), m.end(), m.group(), detail=close if same else ""))
+    return out
+
+
+# Words that turn a statement round. A sentence that follows a brief sentence closely but has
+# fewer of them says the opposite.
+_NEGATION = re.compile(r"不|没|未|无|非|别|勿")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+SAME_SENTENCE = 0.6  # difflib ratio from which a sentence is the brief's sentence reworded
+
+
+def flipped_negations(text: str, brief: Brief) -> list[Issue]:
+    """Every sentence of ``text`` that rewords a brief sentence with fewer negations than it
+    (``detail``: the brief's sentence, as a sentence of its own)."""
+    from difflib import SequenceMatcher
+
+    negated = [
+        (sentence, plain, len(_NEGATION.findall(plain)))
+        for sentence in _brief_sentences(brief)
+        if _NEGATION.search(plain := re.sub(r"\s", "", sentence))
+    ]
+    out: list[Issue] = []
+    if not negated:
+        return out
+    for m in _SENTENCE.finditer(text):
+        plain = re.sub(r"\s", "", m.group())
+        count = len(_NEGATION.findall(plain))
+        for sentence, brief_plain, brief_count in negated:
+            if count < brief_count and (
+                SequenceMatcher(None, plain, brief_plain).ratio() >= SAME_SENTENCE
+            ):
+                start = m.start() + len(m.group()) - len(m.group().lstrip())
+                out.append(Issue(FLIPPED, start, m.end(), m.group().strip(), sentence))
+                break
+    return out
+
+
+def _brief_sentences(brief: Brief) -> list[str]:
+    """The brief's fact lines cut into sentences, each ending on its full stop."""
+    out = []
+    for line in brief.all_text():
+        for m in _SENTENCE.finditer(line.strip().lstrip("-•* ")):
+            body = re.sub(r"[。；;，,、\s]+$", "", m.group())
+            if body:
+                out.append(body + "。")
     return out
 
 

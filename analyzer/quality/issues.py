@@ -15,6 +15,7 @@ UNSUPPORTED = "unsupported"  # a claim the brief does not make
 MOVED = "moved"  # a brief figure stated for another fact than the brief's
 CHANGED_DATE = "changed_date"  # a brief date (a month, a day) given to another event
 FOREIGN = "foreign"  # a figure or date the brief does not hold
+FLIPPED = "flipped"  # a brief sentence said without one of its negations: the opposite
 NAME = "name"  # a quoted name (活动名, 话题, 作品名) the brief does not give
 
 

@@ -106,6 +106,13 @@ DEFECTS = {
         "示例茶饮是全球领先的新茶饮品牌，新茶饮品类竞争加剧",
         "brief.unsupported_claim",
     ),
+    "negation dropped": (
+        JQ,
+        "research",
+        "但不知道具体该检查什么",
+        "也知道具体该检查什么",
+        "brief.flipped",
+    ),
     "name changed": (
         GM,
         "strategy",

@@ -7,6 +7,8 @@ its form filled in). The detectors are :mod:`analyzer.quality.against_brief`:
 * a figure the brief does not hold where the clause restates a brief fact with another number
   (``brief.changed_figure``, error: "9月：收官期" for the brief's "8 月：收官期"), or anywhere
   else (``brief.unknown_figure``, warning: it may be true, but nobody has it on record);
+* a brief sentence said without one of its negations, the opposite of the brief
+  (``brief.flipped``, error: "书是缺的，而是…" for "最缺的不是书，而是…");
 * a quoted name the brief spells otherwise (``brief.changed_name``, error) or never gives
   (``brief.unknown_name``, warning);
 * a superlative the brief never makes (``brief.unsupported_claim``, error: a judge asks for the
@@ -22,6 +24,7 @@ from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
 from analyzer.check.rules.writing import sections, short, span
 from analyzer.quality.against_brief import (
+    flipped_negations,
     foreign_figures,
     moved_figures,
     unknown_names,
@@ -80,6 +83,20 @@ def unknown(ctx: CheckContext) -> Iterator[Finding]:
                 f"{ctx.title(section.key)}：「{_clause(ctx, start)}」里的「{issue.text}」不在简报中。"
                 "如果属实，请把它和来源补进简报；否则请改正或删去。",
                 (start, end),
+            )
+
+
+@rule("brief.flipped", "与简报意思相反的句子")
+def flipped(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.brief is None:
+        return
+    for section in sections(ctx):
+        for issue in flipped_negations(section.text, ctx.brief):
+            yield ctx.error(
+                section.key,
+                f"{ctx.title(section.key)}：「{short(issue.text)}」少了简报里的否定，意思与简报相反；"
+                f"简报写的是「{short(issue.detail)}」。请按简报改正。",
+                span(section, issue),
             )
 
 

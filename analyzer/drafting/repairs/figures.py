@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from analyzer.quality.against_brief import flipped_negations
 from analyzer.zh.numbers import DATE, figures
 from analyzer.zh.segments import CLAUSE_END, COLON, LIST_MARK
 
@@ -29,8 +30,13 @@ def figure_clauses_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]
 
 
 def negations_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
-    text, flipped = restore_negations(text, ctx.fact_lists)
-    return text, [f"「{a}」漏掉了简报的否定，意思反了，已改回简报原文「{b}」" for a, b in flipped]
+    """A brief sentence said without its 不/没有 (the opposite of the brief) is the brief's again."""
+    flipped = flipped_negations(text, ctx.brief)
+    for issue in reversed(flipped):
+        text = text[: issue.start] + issue.detail + text[issue.end :]
+    return text, [
+        f"「{i.text}」漏掉了简报的否定，意思反了，已改回简报原文「{i.detail}」" for i in flipped
+    ]
 
 
 def kept_figures_step(text: str, ctx: SectionContext) -> tuple[str, list[str]]:
@@ -173,45 +179,6 @@ def restore_figure_clauses(
         return lead + best
 
     return _CLAUSE.sub(put_back, text), changed
-
-
-# Words that turn a statement round. A sentence that follows a brief sentence closely but has
-# fewer of them says the opposite: "车主怕的是续航变短" for "车主怕的不是续航变短，而是…".
-_NEGATION = re.compile(r"不|没|未|无|非|别|勿")
-_SIMILAR_SENTENCE = 0.6  # difflib ratio from which a sentence is the brief's sentence reworded
-
-
-def restore_negations(
-    text: str, fact_lists: list[tuple[str, ...]]
-) -> tuple[str, list[tuple[str, str]]]:
-    """The section's text with every sentence that rewords a brief sentence without one of its
-    negations put back as the brief words it; and the pairs changed."""
-    from difflib import SequenceMatcher
-
-    negated = [
-        (sentence, plain, len(_NEGATION.findall(plain)))
-        for facts in fact_lists
-        for fact in facts
-        for sentence in (_sentence(m.group()) for m in _SENTENCE_IN.finditer(fact))
-        if _NEGATION.search(plain := re.sub(r"\s", "", sentence))
-    ]
-    if not negated:
-        return text, []
-    changed: list[tuple[str, str]] = []
-
-    def put_back(m: re.Match[str]) -> str:
-        said = m.group()
-        plain = re.sub(r"\s", "", said)
-        count = len(_NEGATION.findall(plain))
-        for brief_sentence, brief_plain, brief_count in negated:
-            if count < brief_count and (
-                SequenceMatcher(None, plain, brief_plain).ratio() >= _SIMILAR_SENTENCE
-            ):
-                changed.append((said.strip(), brief_sentence))
-                return said[: len(said) - len(said.lstrip())] + brief_sentence
-        return said
-
-    return _SENTENCE_IN.sub(put_back, text), changed
 
 
 def _within(short: str, long: str) -> bool:
