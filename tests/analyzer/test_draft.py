@@ -337,6 +337,17 @@ def test_a_brief_figure_reworded_into_another_fact_is_put_back_as_the_brief_word
     assert kept.text.startswith(reworded) and not any("说的与简报不同" in n for n in kept.notes)
 
 
+def test_a_brief_clause_said_without_its_leading_but_is_no_change() -> None:
+    """The bundled model wrote "在新年的健身类 App 中，新用户 7 日留存普遍偏低。" for the brief's "…，但
+    新用户 7 日留存普遍偏低": putting the brief's clause back made "…App 中，但新用户…"."""
+    tma = load_brief(BRIEFS / "tma.toml")
+    said = "在新年的健身类 App 中，新用户 7 日留存普遍偏低。"
+    section = draft_section(tma, FakeGenerator(said), "background")
+    assert section.text.startswith(said)
+    assert "，但新用户" not in section.text
+    assert not any("说的与简报不同" in n for n in section.notes)
+
+
 def test_an_interrupted_draft_keeps_its_finished_sections(brief) -> None:
     done = [draft_section(brief, FakeGenerator("示例茶饮的背景。"), "background")]
     md = partial_entry(brief, done).to_markdown()

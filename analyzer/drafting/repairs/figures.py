@@ -132,6 +132,7 @@ def complete_clipped(text: str, fact_lists: list[tuple[str, ...]]) -> tuple[str,
 
 
 _CLAUSE = re.compile(rf"[^{re.escape(CLAUSE_END + COLON)}]+")
+_LEADING_LINK = re.compile(r"(?:但是?|而且?|并且?|然而|同时|因此|所以|此外|另外)[，,]?")
 _SIMILAR_CLAUSE = 0.6  # difflib ratio from which a clause holding a brief figure is the brief's
 
 
@@ -172,6 +173,12 @@ def restore_figure_clauses(
                 best, score = brief_clause, ratio
         if not best or score >= 1.0 or score < _SIMILAR_CLAUSE:
             return clause
+        if not _LEADING_LINK.match(clause.strip()):
+            # the brief's "但新用户…" said without its 但: the link belongs to the brief's
+            # sentence, not to the draft's, and putting it back would break the draft's
+            best = _LEADING_LINK.sub("", best)
+            if re.sub(r"\s", "", best) == re.sub(r"\s", "", clause):
+                return clause
         if _within(re.sub(r"\s", "", best), plain):
             return clause  # the brief's clause with words added ("约有", the brand): kept
         lead = clause[: len(clause) - len(clause.lstrip())]
