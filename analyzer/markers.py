@@ -23,6 +23,21 @@ def to_add(what: str) -> str:
 PENDING = re.compile(r"【(?:待核实|待补充(?:[：:][^】]*)?)】")
 
 
+# The review notes a draft's Markdown ends with (EntryDraft.to_markdown): a rule, then this title
+# as a quote, then the notes. They are the writer's, not the entry's.
+REVIEW_NOTES = "撰写说明（提交前删除）"
+_REVIEW_BLOCK = re.compile(rf"^[ \t]*-{{3,}}[ \t]*\n(?:[ \t]*\n)*[ \t]*>[ \t]*{REVIEW_NOTES}", re.M)
+
+
+def split_review_notes(text: str) -> tuple[str, str]:
+    """``text`` without the review-notes block an exported draft ends with, and that block
+    ("" when there is none)."""
+    found = _REVIEW_BLOCK.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()].rstrip() + "\n", text[found.start() :]
+
+
 def count_pending(text: str) -> int:
     """How many marks are still in ``text``."""
     return len(PENDING.findall(text))

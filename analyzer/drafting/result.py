@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from analyzer.drafting.guards.copyguard import CopyFlag
 from analyzer.drafting.guards.factguard import Flag
-from analyzer.markers import TO_ADD
+from analyzer.markers import REVIEW_NOTES, TO_ADD
 
 EXEMPLAR_FORMS = ("none", "outline", "passage")
 # How exemplars reach the prompt: "none" (listed for the user only), "outline" (their shape) or
@@ -104,6 +104,6 @@ class EntryDraft:
         for s in self.sections:
             out += ["", f"## {s.title}", "", s.text.strip()]
         if review := self.review_lines():
-            out += ["", "---", "", "> 撰写说明（提交前删除）", ">"]
+            out += ["", "---", "", f"> {REVIEW_NOTES}", ">"]
             out += [f"> - {line}" for line in review]
         return "\n".join(out).rstrip() + "\n"

@@ -31,6 +31,7 @@ from analyzer.library.structure import (
     stated_award,
 )
 from analyzer.library.textclean import clean_text
+from analyzer.markers import split_review_notes
 from analyzer.schema import get_award, kinds, load_awards
 from analyzer.zh.fold import is_cjk
 
@@ -92,6 +93,7 @@ def _title(preamble_lines: list[str], names: frozenset[str]) -> str:
 def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedDocument:
     """Parse one document's text. Never raises on any string (a bad award key does)."""
     forced = get_award(award) if award else None
+    raw, notes = split_review_notes(raw)  # an exported draft's notes to its writer
     text = clean_text(raw)
     awards = load_awards()
     vocabulary = field_vocabulary()
@@ -163,6 +165,7 @@ def parse_text(raw: str, *, award: str | None = None, name: str = "") -> ParsedD
         preamble="\n".join(rest) if entry else "",
         field_keys=field_keys,
         headings=built.headings if entry else (),
+        review_notes=notes,
     )
 
 

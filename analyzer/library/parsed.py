@@ -89,6 +89,8 @@ class ParsedDocument:
     field_keys: dict[str, str] = field(default_factory=dict)  # field key → title
     # every heading found, sub-headings too (not kept in the library: a parse-time outline)
     headings: tuple[Heading, ...] = ()
+    # the review notes an exported draft ends with, set aside (not the entry's text; not kept)
+    review_notes: str = ""
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)

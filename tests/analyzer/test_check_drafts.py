@@ -324,3 +324,32 @@ def test_an_exported_draft_is_checked_against_the_brief_given(
     assert "brief.moved_figure" in {f["rule"] for f in report["findings"]}
     assert main(["check", str(bad), "--brief", str(tmp_path / "none.toml")]) == 2
     assert "none.toml" in capsys.readouterr().err
+
+
+def test_an_exported_draft_with_its_review_notes_is_read_by_its_sections_and_not_ready(
+    tmp_path: Path,
+) -> None:
+    """`award-writer draft -o x.md` ends the file with 撰写说明（提交前删除）: notes such as "- 营销背景：
+    正文 81% 是照搬简报原句…". Checked as it was, the notes were taken for the sections (a section
+    "cut off" at "没有成文", the real sections "not in any section")."""
+    from test_draft import FakeGenerator
+
+    from analyzer.drafting import draft_entry
+
+    brief = load_brief(BRIEFS / "golden_mouse.toml")
+    entry = draft_entry(brief, FakeGenerator("示例茶饮把限定饮品和城市记忆绑定在一起。"))
+    md = entry.to_markdown()
+    assert "撰写说明（提交前删除）" in md and entry.review_lines()
+    path = tmp_path / "草稿.md"
+    path.write_text(md, encoding="utf-8")
+    doc = parse_text(md)
+    assert [s.key for s in doc.sections] == [s.key for s in get_award(GM).sections]
+    assert "撰写说明" not in doc.text and "撰写说明" in doc.review_notes
+    report = check_file(path)
+    rules = errors(report)
+    assert "draft.review_notes" in rules
+    assert not rules & {"text.cut_off", "sections.missing"}, rules
+    assert "sections.unassigned_text" not in {f.rule for f in report.findings}
+    cleaned = tmp_path / "定稿.md"
+    cleaned.write_text(md.split("\n---\n")[0], encoding="utf-8")
+    assert "draft.review_notes" not in errors(check_file(cleaned))

@@ -16,7 +16,7 @@ from analyzer.check.context import CheckContext
 from analyzer.check.findings import Finding, Severity
 from analyzer.check.registry import rule
 from analyzer.library.parsed import Section
-from analyzer.markers import VERIFY
+from analyzer.markers import REVIEW_NOTES, VERIFY
 from analyzer.quality.issues import Issue
 from analyzer.quality.text import (
     MIN_REPEAT,
@@ -49,6 +49,18 @@ def short(text: str, limit: int = QUOTE) -> str:
 
 def span(section: Section, issue: Issue) -> tuple[int, int]:
     return section.start + issue.start, section.start + issue.end
+
+
+@rule("draft.review_notes", "草稿的撰写说明还在文件里")
+def review_notes(ctx: CheckContext) -> Iterator[Finding]:
+    """An exported draft's notes to its writer ("正文 81% 是照搬简报原句…") are no entry's text:
+    the parser sets them aside, and a file that still has them is not ready to send."""
+    if ctx.doc.review_notes:
+        n = sum(1 for line in ctx.doc.review_notes.split("\n") if line.startswith("> - "))
+        yield ctx.error(
+            "",
+            f"文件末尾还留着草稿的「{REVIEW_NOTES}」（{n} 条）：按说明改完后，提交前请删去整段。",
+        )
 
 
 @rule("draft.pending_marks", "未处理的【待核实】/【待补充】标记")
