@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzer.documents.brief import Brief, load_brief  # noqa: E402
-from analyzer.drafting.gates import pasted_share  # noqa: E402
 from analyzer.kinds import RESULTS, kind  # noqa: E402
 from analyzer.markers import VERIFY  # noqa: E402
 from analyzer.quality import against_brief, text  # noqa: E402
+from analyzer.quality.against_brief import pasted_share  # noqa: E402
 from analyzer.quality.issues import CHANGED_DATE, MOVED  # noqa: E402
 from analyzer.schema import get_award  # noqa: E402
 

@@ -21,13 +21,10 @@ from analyzer.kinds import OBJECTIVES, RESULTS
 from analyzer.markers import VERIFY
 from analyzer.quality import against_brief, text
 from analyzer.quality.issues import LEAK, Issue
-from analyzer.zh.segments import LIST_MARK
 
 # How far from the typical length a section may be before it is reported (a share of it).
 TOO_SHORT = 0.4
 TOO_LONG = 2.5
-# The share of a prose section's characters that may be brief lines pasted back as they are.
-MAX_PASTED = 0.3
 
 
 @dataclass(frozen=True)
@@ -95,8 +92,8 @@ def evaluate(
     )
     cut = text.cut_off(section_text)
     hard("cut_off", cut, f"结尾不完整：「{cut[0].text}」" if cut else "")
-    pasted = pasted_share(prose, brief)
-    if kind not in (RESULTS, OBJECTIVES) and pasted > MAX_PASTED:
+    pasted = against_brief.pasted_share(prose, brief)
+    if kind not in (RESULTS, OBJECTIVES) and pasted > against_brief.MAX_PASTED:
         failures.append(Failure("pasted", False, f"正文 {pasted:.0%} 是照搬简报原句，没有成文"))
     before = "".join(f"{t}\n" for t in said)  # sections written before: a repeat of them counts
     again = [i for i in text.repeats(before + prose) if i.start >= len(before)]
@@ -110,27 +107,6 @@ def evaluate(
                 Failure("length", False, f"约 {n} 字，同类参赛稿这一部分通常约 {typical_chars} 字")
             )
     return Verdict(tuple(failures))
-
-
-COPIED_RUN = 12  # characters in a row taken from the brief that make a copied passage
-
-
-def pasted_share(prose: str, brief: Brief) -> float:
-    """The share of the prose's characters that stand in passages of ``COPIED_RUN`` or more
-    characters copied word for word from the brief's points, however they are joined (a line,
-    a sentence, several points run into one paragraph). Names and figures are shorter: quoting
-    them is not copying."""
-    facts = [_plain(line) for name in ("background", "insights", "objectives", "strategy",
-             "creative", "execution") for line in getattr(brief, name)]  # fmt: skip
-    runs = {f[i : i + COPIED_RUN] for f in facts for i in range(len(f) - COPIED_RUN + 1)}
-    plain = "".join(_plain(line) for line in prose.split("\n"))
-    if not plain:
-        return 0.0
-    covered = [False] * len(plain)
-    for i in range(len(plain) - COPIED_RUN + 1):
-        if plain[i : i + COPIED_RUN] in runs:
-            covered[i : i + COPIED_RUN] = [True] * COPIED_RUN
-    return sum(covered) / len(plain)
 
 
 def _example_names(prose: str, brief: Brief) -> list[Issue]:
@@ -151,11 +127,6 @@ def prose_of(section_text: str, kind: str) -> str:
     if kind != RESULTS:
         return section_text
     return "\n".join(line for line in section_text.split("\n") if not line.startswith("- "))
-
-
-def _plain(line: str) -> str:
-    body = line[LIST_MARK.match(line).end() :]  # type: ignore[union-attr]  # always matches
-    return re.sub(r"[\s。；;，,]", "", body)
 
 
 def _quote(issues: Sequence[Issue], limit: int = 3) -> str:

@@ -11,6 +11,8 @@
   clause restates one ("9月：收官期" where the brief says "8 月：收官期");
 * :func:`flipped_negations` — a sentence that rewords a brief sentence without one of its
   negations, so it says the opposite ("车主怕的是续航变短" for "车主怕的不是续航变短，而是…");
+* :func:`pasted_share` — how much of a text is the brief's points copied as they stand (a
+  draft that strings the brief's lines together has not been written);
 * :func:`unknown_names` — a quoted name (“…”, 「…」, 《…》, #话题#) the brief never gives, with the
   brief's name it changes when one is close (“晒出你的城市之夏” for “晒出你的城市夏天”).
 
@@ -38,7 +40,7 @@ from analyzer.quality.issues import (
 from analyzer.quality.text import claims
 from analyzer.zh.fold import CASELESS, fold_width
 from analyzer.zh.numbers import COUNT, DATE, VAGUE, Figure, figures, vague_key
-from analyzer.zh.segments import CLAUSE_END, ends
+from analyzer.zh.segments import CLAUSE_END, LIST_MARK, ends
 
 # Clauses end at commas and sentence ends, not at a colon: "8 月：收官期" is one statement.
 # A comma between digits groups thousands (3,200处): it ends no clause.
@@ -269,6 +271,34 @@ def _brief_sentences(brief: Brief) -> list[str]:
             if body:
                 out.append(body + "。")
     return out
+
+
+# The share of a prose section's characters that may be the brief's points as they stand.
+MAX_PASTED = 0.3
+COPIED_RUN = 12  # characters in a row taken from the brief that make a copied passage
+
+
+def pasted_share(prose: str, brief: Brief) -> float:
+    """The share of the prose's characters that stand in passages of ``COPIED_RUN`` or more
+    characters copied word for word from the brief's points, however they are joined (a line,
+    a sentence, several points run into one paragraph). Names and figures are shorter: quoting
+    them is not copying."""
+    facts = [_point(line) for name in ("background", "insights", "objectives", "strategy",
+             "creative", "execution") for line in getattr(brief, name)]  # fmt: skip
+    runs = {f[i : i + COPIED_RUN] for f in facts for i in range(len(f) - COPIED_RUN + 1)}
+    plain = "".join(_point(line) for line in prose.split("\n"))
+    if not plain:
+        return 0.0
+    covered = [False] * len(plain)
+    for i in range(len(plain) - COPIED_RUN + 1):
+        if plain[i : i + COPIED_RUN] in runs:
+            covered[i : i + COPIED_RUN] = [True] * COPIED_RUN
+    return sum(covered) / len(plain)
+
+
+def _point(line: str) -> str:
+    body = line[LIST_MARK.match(line).end() :]  # type: ignore[union-attr]  # always matches
+    return re.sub(r"[\s。；;，,]", "", body)
 
 
 def _plain(text: str) -> str:

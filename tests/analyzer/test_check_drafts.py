@@ -353,3 +353,23 @@ def test_an_exported_draft_with_its_review_notes_is_read_by_its_sections_and_not
     cleaned = tmp_path / "定稿.md"
     cleaned.write_text(md.split("\n---\n")[0], encoding="utf-8")
     assert "draft.review_notes" not in errors(check_file(cleaned))
+
+
+def test_a_section_that_strings_the_briefs_points_together_is_not_yet_written() -> None:
+    """Facts right and nothing invented, but the prose is the brief's lines as they stand: a
+    judge reads a list of bullet points. Said in other words, the same facts pass."""
+    report = check_draft(clean_draft(GM))
+    pasted = {f.section for f in report.findings if f.rule == "brief.pasted"}
+    assert "background" in pasted
+    assert all(f.severity == "warning" for f in report.findings if f.rule == "brief.pasted")
+    assert "results" not in pasted and "objectives" not in pasted  # the brief's rows and goals
+    written = inject(
+        clean_draft(GM),
+        "background",
+        clean_draft(GM).section("background").text,
+        "夏天是新茶饮一年里卖得最好的季节，各家都在这时推出限定新品，竞争格外激烈。"
+        "示例茶饮走出华东后，不少城市的年轻人还叫不出它的名字，对品牌也没有什么印象。"
+        "它在全国约 600 家门店里，约一半开业还不满两年。",
+    )
+    report = check_draft(written)
+    assert "background" not in {f.section for f in report.findings if f.rule == "brief.pasted"}

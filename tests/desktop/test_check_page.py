@@ -181,7 +181,7 @@ def test_a_bad_draft_is_checked_against_its_brief_and_the_page_says_why_it_score
     report = page.report
     rules = {f.rule for f in report.findings if f.severity == "error"}
     assert {"brief.moved_figure", "draft.pending_marks"} <= rules
-    assert report.score <= 70 and "70 分" in page.score_label.text()
+    assert report.score <= 70 and f"{report.score} 分" in page.score_label.text()
     assert page.cap_label.isVisibleTo(page) and "个错误必须先解决" in page.cap_label.text()
     assert "未处理的【待核实】" in page.cap_label.text()
     assert "已对照简报" in page.summary_label.text()

@@ -12,7 +12,9 @@ its form filled in). The detectors are :mod:`analyzer.quality.against_brief`:
 * a quoted name the brief spells otherwise (``brief.changed_name``, error) or never gives
   (``brief.unknown_name``, warning);
 * a superlative the brief never makes (``brief.unsupported_claim``, error: a judge asks for the
-  proof, and the brief has none).
+  proof, and the brief has none);
+* a prose section that is mostly the brief's points strung together as they stand
+  (``brief.pasted``, warning: facts right, but nobody wrote the section).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from analyzer.check.context import CheckContext
 from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
 from analyzer.check.rules.writing import sections, short, span
+from analyzer.kinds import OBJECTIVES, RESULTS
 from analyzer.quality.against_brief import (
+    MAX_PASTED,
     flipped_negations,
     foreign_figures,
     moved_figures,
+    pasted_share,
     unknown_names,
     unsupported_claims,
 )
@@ -141,4 +146,20 @@ def unsupported_claim(ctx: CheckContext) -> Iterator[Finding]:
                 f"{ctx.title(section.key)}：「{issue.text}」是简报里没有的说法，评审会要求证据。"
                 "请删去；如果属实，先在简报里写明依据（排名、份额或认证及其来源）。",
                 span(section, issue),
+            )
+
+
+@rule("brief.pasted", "正文大多照搬简报原句")
+def pasted(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.brief is None:
+        return
+    for section in sections(ctx):
+        if section.kind in (RESULTS, OBJECTIVES):
+            continue  # results list the brief's rows, objectives state the brief's goals
+        share = pasted_share(section.text, ctx.brief)
+        if share > MAX_PASTED:
+            yield ctx.warning(
+                section.key,
+                f"{ctx.title(section.key)}：正文 {share:.0%} 是简报要点的原句，读来是要点的罗列，"
+                "还没有写成参赛稿。请用自己的话把它们连成段落，事实和数字保持不变。",
             )
