@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 from analyzer.check import vocab
-from analyzer.check.entry import EntryText, Span, count_chars
+from analyzer.check.entry import EntryText, Span, count_chars, once
 from analyzer.check.findings import Finding, Severity
 from analyzer.check.measures import (
     exact_words,
@@ -17,6 +16,7 @@ from analyzer.check.measures import (
     keywords_in,
     measure_label,
     measures_in,
+    measures_of,
 )
 from analyzer.library.parsed import Metric
 from analyzer.zh.segments import LIST_MARK
@@ -74,7 +74,7 @@ class CheckContext(EntryText):
 
     # ------------------------------------------------------------------ results
 
-    @cached_property
+    @once
     def elsewhere(self) -> Elsewhere | None:
         """Results living at the end of another section when no results section is present."""
         if not self.results_specs or self.results_present:
@@ -88,15 +88,33 @@ class CheckContext(EntryText):
             middle = max(self.text.rfind("\n", section.start, middle) + 1, section.start)
             first = -1
             found: list[Metric] = []
-            for p in vocab.PARAGRAPH.finditer(self.text, middle, section.end):
-                in_p = self.metrics_within(*p.span())
-                if first == -1 and in_p and vocab.RESULT_CUE.search(p.group()):
-                    first = p.start()
+            for start, end, in_p in self._paragraphs_with_metrics(middle, section.end):
+                if first == -1 and vocab.RESULT_CUE.search(self.text[start:end]):
+                    first = start
                 if first != -1:
                     found.extend(in_p)
             if first != -1 and (best is None or len(found) >= len(best.metrics)):
                 best = Elsewhere(section.key, first, section.end, tuple(found))
         return best
+
+    def _paragraphs_with_metrics(self, start: int, end: int) -> list[tuple[int, int, list[Metric]]]:
+        """The paragraphs (lines) of ``text[start:end]`` that hold metrics, in order, with their
+        metrics: found from the metrics, not by reading every paragraph (most hold none)."""
+        text = self.text
+        out: list[tuple[int, int, list[Metric]]] = []
+        for m in self.metrics_within(start, end):
+            if text[m.start] == "\n":
+                continue  # in no paragraph
+            line_start = max(text.rfind("\n", start, m.start) + 1, start)
+            line_end = text.find("\n", m.start, end)
+            line_end = end if line_end == -1 else line_end
+            if m.end > line_end:
+                continue  # runs over a line break: in no paragraph
+            if out and out[-1][0] == line_start:
+                out[-1][2].append(m)
+            else:
+                out.append((line_start, line_end, [m]))
+        return out
 
     def _kinds(self, key: str) -> tuple[str, ...]:
         for spec in self.schema.sections:
@@ -104,7 +122,7 @@ class CheckContext(EntryText):
                 return spec.kinds
         return ()
 
-    @cached_property
+    @once
     def result_metrics(self) -> list[Metric]:
         """The metrics a judge reads as results: the results sections', or those found elsewhere."""
         if self.elsewhere is not None:
@@ -119,7 +137,7 @@ class CheckContext(EntryText):
             )
         return m.section
 
-    @cached_property
+    @once
     def result_measures(self) -> dict[str, Metric]:
         """Measure → the first result metric reporting it (measures named beside a figure count)."""
         out: dict[str, Metric] = {}
@@ -140,7 +158,7 @@ class CheckContext(EntryText):
 
     # ------------------------------------------------------------------ objectives
 
-    @cached_property
+    @once
     def objectives(self) -> list[Objective]:
         out = []
         for spec in self.schema.sections:
@@ -152,8 +170,7 @@ class CheckContext(EntryText):
                 text = self.text[sentence.start : sentence.end]
                 if not dedicated and not vocab.OBJECTIVE_CUE.search(text):
                     continue
-                clauses = self._goal_clauses(sentence)
-                exact, unnamed = self._exact_and_unnamed(sentence)
+                clauses, exact, unnamed = self._read_goal(sentence)
                 out.append(
                     Objective(
                         LIST_MARK.sub("", text, count=1).strip(),
@@ -168,31 +185,7 @@ class CheckContext(EntryText):
                 )
         return out
 
-    def _exact_and_unnamed(
-        self, sentence: Span
-    ) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[int, int], ...]]:
-        exact: list[tuple[str, int, int]] = []
-        unnamed: list[tuple[int, int]] = []
-        for clause in vocab.CLAUSE.finditer(self.text, sentence.start, sentence.end):
-            goal = vocab.GOAL_VERB.search(clause.group()) or vocab.OBJECTIVE_CUE.search(
-                clause.group()
-            )
-            if not goal:
-                continue
-            words = keywords_in(clause.group())
-            for _, word in words:
-                if exact_words(word) and word not in {w for w, _, _ in exact}:
-                    exact.append((word, *clause.span()))
-            figures = [m for m in self.metrics_within(*clause.span()) if not self.is_from_value(m)]
-            if (
-                figures
-                and not any(informative(m) for m, _ in words)
-                and not any(informative(f.measure) for f in figures)
-            ):
-                unnamed.append(clause.span())
-        return tuple(exact), tuple(unnamed)
-
-    @cached_property
+    @once
     def result_text(self) -> str:
         """The sentences holding the results, lower case: what an exact keyword is looked for in."""
         seen: dict[int, str] = {}
@@ -206,21 +199,47 @@ class CheckContext(EntryText):
         words = exact_words(keyword) or (keyword,)
         return any(w in self.result_text for w in words)
 
-    def _goal_clauses(self, sentence: Span) -> list[tuple[str, int, int]]:
-        """(measure, clause start, clause end) for measures named in goal-setting clauses."""
-        out: list[tuple[str, int, int]] = []
+    def _read_goal(
+        self, sentence: Span
+    ) -> tuple[
+        list[tuple[str, int, int]], tuple[tuple[str, int, int], ...], tuple[tuple[int, int], ...]
+    ]:
+        """An objective's sentence read clause by clause, once: the measures its goal-setting
+        clauses name, with the clause naming each (clauses with a figure or a goal verb); the
+        keywords only a result naming the same thing answers; and the goal clauses with a target
+        figure but no measure named (clauses with a goal verb or an objective cue)."""
+        clauses: list[tuple[str, int, int]] = []
+        exact: list[tuple[str, int, int]] = []
+        unnamed: list[tuple[int, int]] = []
         seen: set[str] = set()
         for clause in vocab.CLAUSE.finditer(self.text, sentence.start, sentence.end):
-            figures = self.metrics_within(*clause.span())
-            if not figures and not vocab.GOAL_VERB.search(clause.group()):
+            text, span = clause.group(), clause.span()
+            figures = self.metrics_within(*span)
+            verb = vocab.GOAL_VERB.search(text)
+            goal = verb or vocab.OBJECTIVE_CUE.search(text)
+            if not figures and not verb and not goal:
                 continue
-            named = measures_in(clause.group())
-            named += [m.measure for m in figures if informative(m.measure)]
-            for measure in named:
-                if measure not in seen:
-                    seen.add(measure)
-                    out.append((measure, *clause.span()))
-        return out
+            words = keywords_in(text)
+            if figures or verb:  # a clause that sets a goal: the measures it names
+                named = measures_of(words)
+                named += [m.measure for m in figures if informative(m.measure)]
+                for measure in named:
+                    if measure not in seen:
+                        seen.add(measure)
+                        clauses.append((measure, *span))
+            if not goal:
+                continue
+            for _, word in words:
+                if exact_words(word) and word not in {w for w, _, _ in exact}:
+                    exact.append((word, *span))
+            reached = [m for m in figures if not self.is_from_value(m)]
+            if (
+                reached
+                and not any(informative(m) for m, _ in words)
+                and not any(informative(f.measure) for f in reached)
+            ):
+                unnamed.append(span)
+        return clauses, tuple(exact), tuple(unnamed)
 
     def unmarked(self, start: int, end: int) -> tuple[int, int]:
         """The span without the list mark ("- ", "1、") and white space around it."""
@@ -246,9 +265,16 @@ class CheckContext(EntryText):
 
     def is_from_value(self, m: Metric) -> bool:
         """The starting value of a change ("从 12% 提升到 27%"): a baseline, not the result."""
-        before = self.text[max(0, m.start - 8) : m.start]
-        after = self.text[m.end : m.end + 12]
-        return bool(vocab.FROM_BEFORE.search(before) and vocab.TO_AFTER.match(after))
+        key = (m.start, m.end)
+        found = self._from_values.get(key)
+        if found is None:
+            before = self.text[max(0, m.start - 8) : m.start]
+            found = self._from_values[key] = bool(
+                any(w in before for w in vocab.FROM_WORDS)  # most figures: no 从/由 before
+                and vocab.FROM_BEFORE.search(before)
+                and vocab.TO_AFTER.match(self.text[m.end : m.end + 12])
+            )
+        return found
 
     def reached(self, m: Metric) -> Metric:
         """For the starting value of a change, the value it reached (the next figure in its
@@ -259,7 +285,7 @@ class CheckContext(EntryText):
         after = [n for n in self.metrics_within(m.end, end) if n.start >= m.end]
         return after[0] if after else m
 
-    @cached_property
+    @once
     def targets(self) -> frozenset[tuple[int, int]]:
         """Spans of the figures an objective sets ("提升到 25%", "曝光达到 1 亿次"), as opposed to
         facts stated in the same sentence ("知名度只有 12%"), which still need their source."""

@@ -8,17 +8,18 @@ CheckContext` adds the results and objectives a judge compares.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from itertools import accumulate, count
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from analyzer.check import vocab
 from analyzer.check.findings import Eligibility
 from analyzer.library.parsed import Metric, ParsedDocument, Section
 from analyzer.schema import AwardSchema, SectionSpec
-from analyzer.zh.segments import CLAUSE_END, SENTENCE_END, ends
+from analyzer.zh.segments import CLAUSE_END, FULL_STOP, SEMICOLON, SENTENCE_END, ends
 
 if TYPE_CHECKING:
     from analyzer.documents.brief import Brief
@@ -26,8 +27,37 @@ if TYPE_CHECKING:
 
 _CLAUSE_END = ends(CLAUSE_END, "）)")
 _CLAUSE_START = re.compile(rf"[^{re.escape(CLAUSE_END)}（(]*$")
-_SENTENCE_END = ends(SENTENCE_END)
+_FINISHED_MARKS = FULL_STOP.replace("。", "")
 _LINE = re.compile(r"[^\n]*")
+
+
+T = TypeVar("T")
+
+
+class once(Generic[T]):
+    """A property computed on first use and kept in the instance: ``functools.cached_property``
+    without its lock (Python 3.11 takes one on every first use, and a check reads a dozen such
+    properties of every entry; one check runs in one thread)."""
+
+    def __init__(self, function: Callable[[Any], T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> once[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
 
 
 def count_chars(text: str) -> int:
@@ -74,10 +104,12 @@ class EntryText:
         # several rules ask about the same figures: answers are kept for the whole check
         self._sentences: dict[int, Span | None] = {}
         self._sources: dict[tuple[int, int, str], tuple[int, int] | None] = {}
+        self._from_values: dict[tuple[int, int], bool] = {}  # see CheckContext.is_from_value
+        self._cues: dict[int, list[tuple[int, int]]] = {}  # line start → source cues
 
     # ------------------------------------------------------------------ sections
 
-    @cached_property
+    @once
     def present(self) -> dict[str, Section]:
         keys = {s.key for s in self.schema.sections}
         return {s.key: s for s in self.doc.sections if s.key in keys}
@@ -89,22 +121,22 @@ class EntryText:
                 return spec.title
         return key
 
-    @cached_property
+    @once
     def chars(self) -> dict[str, int]:
         return {key: count_chars(s.text) for key, s in self.present.items()}
 
-    @cached_property
+    @once
     def metrics_by_section(self) -> dict[str, list[Metric]]:
         out: dict[str, list[Metric]] = defaultdict(list)
         for m in self.doc.metrics:
             out[m.section].append(m)
         return out
 
-    @cached_property
+    @once
     def results_specs(self) -> list[SectionSpec]:
         return [s for s in self.schema.sections if s.kind == "results"]
 
-    @cached_property
+    @once
     def results_present(self) -> list[Section]:
         return [self.present[s.key] for s in self.results_specs if s.key in self.present]
 
@@ -134,7 +166,7 @@ class EntryText:
 
     # ------------------------------------------------------------------ sentences
 
-    @cached_property
+    @once
     def _section_starts(self) -> list[int]:
         return [s.start for s in self.doc.sections]
 
@@ -180,10 +212,28 @@ class EntryText:
             end = section.end
         return Span(start, max(end, pos), section.key)
 
-    @cached_property
+    @once
+    def marked(self) -> str:
+        """The text with each sentence terminator made one of two marks: "。" where a finished
+        sentence ends (。！？!?), a line break where an unfinished one does (；; and line
+        breaks). Same length and offsets, so rules find sentences with ``str`` methods, many
+        times cheaper than a pattern scanning the text for nine characters."""
+        text = self.text
+        for mark in _FINISHED_MARKS:
+            if mark in text:
+                text = text.replace(mark, "。")
+        for mark in SEMICOLON:
+            if mark in text:
+                text = text.replace(mark, "\n")
+        return text
+
+    @once
     def _sentence_ends(self) -> list[int]:
-        """Offsets of every sentence terminator (。！？；and line breaks), found in one pass."""
-        return [m.start() for m in _SENTENCE_END.finditer(self.text)]
+        """Offsets of every sentence terminator (。！？；and line breaks)."""
+        pieces = self.marked.replace("。", "\n").split("\n")
+        pieces.pop()  # no terminator after the last piece
+        # the terminator after piece k stands at the length of pieces 0..k plus k terminators
+        return list(map(operator.add, accumulate(map(len, pieces)), count()))
 
     def paragraph_at(self, pos: int) -> Span | None:
         """The line (paragraph) around ``pos``, within its section."""
@@ -194,32 +244,30 @@ class EntryText:
         end = self.text.find("\n", pos, section.end)
         return Span(start, section.end if end == -1 else end, section.key)
 
-    @cached_property
+    @once
     def _metric_starts(self) -> list[int]:
         return [m.start for m in self._metrics_sorted]
 
-    @cached_property
+    @once
     def _metrics_sorted(self) -> list[Metric]:
         return sorted(self.doc.metrics, key=lambda m: m.start)
 
     def metrics_within(self, start: int, end: int) -> list[Metric]:
-        i = bisect.bisect_left(self._metric_starts, start)
-        out = []
-        for m in self._metrics_sorted[i:]:
-            if m.start >= end:
-                break
-            if m.end <= end:
-                out.append(m)
-        return out
+        starts = self._metric_starts
+        i = bisect.bisect_left(starts, start)
+        j = bisect.bisect_left(starts, end, i)  # the first metric starting at or after end
+        return [m for m in self._metrics_sorted[i:j] if m.end <= end]
 
     # ------------------------------------------------------------------ sources
 
-    @cached_property
+    @once
     def _section_notes(self) -> dict[str, tuple[int, int]]:
         """Sections with a line sourcing all their figures (以上数据来源：…)."""
         out: dict[str, tuple[int, int]] = {}
         text = self.text
         for section in self.doc.sections:
+            if not any(text.find(w, section.start, section.end) != -1 for w in vocab.NOTE_WORDS):
+                continue  # most sections name no source (a ``str`` search is cheap)
             for anchor in vocab.NOTE_ANCHOR.finditer(text, section.start, section.end):
                 line_start = max(text.rfind("\n", section.start, anchor.start()) + 1, section.start)
                 line_end = text.find("\n", anchor.end(), section.end)
@@ -229,15 +277,30 @@ class EntryText:
                     break
         return out
 
-    @cached_property
-    def source_cues(self) -> list[tuple[int, int]]:
-        """Every place the text names a source (来源, 据…统计, 第三方, 截至 …), in order."""
-        return [m.span() for m in vocab.SOURCE.finditer(self.text)]
+    def source_cues(self, line_start: int) -> list[tuple[int, int]]:
+        """The places the line at ``line_start`` names a source (来源, 据…统计, 第三方 …), in
+        order. No cue runs over a line break, so a line's cues are those a scan of the whole
+        text finds in it; lines are read when asked about (most lines never are)."""
+        cues = self._cues.get(line_start)
+        if cues is None:
+            end = self.text.find("\n", line_start)
+            end = len(self.text) if end == -1 else end
+            cues = [m.span() for m in vocab.SOURCE.finditer(self.text, line_start, end)]
+            self._cues[line_start] = cues
+        return cues
 
     def source_within(self, start: int, end: int) -> tuple[int, int] | None:
-        cues = self.source_cues
-        i = bisect.bisect_left(cues, (start, -1))
-        return cues[i] if i < len(cues) and cues[i][1] <= end else None
+        """The first source cue at or after ``start``, when it ends by ``end``."""
+        text = self.text
+        line = text.rfind("\n", 0, start) + 1  # the line holding start, then the next ones
+        while line < end:
+            for cue in self.source_cues(line):
+                if cue[0] >= start:
+                    return cue if cue[1] <= end else None
+            line = text.find("\n", line) + 1
+            if line == 0:
+                break  # the last line
+        return None
 
     def source_of(self, start: int, end: int, section: str) -> tuple[int, int] | None:
         """Where the source of the figure at ``start:end`` is given, or None when it is not."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from analyzer.paths import templates_dir
+from analyzer.zh.words import one_of
 
 
 @dataclass(frozen=True)
@@ -56,30 +57,30 @@ def _matcher() -> _Matcher:
             # whole words only ("UV" not in "UVA"); the lookbehind comes after the literal
             escaped += rf"(?<![a-z]{'.' * len(word)})(?![a-z])"
         branches.append(escaped)
-    regex = re.compile("|".join(branches) or "(?!)")
+    regex = re.compile(one_of(branches) if branches else "(?!)")
     return _Matcher(regex, measure_of, frozenset(v for v in measure_of.values() if v), exact)
 
 
 def measures_in(text: str) -> list[str]:
     """Measures named in ``text``, each once, in order of first mention."""
-    matcher = _matcher()
-    out: list[str] = []
-    for m in matcher.regex.finditer(text.lower()):
-        measure = matcher.measure_of.get(m.group())
-        if measure and measure not in out:
-            out.append(measure)
-    return out
+    return measures_of(keywords_in(text))
 
 
 def keywords_in(text: str) -> list[tuple[str, str]]:
     """(measure, keyword as matched, lower case) for every measure keyword in ``text``."""
     matcher = _matcher()
     out: list[tuple[str, str]] = []
-    for m in matcher.regex.finditer(text.lower()):
-        measure = matcher.measure_of.get(m.group())
-        if measure and (measure, m.group()) not in out:
-            out.append((measure, m.group()))
+    for keyword in matcher.regex.findall(text.lower()):
+        measure = matcher.measure_of.get(keyword)
+        if measure and (measure, keyword) not in out:
+            out.append((measure, keyword))
     return out
+
+
+def measures_of(keywords: list[tuple[str, str]]) -> list[str]:
+    """The measures of :func:`keywords_in`'s keywords, each once, in order of first mention (the
+    same as :func:`measures_in` of the text, without reading it again)."""
+    return list(dict.fromkeys(measure for measure, _ in keywords))
 
 
 def exact_words(keyword: str) -> tuple[str, ...] | None:

@@ -21,12 +21,19 @@ from analyzer.zh.segments import (
     SEMICOLON,
     SENTENCE_END,
 )
+from analyzer.zh.words import one_of, opening
 
 
 def _any(*words: str) -> str:
-    """The words as one alternation. When each begins with a plain character, a look-ahead for
-    those characters goes first: at most places of a text it fails at once, instead of trying
-    every word there (KNOWN_AGENCY scans an entry 3× faster)."""
+    """The words as one alternation. When every word opens with a plain character (one not
+    repeated, as the "W" of "W+K" is), ``re`` skips ahead to those characters by itself, and
+    :func:`~analyzer.zh.words.one_of` groups the words behind them: the fastest scan. Otherwise
+    ``re`` would try every word at every place of the text, and a look-ahead for the first
+    characters goes first, so that most places fail at once."""
+    # a word opening with a repeated character ("W+K") is the same pattern written "WW*K"
+    words = tuple(w[0] * 2 + "*" + w[2:] if w[1:2] == "+" and opening(w[0]) else w for w in words)
+    if all(opening(w) for w in words):
+        return one_of(words)
     firsts = {w[:1] for w in words}
     if len(words) < 4 or any(not f or f in _META for f in firsts):
         return "|".join(words)
@@ -104,7 +111,8 @@ SOURCE = re.compile(
     )
 )
 # A line that sources every figure of its section: 以上数据来源于… / 数据来源：… / 注：数据来自….
-NOTE_ANCHOR = re.compile("来源|来自|出自")
+NOTE_WORDS = ("来源", "来自", "出自")
+NOTE_ANCHOR = re.compile("|".join(NOTE_WORDS))
 SECTION_SOURCE_NOTE = re.compile(
     r"[\s（(【\[*※]*(?:注[:：])?\s*(?:以上|上述|全部|所有|文中|本章|各项)?(?:数据|数字)?[^\n]{0,6}(?:来源|来自|出自)"
 )
@@ -120,6 +128,7 @@ CHANGE_AFTER = re.compile(
 # What a change is measured against: 同比 / 环比 / 较去年 / 从…到… / 相比 / 行业平均 …
 _TO = r"[^，。；;\n]{0,24}?(?:到|至|升至|增至|提升至|增长至|提升到|增长到|降至|降到)"
 # "从 12% 提升到 27%": the figure after 从/由 is where the change started.
+FROM_WORDS = ("从", "由")
 FROM_BEFORE = re.compile(r"(?:从|由)[^，。；;\n\d]{0,6}$")
 TO_AFTER = re.compile(r"[^，。；;\n\d]{0,8}?(?:到|至)")
 BASELINE = re.compile(
@@ -248,6 +257,11 @@ COMPANY_END = re.compile(_any("有限责任公司", "股份有限公司", "有�
 AGENCY_TEAM_END = re.compile(
     _any(*(w + "团队" for w in ("广告", "传播", "公关", "营销", "创意", "互动", "数字")))
 )
+# Words every match of each pattern holds: a text with none of them needs no scan (most entries
+# name no agency team and many no 有限公司).
+AGENCY_COMPANY_WORDS = ("公司", "集团", "事务所")
+AGENCY_TEAM_WORDS = ("团队",)
+COMPANY_WORDS = ("有限",)
 # Agencies and agency groups well known in China, found anywhere in the text. Names that are
 # also ordinary words or other firms are excluded by a lookahead (麦肯锡 is a consultancy).
 KNOWN_AGENCY = re.compile(

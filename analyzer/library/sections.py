@@ -24,7 +24,14 @@ _DECOR = re.compile(
     r"(?:part|section)\s*\d+[.:：\s]*)+",
     re.IGNORECASE,
 )
+# Every character a match of _DECOR can begin with (its branches' first characters, with the
+# same flags): a line starting with none of these has no decoration.
+_DECOR_FIRST = re.compile(
+    r"[\s\-*•◆●■□▪◇○>#|▶►]|\d|[（(]|[一二三四五六七八九十]|第|p|s", re.IGNORECASE
+)
+_OPENERS = "【[「『"
 _IGNORABLE = set(" \t/／、·&＆与及和-—")
+_DROP_IGNORABLE = str.maketrans(dict.fromkeys(_IGNORABLE))
 _COLON = ":：>"
 _CLOSERS = "】]」』)）*:："
 
@@ -71,21 +78,62 @@ class HeadingMatcher:
             if alias:
                 self._by_first.setdefault(alias[0], []).append((alias, spec))
         self._longest = max((len(a) for a, _ in pairs), default=0)
+        # per character, found once: whether a decoration can begin with it, whether an alias
+        # begins with it once folded (most lines begin with neither, and are no heading)
+        self._decor_first: dict[str, bool] = {}
+        self._alias_first: dict[str, bool] = {}
+        self.beginnings: dict[str, bool] = {}  # see may_begin
         # no line longer than this can be a heading alone on its line (decoration, brackets,
         # the alias with spaces or separators inside, closers)
         self.longest_line = 3 * self._longest + 12
 
+    def _begins_alias(self, ch: str) -> bool:
+        found = self._alias_first.get(ch)
+        if found is None:
+            found = self._alias_first[ch] = fold(ch).lower() in self._by_first
+        return found
+
+    def _decorated(self, ch: str) -> bool:
+        found = self._decor_first.get(ch)
+        if found is None:
+            found = self._decor_first[ch] = bool(_DECOR_FIRST.match(ch))
+        return found
+
+    def may_begin(self, ch: str) -> bool:
+        """Whether a line beginning with ``ch`` can be a heading: a decoration, a bracket or one
+        of the award's aliases can begin with it. :meth:`match` finds nothing in other lines.
+        (:attr:`beginnings` holds the answers given so far, for callers asking line by line.)"""
+        found = self.beginnings.get(ch)
+        if found is None:
+            found = self.beginnings[ch] = (
+                self._decorated(ch) or ch in _OPENERS or self._begins_alias(ch)
+            )
+        return found
+
     def match(self, line: str) -> HeadingMatch | None:
-        decor = _DECOR.match(line)
+        first = line[:1]
+        decorated = self._decor_first.get(first)  # asked of every line: no call when known
+        if decorated is None:
+            decorated = self._decorated(first)
+        decor = _DECOR.match(line) if decorated else None
         pos = decor.end() if decor else 0
-        bracketed = line[pos : pos + 1] in "【[「『"
+        bracketed = line[pos : pos + 1] in _OPENERS
         if bracketed:
             pos += 1
-        if fold(line[pos : pos + 1]).lower() not in self._by_first:
+        first = line[pos : pos + 1]
+        begins = self._alias_first.get(first)
+        if begins is None:
+            begins = self._begins_alias(first)
+        if not begins:
             return None  # no alias begins with this character (most lines)
         # Headings sit at the start of a line: fold only what an alias can span.
         folded = fold(line[: pos + 3 * self._longest]).lower()
+        # an alias matches where the characters after pos, less the ignorable ones, begin
+        # with it: a cheap test before finding where the match ends
+        compact = folded[pos:].translate(_DROP_IGNORABLE)
         for alias, spec in self._by_first.get(folded[pos : pos + 1], ()):
+            if not compact.startswith(alias):
+                continue
             end = _match_prefix(folded, pos, alias)
             if end is None:
                 continue

@@ -63,12 +63,14 @@ def agency_name(ctx: CheckContext) -> Iterator[Finding]:
             "请删去，或改为「代理团队」等不具名的说法。",
             m.span(),
         )
-    for pattern, agency_like in (
-        (vocab.AGENCY_COMPANY_END, True),
-        (vocab.AGENCY_TEAM_END, True),
-        (vocab.COMPANY_END, False),
+    for pattern, agency_like, words in (
+        (vocab.AGENCY_COMPANY_END, True, vocab.AGENCY_COMPANY_WORDS),
+        (vocab.AGENCY_TEAM_END, True, vocab.AGENCY_TEAM_WORDS),
+        (vocab.COMPANY_END, False, vocab.COMPANY_WORDS),
     ):
-        for m in pattern.finditer(ctx.text):
+        if not _has_any(text, words):
+            continue  # no match can be there
+        for m in pattern.finditer(text):
             found = _company_name(ctx, m.start(), m.end())
             if found is None:
                 continue

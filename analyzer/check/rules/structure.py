@@ -193,14 +193,18 @@ def duplicate(ctx: CheckContext) -> Iterator[Finding]:
     """A heading written a second time, inside another section: the parser keeps the first, so
     what follows the second one is read as part of the section above it."""
     matcher = _matcher(ctx.schema.key)
+    longest, known = matcher.longest_line, matcher.beginnings
     reported: set[str] = set()
     for section in ctx.doc.sections:
-        body = ctx.text[section.start : section.end]
-        pos = section.start
-        for line in body.split("\n"):
-            start, pos = pos, pos + len(line) + 1
-            if len(line) > matcher.longest_line or not line.strip():
-                continue  # a paragraph: no heading stands alone on it
+        lines = ctx.text[section.start : section.end].split("\n")
+        # a paragraph has no heading standing alone on it, nor has a line beginning with
+        # what begins no heading: few lines are worth matching
+        for i, line in enumerate(lines):
+            if len(line) > longest or not line.strip():
+                continue
+            first = line[:1]
+            if not (known[first] if first in known else matcher.may_begin(first)):
+                continue
             m = matcher.match(line)
             if m is None or not m.standalone:
                 continue
@@ -215,6 +219,7 @@ def duplicate(ctx: CheckContext) -> Iterator[Finding]:
             if len(normalized(m.title)) < 4 and normalized(m.title) != normalized(m.spec.title):
                 continue  # a short word alone on a line ("创意") is a sub-label, not a heading
             reported.add(m.spec.key)
+            start = section.start + sum(len(x) + 1 for x in lines[:i])
             lead = len(line) - len(line.lstrip())
             here = ctx.title(section.key)
             message = (
