@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from analyzer.errors import SchemaError, UnknownAwardError
@@ -38,7 +38,7 @@ class SectionSpec:
     weight: float | None = None
     covers: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # asked of every section by most rules of every check
     def kinds(self) -> tuple[str, ...]:
         """Every shared kind this section speaks to (its own first)."""
         return (self.kind, *[k for k in self.covers if k != self.kind])

@@ -81,7 +81,7 @@ class CheckContext(EntryText):
             return None
         best: Elsewhere | None = None
         for section in self.doc.sections:
-            spec_kinds = self._kinds(section.key)
+            spec_kinds = self.kinds_of(section.key)
             if "objectives" in spec_kinds or "results" in spec_kinds:
                 continue
             middle = section.start + (section.end - section.start) // 2
@@ -116,11 +116,16 @@ class CheckContext(EntryText):
                 out.append((line_start, line_end, [m]))
         return out
 
-    def _kinds(self, key: str) -> tuple[str, ...]:
+    def kinds_of(self, key: str) -> tuple[str, ...]:
+        """The kinds the award's section ``key`` speaks to (its own first)."""
+        return self._kinds_by_key.get(key, ())
+
+    @once
+    def _kinds_by_key(self) -> dict[str, tuple[str, ...]]:
+        kinds: dict[str, tuple[str, ...]] = {}
         for spec in self.schema.sections:
-            if spec.key == key:
-                return spec.kinds
-        return ()
+            kinds.setdefault(spec.key, spec.kinds)
+        return kinds
 
     @once
     def result_metrics(self) -> list[Metric]:
@@ -166,6 +171,10 @@ class CheckContext(EntryText):
             if section is None or "objectives" not in spec.kinds:
                 continue
             dedicated = spec.kind == "objectives"
+            if not dedicated and not vocab.OBJECTIVE_CUE.search(
+                self.text, section.start, section.end
+            ):
+                continue  # no sentence of it names an objective (cue words end no sentence)
             for sentence in self.sentences_in(section):
                 text = self.text[sentence.start : sentence.end]
                 if not dedicated and not vocab.OBJECTIVE_CUE.search(text):

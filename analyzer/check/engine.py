@@ -106,8 +106,9 @@ def check_document(
             f.span[0] if f.span else -1,
         )
     )
-    statuses = _statuses(ctx, findings)
-    raw = _score(ctx, findings, statuses)
+    weights = _weights(schema)
+    statuses = _statuses(ctx, findings, weights)
+    raw = _score(ctx, findings, statuses, weights)
     cap = _cap(ctx, findings, raw, unlisted)
     return Report(
         award=schema.key,
@@ -236,8 +237,9 @@ def _weights(schema: AwardSchema) -> dict[str, float]:
     return {s.key: 1.0 for s in counted}
 
 
-def _statuses(ctx: CheckContext, findings: list[Finding]) -> tuple[SectionStatus, ...]:
-    weights = _weights(ctx.schema)
+def _statuses(
+    ctx: CheckContext, findings: list[Finding], weights: dict[str, float]
+) -> tuple[SectionStatus, ...]:
     total = sum(weights.values()) or 1.0
     # the award's own figures (Effie 23.3 / 30) when they are percentages already
     scale = 1.0 if abs(total - 100.0) <= 1.0 else 100.0 / total
@@ -274,10 +276,14 @@ def _statuses(ctx: CheckContext, findings: list[Finding]) -> tuple[SectionStatus
     return tuple(out)
 
 
-def _score(ctx: CheckContext, findings: list[Finding], statuses: tuple[SectionStatus, ...]) -> int:
+def _score(
+    ctx: CheckContext,
+    findings: list[Finding],
+    statuses: tuple[SectionStatus, ...],
+    weights: dict[str, float],
+) -> int:
     if not ctx.doc.is_entry:
         return 0
-    weights = _weights(ctx.schema)
     quality: dict[str, float] = {}
     for s in statuses:
         if s.status == "elsewhere":

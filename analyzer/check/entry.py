@@ -8,11 +8,9 @@ CheckContext` adds the results and objectives a judge compares.
 from __future__ import annotations
 
 import bisect
-import operator
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from itertools import accumulate, count
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from analyzer.check import vocab
@@ -28,6 +26,7 @@ if TYPE_CHECKING:
 _CLAUSE_END = ends(CLAUSE_END, "）)")
 _CLAUSE_START = re.compile(rf"[^{re.escape(CLAUSE_END)}（(]*$")
 _FINISHED_MARKS = FULL_STOP.replace("。", "")
+_UNKNOWN = object()
 _LINE = re.compile(r"[^\n]*")
 
 
@@ -106,6 +105,7 @@ class EntryText:
         self._sources: dict[tuple[int, int, str], tuple[int, int] | None] = {}
         self._from_values: dict[tuple[int, int], bool] = {}  # see CheckContext.is_from_value
         self._cues: dict[int, list[tuple[int, int]]] = {}  # line start → source cues
+        self._citing: dict[int, bool] = {}  # section start → see cites
 
     # ------------------------------------------------------------------ sections
 
@@ -116,10 +116,24 @@ class EntryText:
 
     def title(self, key: str) -> str:
         """The award's own title for a section ("营销效果与市场反馈"), or the key."""
+        return self._titles.get(key, key)
+
+    @once
+    def _titles(self) -> dict[str, str]:
+        titles: dict[str, str] = {}
         for spec in self.schema.sections:
-            if spec.key == key:
-                return spec.title
-        return key
+            titles.setdefault(spec.key, spec.title)
+        return titles
+
+    @once
+    def filled(self) -> tuple[Section, ...]:
+        """The award's sections that hold text, in the award's order."""
+        present = self.present
+        return tuple(
+            section
+            for spec in self.schema.sections
+            if (section := present.get(spec.key)) is not None and section.text.strip()
+        )
 
     @once
     def chars(self) -> dict[str, int]:
@@ -186,31 +200,38 @@ class EntryText:
 
         Found on demand: most checks look at a handful of positions, not at every sentence.
         """
-        if pos in self._sentences:
-            return self._sentences[pos]
-        found = self._sentence_at(pos)
-        self._sentences[pos] = found
-        return found
+        found = self._sentences.get(pos, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._sentences[pos] = self._sentence_at(pos)
+        return found  # type: ignore[return-value]
 
     def _sentence_at(self, pos: int) -> Span | None:
         section = self.section_at(pos)
         if section is None:
             return None
-        ends = self._sentence_ends
-        i = bisect.bisect_left(ends, pos)  # first terminator at or after pos
-        start = ends[i - 1] + 1 if i > 0 else 0
-        start = max(start, section.start)
+        # The terminators either side of pos, in the marked text where each is "。" or a line
+        # break: the line around pos, then the last "。" before pos and the first after it in
+        # that line (four ``str`` searches, no scan of the text for nine characters).
+        marked = self.marked
+        line_start = marked.rfind("\n", 0, pos) + 1
+        before = marked.rfind("。", line_start, pos)
+        start = (before if before != -1 else line_start - 1) + 1
+        if start < section.start:
+            start = section.start
         text = self.text
         while start < pos and text[start].isspace():
             start += 1
-        if i < len(ends) and ends[i] < section.end:
-            end = ends[i]
+        line_end = marked.find("\n", pos)
+        end = marked.find("。", pos, len(marked) if line_end == -1 else line_end)
+        if end == -1:
+            end = line_end  # -1: no terminator after pos
+        if end != -1 and end < section.end:
             if text[end] != "\n":
                 while end < section.end and text[end] in SENTENCE_END and text[end] != "\n":
                     end += 1  # keep "。" / "！？" with the sentence
         else:
             end = section.end
-        return Span(start, max(end, pos), section.key)
+        return Span(start, end if end > pos else pos, section.key)
 
     @once
     def marked(self) -> str:
@@ -226,14 +247,6 @@ class EntryText:
             if mark in text:
                 text = text.replace(mark, "\n")
         return text
-
-    @once
-    def _sentence_ends(self) -> list[int]:
-        """Offsets of every sentence terminator (。！？；and line breaks)."""
-        pieces = self.marked.replace("。", "\n").split("\n")
-        pieces.pop()  # no terminator after the last piece
-        # the terminator after piece k stands at the length of pieces 0..k plus k terminators
-        return list(map(operator.add, accumulate(map(len, pieces)), count()))
 
     def paragraph_at(self, pos: int) -> Span | None:
         """The line (paragraph) around ``pos``, within its section."""
@@ -309,7 +322,23 @@ class EntryText:
             self._sources[key] = self._source_of(start, end, section)
         return self._sources[key]
 
+    def cites(self, section: Section) -> bool:
+        """Whether a section names a source anywhere in it (a cue, or a note's 来源/来自/出自):
+        in one that does not, no figure has its source in its sentence, line or the line
+        after, and no claim in its window (one scan of the section, not one per figure)."""
+        found = self._citing.get(section.start)
+        if found is None:
+            text, start, end = self.text, section.start, section.end
+            found = self._citing[start] = bool(
+                vocab.SOURCE.search(text, start, end)
+                or any(text.find(w, start, end) != -1 for w in vocab.NOTE_WORDS)
+            )
+        return found
+
     def _source_of(self, start: int, end: int, section: str) -> tuple[int, int] | None:
+        host = self.section_at(start)
+        if host is not None and end <= host.end and not self.cites(host):
+            return self._section_notes.get(section)
         sentence = self.sentence_at(start)
         if sentence is not None and (
             cue := self.source_within(sentence.start, max(sentence.end, end))

@@ -35,6 +35,8 @@ class RuleSpec:
 
 
 _RULES: dict[str, RuleSpec] = {}
+# rules_for's answers: (award, entry) → (the rules then registered, those that apply)
+_FOR_AWARD: dict[tuple[str, bool], tuple[tuple[RuleSpec, ...], list[RuleSpec]]] = {}
 
 
 def rule(
@@ -63,7 +65,14 @@ def registered_rules() -> list[RuleSpec]:
 
 
 def rules_for(award: str, *, entry: bool = True) -> list[RuleSpec]:
-    return [r for r in registered_rules() if r.applies_to(award) and (entry or r.references)]
+    rules = tuple(registered_rules())
+    known = _FOR_AWARD.get((award, entry))
+    if known is None or known[0] != rules:  # once per award, until the rules change
+        known = _FOR_AWARD[(award, entry)] = (
+            rules,
+            [r for r in rules if r.applies_to(award) and (entry or r.references)],
+        )
+    return list(known[1])
 
 
 def rule_title(rule_id: str) -> str:

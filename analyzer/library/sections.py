@@ -9,9 +9,11 @@ Sub-labels that are not the award's headings (``策略：``, ``创意亮点：``
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache, lru_cache
 
 from analyzer.library.vocab import continues_word, starts_text
@@ -21,14 +23,11 @@ from analyzer.zh.fold import fold
 _DECOR = re.compile(
     r"^(?:[\s\-*•◆●■□▪◇○>#|▶►]+|\d{1,2}\s*[、.．)）](?!\d)\s*|[（(]\s*[一二三四五六七八九十\d]{1,2}\s*[)）]\s*|"
     r"[一二三四五六七八九十]{1,3}\s*[、.．]\s*|第[一二三四五六七八九十\d]{1,3}(?:部分|章|节|篇)[、:：.\s]*|"
-    r"(?:part|section)\s*\d+[.:：\s]*)+",
-    re.IGNORECASE,
+    r"(?i:part|section)\s*\d+[.:：\s]*)+"  # the only letters: case matters for nothing else
 )
 # Every character a match of _DECOR can begin with (its branches' first characters, with the
 # same flags): a line starting with none of these has no decoration.
-_DECOR_FIRST = re.compile(
-    r"[\s\-*•◆●■□▪◇○>#|▶►]|\d|[（(]|[一二三四五六七八九十]|第|p|s", re.IGNORECASE
-)
+_DECOR_FIRST = re.compile(r"[\s\-*•◆●■□▪◇○>#|▶►]|\d|[（(]|[一二三四五六七八九十]|第|(?i:p|s)")
 _OPENERS = "【[「『"
 _IGNORABLE = set(" \t/／、·&＆与及和-—")
 _DROP_IGNORABLE = str.maketrans(dict.fromkeys(_IGNORABLE))
@@ -300,9 +299,6 @@ def period_problem(text: str) -> str:
 
 
 def _read_period(text: str) -> Period | str:
-    import calendar
-    from datetime import date
-
     compact = text.replace(" ", "")
     m = _PERIOD.match(compact)
     if not m:

@@ -33,7 +33,7 @@ Date = tuple[int | None, int | None]  # (year, month), either unknown
 
 def _reading(m: re.Match[str]) -> tuple[int, list[Date]] | None:
     """(end, dates) a match of :data:`_ARABIC` states, or None when it is no date."""
-    n, sep, month = m["n"], m["sep"], m["m"]
+    n, sep, month = m.group("n", "sep", "m")
     year = len(n) == 4 and n[:2] in ("19", "20")
     if year and sep == "年":
         if month and m["mo"]:
@@ -59,15 +59,20 @@ def stated_dates(
         return  # no date can be there (most sentences): found without a scan for numbers
     read: list[tuple[int, int, list[Date]]] = []
     for m in _ARABIC.finditer(text, start, stop):
-        if m.start() and text[m.start() - 1] in "0123456789.":
+        at = m.start()
+        if at and text[at - 1] in "0123456789.":
             continue  # the tail of another figure
         if (got := _reading(m)) is not None:
-            read.append((m.start(), *got))
-    for m in _CHINESE.finditer(text, start, stop) if month else ():
-        if m.group()[:-1] in _CN_MONTH:
-            read.append((m.start(), m.end(), [(None, _CN_MONTH[m.group()[:-1]])]))
+            read.append((at, *got))
+    chinese: list[tuple[int, int, list[Date]]] = [
+        (m.start(), m.end(), [(None, _CN_MONTH[m.group()[:-1]])])
+        for m in (_CHINESE.finditer(text, start, stop) if month else ())
+        if m.group()[:-1] in _CN_MONTH
+    ]
+    if chinese:  # else the numbers are in order already
+        read = sorted(read + chinese, key=lambda r: r[0])
     found: list[tuple[int, int, list[Date]]] = []
-    for a, b, dates in sorted(read, key=lambda r: r[0]):
+    for a, b, dates in read:
         if any(mo is not None and not 1 <= mo <= 12 for _, mo in dates):
             continue
         if found and _RANGE.fullmatch(text, found[-1][1], a):

@@ -37,7 +37,6 @@ def objectives_not_measurable(ctx: CheckContext) -> Iterator[Finding]:
 def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.result_metrics:
         return  # no results at all: results.no_metrics / sections.missing say so
-    answered = ctx.result_measures
     for objective in ctx.objectives:
         # a precise keyword (复购率, 好感度) is answered only by a result naming it
         missed = [(w, a, b) for w, a, b in objective.exact if not ctx.answers_exact(w)]
@@ -50,9 +49,12 @@ def objective_unmatched(ctx: CheckContext) -> Iterator[Finding]:
                 f"但效果部分没有{word}的数据（其他指标不能代替）。请补上{word}的结果，或修改目标。",
                 (start, end),
             )
+        if not objective.measures:
+            continue  # nothing to answer: the results' measures need not be read
         exact_measures = {
             ctx_measure for w, _, _ in missed for ctx_measure, word in keywords_in(w) if word == w
         }
+        answered = ctx.result_measures
         unanswered = objective.measures - answered.keys() - exact_measures
         if not unanswered:
             continue

@@ -42,7 +42,8 @@ def unsupported(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             done.add(sentence.start)
             lo, hi = _window(ctx, sentence, section.start, section.end)
-            if ctx.source_within(lo, hi) or vocab.CLAIM_EVIDENCE.search(ctx.text, lo, hi):
+            cited = ctx.cites(section) and ctx.source_within(lo, hi)
+            if cited or vocab.CLAIM_EVIDENCE.search(ctx.text, lo, hi):
                 continue  # a ranking, share, certification or source backs it
             yield ctx.warning(
                 section.key,

@@ -43,6 +43,8 @@ _LEAD = re.compile(
 )
 _NOT_WORDS = re.compile(r"[\s，,。；;：:、（）()“”\"'—\-]")
 _CHANGE_WORDS = re.compile("同比|环比|增长|提升|提高|上涨|上升|下降|降低|减少|增加|增幅|降幅")
+_SCENE_SPLIT = re.compile("[，,、]")
+_DIGIT = re.compile(r"\d")
 SAME_VALUE = 0.01  # figures within 1% of each other are the same figure, rounded
 
 
@@ -63,9 +65,7 @@ def _subject(ctx: CheckContext, m: Metric) -> str | None:
     if sentence is not None and sentence.start < a:
         head = ctx.text[sentence.start : a]
         # the clauses before it that state no figure of their own set the scene ("在抖音，")
-        setting = "".join(
-            c for c in re.split("[，,、]", head) if not re.search(r"\d", c) or _dates(c)
-        )
+        setting = "".join(c for c in _SCENE_SPLIT.split(head) if not _DIGIT.search(c) or _dates(c))
     return _NOT_WORDS.sub("", setting) + "|" + before
 
 
@@ -168,9 +168,11 @@ def period_disagrees(ctx: CheckContext) -> Iterator[Finding]:
     title = next(f.title for f in fields if ctx.doc.field_value(f.key) == value)
     brief_dates = _brief_dates(ctx, value)
     for section in sections(ctx):
-        kinds = next(s.kinds for s in ctx.schema.sections if s.key == section.key)
+        kinds = ctx.kinds_of(section.key)
         if not STORY_KINDS & set(kinds) or {"background", "results"} & set(kinds):
             continue
+        if ctx.brief is None and not _may_run_late(ctx.text, section.start, section.end, period):
+            continue  # only a date after the period counts, and none can be written here
         done: set[int] = set()
         for start, end, dates in stated_dates(ctx.text, section.start, section.end):
             where = _outside(period, dates)
@@ -192,6 +194,27 @@ def period_disagrees(ctx: CheckContext) -> Iterator[Finding]:
                 f"不在{title}「{value}」之内。请核对：是{title}写错了，还是这里的日期写错了。",
                 (start, end),
             )
+
+
+def _may_run_late(text: str, start: int, end: int, period: Period) -> bool:
+    """Whether ``text[start:end]`` can state a date after ``period``: a year from its last one
+    on ("2019" of a period ending in 2019.09), or a month alone ("10 月") when the period lies
+    within one year and is shorter than 11 months. Found with ``str`` searches, where reading
+    every date of a section scans it for numbers; most story sections state none such."""
+    (sy, sm, _), (ey, em, _) = period.start, period.end
+    if sy == ey and em - sm < 11 and text.find("月", start, end) != -1:
+        return True
+    for century in ("19", "20"):  # the years the date reader knows
+        at = text.find(century, start, end)
+        while at != -1:
+            year = text[at : at + 4]
+            if len(year) == 4 and year[2] in _DIGITS and year[3] in _DIGITS and int(year) >= ey:
+                return True
+            at = text.find(century, at + 1, end)
+    return False
+
+
+_DIGITS = "0123456789"
 
 
 def _brief_dates(ctx: CheckContext, period: str) -> set[Date]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
+from itertools import pairwise
 
 from analyzer.check import vocab
 from analyzer.check.context import CheckContext, count_chars
@@ -11,6 +13,7 @@ from analyzer.check.findings import Finding
 from analyzer.check.registry import rule
 from analyzer.kinds import kind
 from analyzer.library.sections import HeadingMatcher, award_names, normalized
+from analyzer.zh.words import one_of
 
 UNASSIGNED_MIN_CHARS = 60  # less than this before the first heading is a title, a link, residue
 
@@ -51,8 +54,7 @@ def heading_differs(ctx: CheckContext) -> Iterator[Finding]:
         section = ctx.present.get(spec.key)
         if section is None or not section.title:
             continue
-        own = {normalized(a) for a in (spec.title, *spec.aliases)}
-        if normalized(section.title) in own:
+        if normalized(section.title) in _own_titles(spec.title, spec.aliases):
             continue
         yield ctx.warning(
             spec.key,
@@ -130,8 +132,8 @@ def order(ctx: CheckContext) -> Iterator[Finding]:
 
 def _longest_increasing(values: list[int]) -> set[int]:
     """Indexes of one longest strictly increasing subsequence (the sections already in order)."""
-    if not values:
-        return set()
+    if all(a < b for a, b in pairwise(values)):
+        return set(range(len(values)))  # all in order (most entries): the whole of it
     best = [1] * len(values)
     prev = [-1] * len(values)
     for i in range(len(values)):
@@ -150,7 +152,7 @@ def _longest_increasing(values: list[int]) -> set[int]:
 def unassigned_text(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.doc.preamble or not ctx.doc.sections:
         return
-    names = award_names()
+    names = _award_names()
     title = normalized(ctx.doc.title)
     leftover: list[str] = []
     for line in ctx.doc.preamble.split("\n"):
@@ -159,7 +161,7 @@ def unassigned_text(ctx: CheckContext) -> Iterator[Finding]:
             title and (norm in title or (title in norm and len(norm) < len(title) + 10))
         ):
             continue  # residue, a link, the title
-        if any(name in norm for name in names) and len(norm) <= 40:
+        if len(norm) <= 40 and names.search(norm):
             continue  # the award's own name ("第 11 届金鼠标数字营销大赛")
         if vocab.AGENCY_FIELD.match(line) or _looks_like_field(line):
             continue  # a header field this award does not know (checked by other rules)
@@ -199,11 +201,13 @@ def duplicate(ctx: CheckContext) -> Iterator[Finding]:
         lines = ctx.text[section.start : section.end].split("\n")
         # a paragraph has no heading standing alone on it, nor has a line beginning with
         # what begins no heading: few lines are worth matching
-        for i, line in enumerate(lines):
-            if len(line) > longest or not line.strip():
-                continue
-            first = line[:1]
-            if not (known[first] if first in known else matcher.may_begin(first)):
+        for i in [
+            i
+            for i, line in enumerate(lines)
+            if len(line) <= longest and known.get(line[:1], True) and line.strip()
+        ]:
+            line = lines[i]
+            if not matcher.may_begin(line[:1]):
                 continue
             m = matcher.match(line)
             if m is None or not m.standalone:
@@ -230,6 +234,18 @@ def duplicate(ctx: CheckContext) -> Iterator[Finding]:
                 f"它后面的内容会被算进「{here}」。请把两处「{m.spec.title}」合并成一个章节。"
             )
             yield ctx.warning(section.key, message, (start + lead, start + len(line.rstrip())))
+
+
+@cache
+def _own_titles(title: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    """A section's title and aliases as headings are compared."""
+    return frozenset(normalized(a) for a in (title, *aliases))
+
+
+@cache
+def _award_names() -> re.Pattern[str]:
+    """Every name of every award, as one pattern: finds whether a line names one."""
+    return re.compile(one_of(re.escape(n) for n in sorted(award_names())) or "(?!)")
 
 
 @cache

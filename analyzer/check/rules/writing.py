@@ -35,12 +35,9 @@ from analyzer.zh.segments import COMMA, ENUM_COMMA, FULL_STOP
 QUOTE = 30  # characters of a sentence quoted in a message
 
 
-def sections(ctx: CheckContext) -> Iterator[Section]:
+def sections(ctx: CheckContext) -> tuple[Section, ...]:
     """The award's sections that hold text, in the award's order."""
-    for spec in ctx.schema.sections:
-        section = ctx.present.get(spec.key)
-        if section is not None and section.text.strip():
-            yield section
+    return ctx.filled
 
 
 def short(text: str, limit: int = QUOTE) -> str:
